@@ -1,0 +1,1 @@
+"""OpenCode side of kimaki: binary discovery, the shared server, the HTTP/SSE client."""
