@@ -1,0 +1,3 @@
+from kimaki.cli import entrypoint
+
+entrypoint()

@@ -1,0 +1,55 @@
+"""Command line: parse flags, then run kimaki until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from kimaki import __version__, config
+from kimaki.app import run
+from kimaki.logs import setup_logging
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (naming the flag) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="kimaki",
+        description="Put OpenCode coding sessions into Discord: a channel per project, "
+        "a thread per session.",
+        epilog=config.settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"kimaki {__version__}")
+    parser.add_argument("-v", "--debug", action="store_true", help="log debug details")
+    config.add_arguments(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = config.resolve(args)
+    except config.ConfigError as exc:
+        parser.exit(2, f"kimaki: error: {exc}\n")
+    setup_logging(settings.log_dir, debug=args.debug)
+    try:
+        return asyncio.run(run(settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+def entrypoint() -> NoReturn:
+    """Console-script entry: exit with `main`'s status."""
+    logging.captureWarnings(True)
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""Settings from command-line flags and ``KIMAKI_*`` environment variables.
+
+A flag wins over its environment variable, which wins over the default. Every
+setting is validated here, once, so the rest of kimaki can trust a `Config`: a bad
+value becomes a `ConfigError` naming the flag (or variable) it came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DISCORD_API_URL = "https://discord.com/api/v10"
+DISCORD_GATEWAY_URL = "wss://gateway.discord.gg"
+
+
+class Verbosity(enum.StrEnum):
+    """How much of a session a channel shows (see reference/rendering.md)."""
+
+    TOOLS_AND_TEXT = "tools_and_text"
+    TEXT_AND_ESSENTIAL_TOOLS = "text_and_essential_tools"
+    TEXT_ONLY = "text_only"
+
+
+class ConfigError(ValueError):
+    """A setting with an unusable value; the message is one line naming its source."""
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    bot_token: str | None
+    discord_api_url: str
+    discord_gateway_url: str
+    opencode_bin: str | None
+    disable_sync: bool
+    sync_interval: float
+    sync_grace: float
+    verbosity: Verbosity
+    allow_all_users: bool
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+
+# --- value parsers: each takes the raw string and raises ValueError with a short reason.
+
+
+def _seconds(minimum: float, *, inclusive: bool) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"expected a number of seconds, got {raw!r}") from None
+        too_small = value < minimum if inclusive else value <= minimum
+        if not math.isfinite(value) or too_small:
+            bound = f">= {minimum:g}" if inclusive else f"> {minimum:g}"
+            raise ValueError(f"expected a number of seconds {bound}, got {raw!r}")
+        return value
+
+    return parse
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"expected one of 1/0, true/false, yes/no, on/off, got {raw!r}")
+
+
+def _verbosity(raw: str) -> Verbosity:
+    try:
+        return Verbosity(raw)
+    except ValueError:
+        choices = ", ".join(v.value for v in Verbosity)
+        raise ValueError(f"expected one of {choices}, got {raw!r}") from None
+
+
+def _url(*schemes: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        scheme, sep, rest = raw.partition("://")
+        if not sep or scheme not in schemes or not rest:
+            raise ValueError(f"expected a {'/'.join(schemes)} URL, got {raw!r}")
+        return raw.rstrip("/")
+
+    return parse
+
+
+def _directory(raw: str) -> Path:
+    if not raw.strip():
+        raise ValueError("expected a directory path, got an empty value")
+    path = Path(raw).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{raw!r} exists and is not a directory")
+    return path.resolve()
+
+
+def _nonempty(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("expected a value, got an empty string")
+    return raw.strip()
+
+
+@dataclass(frozen=True)
+class _Setting:
+    """One setting: where it can come from and how its value is checked."""
+
+    field: str
+    env: str
+    flag: str | None
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+    is_switch: bool = False
+
+
+_SETTINGS: tuple[_Setting, ...] = (
+    _Setting(
+        "data_dir",
+        "KIMAKI_DATA_DIR",
+        "--data-dir",
+        _directory,
+        "~/.kimaki",
+        "where kimaki keeps its database and logs (default ~/.kimaki)",
+    ),
+    _Setting(
+        "bot_token",
+        "KIMAKI_BOT_TOKEN",
+        None,
+        _nonempty,
+        None,
+        "Discord bot token (environment only, so it never shows in `ps`)",
+    ),
+    _Setting(
+        "discord_api_url",
+        "KIMAKI_DISCORD_API_URL",
+        None,
+        _url("http", "https"),
+        DISCORD_API_URL,
+        "Discord REST base URL",
+    ),
+    _Setting(
+        "discord_gateway_url",
+        "KIMAKI_DISCORD_GATEWAY_URL",
+        None,
+        _url("ws", "wss"),
+        DISCORD_GATEWAY_URL,
+        "Discord gateway URL",
+    ),
+    _Setting(
+        "opencode_bin",
+        "KIMAKI_OPENCODE_BIN",
+        "--opencode-bin",
+        _nonempty,
+        None,
+        "the opencode executable (default: `opencode` on PATH, else the pinned one)",
+    ),
+    _Setting(
+        "disable_sync",
+        "KIMAKI_DISABLE_SYNC",
+        "--disable-sync",
+        _boolean,
+        "false",
+        "do not mirror sessions started outside Discord",
+        is_switch=True,
+    ),
+    _Setting(
+        "sync_interval",
+        "KIMAKI_SYNC_INTERVAL",
+        "--sync-interval",
+        _seconds(0, inclusive=False),
+        "5",
+        "seconds between background sync scans (default 5)",
+    ),
+    _Setting(
+        "sync_grace",
+        "KIMAKI_SYNC_GRACE",
+        "--sync-grace",
+        _seconds(0, inclusive=True),
+        "300",
+        "also sync sessions created this many seconds before kimaki started (default 300)",
+    ),
+    _Setting(
+        "verbosity",
+        "KIMAKI_VERBOSITY",
+        "--verbosity",
+        _verbosity,
+        Verbosity.TEXT_AND_ESSENTIAL_TOOLS.value,
+        "default channel verbosity: " + ", ".join(v.value for v in Verbosity),
+    ),
+    _Setting(
+        "allow_all_users",
+        "KIMAKI_ALLOW_ALL_USERS",
+        "--allow-all-users",
+        _boolean,
+        "false",
+        "let every guild member drive sessions (except those with the no-kimaki role)",
+        is_switch=True,
+    ),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the flags; values stay raw strings so `resolve` checks them all alike."""
+    for setting in _SETTINGS:
+        if setting.flag is None:
+            continue
+        if setting.is_switch:
+            parser.add_argument(
+                setting.flag,
+                dest=setting.field,
+                action="store_const",
+                const="true",
+                default=None,
+                help=f"{setting.help} [env {setting.env}]",
+            )
+        else:
+            parser.add_argument(
+                setting.flag,
+                dest=setting.field,
+                default=None,
+                metavar=setting.field.upper().replace("_", "-"),
+                help=f"{setting.help} [env {setting.env}]",
+            )
+
+
+def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Config:
+    """Build a `Config` from parsed flags and the environment, flags winning."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in _SETTINGS:
+        raw, source = _raw_value(setting, args, env)
+        if raw is None:
+            values[setting.field] = None
+            continue
+        try:
+            values[setting.field] = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+    return Config(**values)
+
+
+def _raw_value(
+    setting: _Setting, args: argparse.Namespace, env: Mapping[str, str]
+) -> tuple[str | None, str]:
+    flag_value = getattr(args, setting.field, None) if setting.flag else None
+    if flag_value is not None:
+        return flag_value, setting.flag or setting.env
+    if setting.env in env:
+        return env[setting.env], setting.env
+    return setting.default, "default"
+
+
+def settings_help() -> str:
+    """A short table of the environment-only settings, for `--help`'s epilog."""
+    rows = [f"  {s.env:<28} {s.help}" for s in _SETTINGS if s.flag is None]
+    return "environment:\n" + "\n".join(rows)
