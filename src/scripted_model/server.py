@@ -207,7 +207,7 @@ class ScriptedModel:
         reason = "stop"
         try:
             chunks = sse.content_chunks(step, completion_id, self.model_id, call_ids)
-            hold_after = min(1, len(chunks) - 1)
+            hold_after = 1 if step.reasoning or step.text or step.tool_calls else 0
             for n, chunk in enumerate(chunks):
                 if n > 0 and step.chunk_delay:
                     await asyncio.sleep(step.chunk_delay)
@@ -215,6 +215,8 @@ class ScriptedModel:
                 if n == hold_after and step.gate is not None:
                     await step.gate.wait()
             reason = step.finish_reason
+        except ConnectionResetError:
+            log.debug("client left mid-stream")
         except Exception:
             log.exception("scripted stream broke off; finishing it anyway")
         finally:

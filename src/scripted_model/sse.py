@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from .steps import Step
@@ -35,23 +36,25 @@ def _argument_pieces(arguments: str) -> list[str]:
 
 def content_chunks(
     step: Step, completion_id: str, model: str, call_ids: list[str]
-) -> list[dict[str, Any]]:
+) -> Iterator[dict[str, Any]]:
     """Every chunk of ``step`` before the finishing one: role, reasoning, text, then tool calls.
 
-    ``call_ids`` names each tool call (one per call, in order); they must be unique per session.
+    Built lazily, so a step that breaks (say, arguments that are not JSON) breaks mid-stream like
+    a real provider would. ``call_ids`` names each tool call and must be unique per session.
     """
-    chunks = [_chunk(completion_id, model, {"role": "assistant", "content": ""})]
-    chunks += [_chunk(completion_id, model, {"reasoning_content": r}) for r in step.reasoning]
-    chunks += [_chunk(completion_id, model, {"content": t}) for t in step.text]
+    yield _chunk(completion_id, model, {"role": "assistant", "content": ""})
+    for piece in step.reasoning:
+        yield _chunk(completion_id, model, {"reasoning_content": piece})
+    for piece in step.text:
+        yield _chunk(completion_id, model, {"content": piece})
     for index, (call, call_id) in enumerate(zip(step.tool_calls, call_ids, strict=True)):
         head = {"index": index, "id": call_id, "type": "function"}
         pieces = _argument_pieces(call.arguments_json())
         first = {**head, "function": {"name": call.name, "arguments": pieces[0]}}
-        chunks.append(_chunk(completion_id, model, {"tool_calls": [first]}))
+        yield _chunk(completion_id, model, {"tool_calls": [first]})
         for piece in pieces[1:]:
             more = {"index": index, "function": {"arguments": piece}}
-            chunks.append(_chunk(completion_id, model, {"tool_calls": [more]}))
-    return chunks
+            yield _chunk(completion_id, model, {"tool_calls": [more]})
 
 
 def finish_chunk(completion_id: str, model: str, reason: str) -> dict[str, Any]:
