@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -273,3 +275,34 @@ async def test_wait_for_request_times_out(
     model, _ = served
     with pytest.raises(TimeoutError):
         await model.wait_for_request(lambda r: False, timeout=0.1)
+
+
+async def test_stop_releases_held_streams() -> None:
+    model = ScriptedModel()
+    await model.start()
+    model.add_rule("hold", [text("never released", gate=asyncio.Event())])
+    async with aiohttp.ClientSession() as http:
+        reply = asyncio.create_task(chat(http, model, [user("hold")]))
+        held = await model.wait_for_request(timeout=2)
+        await asyncio.wait_for(model.stop(), 5)
+        await asyncio.wait_for(held.finished.wait(), 5)
+        with contextlib.suppress(aiohttp.ClientError):
+            await asyncio.wait_for(reply, 5)
+
+
+async def test_module_runs_standalone_with_the_echo_rule() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "scripted_model", "--port", "0", stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert proc.stdout is not None
+        first = (await asyncio.wait_for(proc.stdout.readline(), 10)).decode()
+        base_url = re.search(r"http://\S+/v1", first)
+        assert base_url, first
+        async with aiohttp.ClientSession() as http:
+            body = {"messages": [user("demo")], "stream": False}
+            async with http.post(f"{base_url[0]}/chat/completions", json=body) as r:
+                assert (await r.json())["choices"][0]["message"]["content"] == "ok: demo"
+    finally:
+        proc.terminate()
+        await proc.wait()
