@@ -1,0 +1,69 @@
+"""Small HTTP helpers shared by the REST API and the control API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+from .ops import NewFile
+from .state import Application
+
+# Per-request storage: the authenticated application and the parsed body (for the request log).
+APP_KEY = web.RequestKey("twin_app", Application)
+BODY_KEY: web.RequestKey[Any] = web.RequestKey("twin_body", object)
+
+
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    """JSON with `Content-Type: application/json` exactly: discord.py compares the header."""
+    all_headers = {"Content-Type": "application/json"}
+    all_headers.update(headers or {})
+    return web.Response(body=json.dumps(data).encode(), status=status, headers=all_headers)
+
+
+def no_content(headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=204, headers=headers or {})
+
+
+async def read_body(request: web.Request) -> tuple[dict[str, Any], list[NewFile]]:
+    """JSON body, or multipart `payload_json` + `files[n]` as discord.py sends uploads."""
+    if request.content_type.startswith("multipart/"):
+        payload: dict[str, Any] = {}
+        files: list[NewFile] = []
+        reader = await request.multipart()
+        async for part in reader:
+            if not isinstance(part, BodyPartReader):
+                continue
+            name = part.name or ""
+            if name == "payload_json":
+                payload = json.loads(await part.text())
+            elif name.startswith("files"):
+                data = await part.read(decode=False)
+                files.append(
+                    NewFile(
+                        filename=part.filename or "file",
+                        data=bytes(data),
+                        content_type=part.headers.get("Content-Type"),
+                    )
+                )
+        descriptions = {
+            str(a.get("id")): a.get("description") for a in payload.get("attachments") or []
+        }
+        for index, f in enumerate(files):
+            f.description = descriptions.get(str(index))
+        return payload, files
+    raw = await request.read()
+    if not raw:
+        return {}, []
+    parsed = json.loads(raw)
+    return (parsed if isinstance(parsed, dict) else {"_list": parsed}), []
+
+
+def snowflake(request: web.Request, name: str) -> int:
+    try:
+        return int(request.match_info[name])
+    except ValueError as exc:
+        raise web.HTTPNotFound() from exc
