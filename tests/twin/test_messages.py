@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import asyncio
+
+import discord
+
+from discord_twin import Twin
+
+
+async def test_user_message_reaches_on_message_with_member_author(
+    twin: Twin, twin_client: discord.Client
+) -> None:
+    assert twin.seed is not None
+    alice = twin.create_user("alice", global_name="Alice")
+    twin.add_member(twin.seed.guild, alice)
+    waiter = asyncio.ensure_future(
+        twin_client.wait_for("message", check=lambda m: m.author.id == alice.id, timeout=5)
+    )
+    await asyncio.sleep(0)
+    first = twin.user(alice).send(twin.seed.channel, "hello bot")
+    got: discord.Message = await waiter
+    assert got.content == "hello bot"
+    assert isinstance(got.author, discord.Member)
+    assert got.author.display_name == "Alice"
+
+    reply_waiter = asyncio.ensure_future(
+        twin_client.wait_for("message", check=lambda m: m.reference is not None, timeout=5)
+    )
+    await asyncio.sleep(0)
+    twin.user(alice).send(
+        twin.seed.channel, "are you there?", reply_to=first, mentions=[twin.seed.bot]
+    )
+    reply: discord.Message = await reply_waiter
+    assert reply.reference is not None and reply.reference.message_id == first.id
+    assert twin_client.user in reply.mentions
+
+
+async def test_content_over_2000_is_rejected_like_discord(
+    twin: Twin, twin_client: discord.Client
+) -> None:
+    assert twin.seed is not None
+    channel = twin_client.get_channel(twin.seed.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    try:
+        await channel.send("x" * 2001)
+    except discord.HTTPException as exc:
+        assert exc.status == 400
+        assert exc.code == 50035
+        assert "content" in str(exc)
+    else:
+        raise AssertionError("2001 characters were accepted")
+    ok = await channel.send("x" * 2000)
+    assert len(ok.content) == 2000
+
+
+async def test_enforce_nonce_returns_the_first_message(
+    twin: Twin, twin_client: discord.Client
+) -> None:
+    assert twin.seed is not None
+    channel = twin_client.get_channel(twin.seed.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    first = await channel.send("part 1", nonce="sess1-part1-0")
+    again = await channel.send("part 1 (retry)", nonce="sess1-part1-0")
+    assert again.id == first.id
+    assert again.content == "part 1"
+    other = await channel.send("part 2", nonce="sess1-part2-0")
+    assert other.id != first.id
+    assert [m.content for m in twin.messages(twin.seed.channel)] == ["part 1", "part 2"]
+
+
+async def test_flags_mentions_and_reply_are_recorded(
+    twin: Twin, twin_client: discord.Client
+) -> None:
+    assert twin.seed is not None
+    alice = twin.create_user("alice")
+    twin.add_member(twin.seed.guild, alice)
+    question = twin.user(alice).send(twin.seed.channel, "question")
+    channel = twin_client.get_channel(twin.seed.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    partial = channel.get_partial_message(question.id)
+    answer = await partial.reply(
+        f"<@{alice.id}> answer",
+        silent=True,
+        allowed_mentions=discord.AllowedMentions(users=False, replied_user=False),
+    )
+    stored = twin.store.messages[answer.id]
+    assert stored.flags & 4096
+    assert stored.reference_message_id == question.id
+    assert stored.mentions == []  # allowed_mentions suppressed both pings
+    assert stored.type == 19
+
+
+async def test_without_message_content_intent_others_content_is_blank(twin: Twin) -> None:
+    from discord_twin.pytest_plugin import client_kwargs, start_client, stop_client
+
+    assert twin.seed is not None
+    intents = discord.Intents.default()
+    intents.message_content = False
+    client = discord.Client(**client_kwargs(intents=intents))
+    task = await start_client(twin, client)
+    try:
+        alice = twin.create_user("alice")
+        twin.add_member(twin.seed.guild, alice)
+        plain = asyncio.ensure_future(
+            client.wait_for("message", check=lambda m: m.author.id == alice.id, timeout=5)
+        )
+        await asyncio.sleep(0)
+        twin.user(alice).send(twin.seed.channel, "secret")
+        assert (await plain).content == ""
+        mentioned = asyncio.ensure_future(
+            client.wait_for("message", check=lambda m: m.author.id == alice.id, timeout=5)
+        )
+        await asyncio.sleep(0)
+        twin.user(alice).send(twin.seed.channel, "hey", mentions=[twin.seed.bot])
+        assert (await mentioned).content == f"<@{twin.seed.bot.id}> hey"
+    finally:
+        await stop_client(client, task)
+
+
+async def test_unknown_route_is_404_and_recorded(twin: Twin, twin_client: discord.Client) -> None:
+    route = discord.http.Route("GET", "/channels/{channel_id}/no-such-thing", channel_id=1)
+    try:
+        await twin_client.http.request(route)
+    except discord.NotFound as exc:
+        assert exc.code == 0
+    else:
+        raise AssertionError("an unknown route answered 2xx")
+    unknown = twin.unknown_requests()
+    assert [(r.method, r.path) for r in unknown] == [("GET", "/channels/1/no-such-thing")]
+
+
+async def test_history_is_newest_first_and_paginates(
+    twin: Twin, twin_client: discord.Client
+) -> None:
+    assert twin.seed is not None
+    alice = twin.create_user("alice")
+    twin.add_member(twin.seed.guild, alice)
+    for i in range(5):
+        twin.user(alice).send(twin.seed.channel, f"m{i}")
+    channel = twin_client.get_channel(twin.seed.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    newest = [m.content async for m in channel.history(limit=3)]
+    assert newest == ["m4", "m3", "m2"]
+    oldest = [m.content async for m in channel.history(limit=None, oldest_first=True)]
+    assert oldest == ["m0", "m1", "m2", "m3", "m4"]
