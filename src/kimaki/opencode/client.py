@@ -299,7 +299,7 @@ class OpenCodeClient:
         query = dict(params or {})
         if directory is not None:
             query["directory"] = directory
-        kwargs: dict[str, Any] = {"params": query, "auth": endpoint.auth}
+        kwargs: dict[str, Any] = {"params": query, "headers": endpoint.headers}
         if body is not None:
             kwargs["json"] = body
         if timeout is not None:
@@ -481,9 +481,8 @@ class EventStream:
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=self._silence_timeout)
         async with self._client.http().get(
             endpoint.base_url + "/global/event",
-            auth=endpoint.auth,
             timeout=timeout,
-            headers={"Accept": "text/event-stream"},
+            headers={**endpoint.headers, "Accept": "text/event-stream"},
         ) as resp:
             if resp.status != 200:
                 raise _http_error(resp.status, None, (await resp.text())[:300])

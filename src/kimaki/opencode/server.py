@@ -10,6 +10,7 @@ kimaki killed with -9 can reap the orphan at its next start.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import ctypes
 import json
@@ -41,8 +42,10 @@ class Endpoint:
     password: str
 
     @property
-    def auth(self) -> aiohttp.BasicAuth:
-        return aiohttp.BasicAuth("opencode", self.password)
+    def headers(self) -> dict[str, str]:
+        """HTTP basic auth as OpenCode wants it (user `opencode`)."""
+        token = base64.b64encode(f"opencode:{self.password}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
 
 
 class OpenCodeServerError(RuntimeError):
@@ -175,6 +178,7 @@ class OpenCodeServer:
         self._open_log()
         env = {**os.environ, **self.extra_env}
         env["OPENCODE_SERVER_PASSWORD"] = self.password
+        env["PWD"] = str(self.cwd)  # OpenCode trusts $PWD over getcwd()
         env.setdefault("OPENCODE_DISABLE_AUTOUPDATE", "1")
         args = [str(self.binary), "serve", "--hostname", "127.0.0.1", "--port", str(port)]
         args.append("--print-logs")
@@ -405,7 +409,7 @@ def _rotate(path: Path, limit: int = 20 * 1024 * 1024) -> None:
 async def _wait_healthy(endpoint: Endpoint, proc: asyncio.subprocess.Process) -> str:
     """Poll `/global/health` with a short timeout: a request made as the port opens can hang."""
     timeout = aiohttp.ClientTimeout(total=2)
-    async with aiohttp.ClientSession(timeout=timeout, auth=endpoint.auth) as http:
+    async with aiohttp.ClientSession(timeout=timeout, headers=endpoint.headers) as http:
         while True:
             if proc.returncode is not None:
                 raise OpenCodeServerError(f"process exited with code {proc.returncode}")

@@ -1,0 +1,1 @@
+"""Test support shared by the suite and the benchmarks: isolated worlds, OpenCode, guards."""
