@@ -7,6 +7,7 @@ arrived before it started waiting (or that another waiter did not want) are neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -92,9 +93,7 @@ class EventLog:
                         + "; ".join(seen[-10:])
                     )
                 async with self._changed:
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._changed.wait(), remaining)
-                    except TimeoutError:
-                        pass
         finally:
             self._waiters -= 1

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import aiohttp
+import discord
+from discord import app_commands
+
+from discord_twin import Twin
+
+
+def _tree(client: discord.Client, guild_id: int) -> app_commands.CommandTree[discord.Client]:
+    tree = app_commands.CommandTree(client)
+
+    @tree.command(name="ping", description="Reply at once")
+    async def ping(interaction: discord.Interaction[discord.Client], text: str) -> None:
+        await interaction.response.send_message(f"pong: {text}")
+
+    @tree.command(name="slow", description="Defer, then edit, then follow up")
+    async def slow(interaction: discord.Interaction[discord.Client], count: int) -> None:
+        await interaction.response.defer(thinking=True)
+        await interaction.edit_original_response(content=f"counted to {count}")
+        await interaction.followup.send("and one more thing")
+
+    @tree.command(name="secret", description="Ephemeral answer")
+    async def secret(interaction: discord.Interaction[discord.Client]) -> None:
+        await interaction.response.send_message("only you", ephemeral=True)
+
+    @tree.command(name="guildonly", description="A guild command", guild=discord.Object(guild_id))
+    async def guildonly(interaction: discord.Interaction[discord.Client]) -> None:
+        await interaction.response.send_message("guild!")
+
+    return tree
+
+
+async def test_command_sync_global_and_guild(twin: Twin, twin_client: discord.Client) -> None:
+    assert twin.seed is not None
+    guild = discord.Object(twin.seed.guild.id)
+    tree = _tree(twin_client, guild.id)
+    synced = await tree.sync()
+    assert sorted(c.name for c in synced) == ["ping", "secret", "slow"]
+    guild_synced = await tree.sync(guild=guild)
+    assert [c.name for c in guild_synced] == ["guildonly"]
+    assert sorted(c.name for c in twin.commands()) == ["ping", "secret", "slow"]
+    assert [c.name for c in twin.commands(twin.seed.guild)] == ["guildonly"]
+    # Ids are stable across syncs, as on Discord.
+    again = await tree.sync()
+    assert {c.name: c.id for c in again} == {c.name: c.id for c in synced}
+    fetched = await tree.fetch_commands()
+    assert sorted(c.name for c in fetched) == ["ping", "secret", "slow"]
+    ping = next(c for c in twin.commands() if c.name == "ping")
+    assert ping.options[0]["name"] == "text" and ping.options[0]["type"] == 3
+
+
+async def test_slash_command_round_trip(twin: Twin, twin_client: discord.Client) -> None:
+    assert twin.seed is not None
+    tree = _tree(twin_client, twin.seed.guild.id)
+    await tree.sync()
+    await tree.sync(guild=discord.Object(twin.seed.guild.id))
+    owner = twin.user(twin.seed.owner)
+
+    quick = owner.slash("ping", {"text": "hi"})
+    message = await quick.wait_message()
+    assert message.content == "pong: hi"
+    assert quick.response_type == 4
+    assert message.author_id == twin.seed.bot.id and message.interaction_id is not None
+
+    slow = owner.slash("slow", {"count": 3})
+    edited = await slow.wait_message(lambda m: m.content == "counted to 3")
+    assert slow.response_type == 5
+    assert edited.edited_at is not None
+    followup = await slow.wait_followup()
+    assert followup.content == "and one more thing"
+
+    secret = owner.slash("secret")
+    hidden = await secret.wait_message()
+    assert hidden.ephemeral_for == twin.seed.owner.id
+    guild_cmd = owner.slash("guildonly")
+    assert (await guild_cmd.wait_message()).content == "guild!"
+
+    transcript = twin.render(twin.seed.channel)
+    assert "kimaki [bot]: pong: hi" in transcript
+    assert "kimaki [bot]: (edited) counted to 3" in transcript
+    assert "kimaki [bot]: (ephemeral) only you" in transcript
+
+
+async def test_second_ack_is_rejected(twin: Twin, twin_client: discord.Client) -> None:
+    assert twin.seed is not None
+    tree = app_commands.CommandTree(twin_client)
+
+    @tree.command(name="twice", description="Defers")
+    async def twice(interaction: discord.Interaction[discord.Client]) -> None:
+        await interaction.response.defer()
+
+    await tree.sync()
+    handle = twin.user(twin.seed.owner).slash("twice")
+    await handle.wait_response()
+    interaction = handle.interaction
+    url = f"{twin.api_url}/interactions/{interaction.id}/{interaction.token}/callback"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json={"type": 4, "data": {"content": "again"}}) as resp:
+            assert resp.status == 400
+            assert (await resp.json())["code"] == 40060
+        bad = f"{twin.api_url}/interactions/{interaction.id}/wrong-token/callback"
+        async with http.post(bad, json={"type": 4, "data": {"content": "x"}}) as resp:
+            assert resp.status == 404
+            assert (await resp.json())["code"] == 10062
