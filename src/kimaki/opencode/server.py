@@ -262,7 +262,7 @@ class OpenCodeServer:
         delay = self.restart_policy.delay(attempt)
         limit = self.restart_policy.max_restarts
         log.warning(
-            "opencode server exited with code %s; restarting in %.0fs (attempt %d of %d)",
+            "opencode server exited with code %s; restarting in %.1fs (attempt %d of %d)",
             code,
             delay,
             attempt,
@@ -416,7 +416,7 @@ async def _wait_healthy(endpoint: Endpoint, proc: asyncio.subprocess.Process) ->
             with contextlib.suppress(aiohttp.ClientError, TimeoutError, ValueError):
                 async with http.get(f"{endpoint.base_url}/global/health") as resp:
                     if resp.status == 200:
-                        body = await resp.json()
-                        if body.get("healthy"):
+                        body = json.loads(await resp.text())
+                        if isinstance(body, dict) and body.get("healthy"):
                             return str(body.get("version", "unknown"))
             await asyncio.sleep(0.2)

@@ -1,0 +1,112 @@
+"""Flags and KIMAKI_* variables: precedence, defaults, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kimaki import cli, config
+from kimaki.config import Verbosity
+
+
+def resolve(argv: list[str], env: dict[str, str] | None = None) -> config.Config:
+    return config.resolve(cli.build_parser().parse_args(argv), env or {})
+
+
+def test_defaults() -> None:
+    settings = resolve([])
+    assert settings.data_dir == Path("~/.kimaki").expanduser().resolve()
+    assert settings.bot_token is None
+    assert settings.discord_api_url == "https://discord.com/api/v10"
+    assert settings.discord_gateway_url == "wss://gateway.discord.gg"
+    assert settings.opencode_bin is None
+    assert settings.disable_sync is False
+    assert settings.sync_interval == 5.0
+    assert settings.sync_grace == 300.0
+    assert settings.verbosity is Verbosity.TEXT_AND_ESSENTIAL_TOOLS
+    assert settings.allow_all_users is False
+
+
+def test_environment_is_read_and_flags_win(tmp_path: Path) -> None:
+    env = {
+        "KIMAKI_DATA_DIR": str(tmp_path / "from-env"),
+        "KIMAKI_SYNC_INTERVAL": "7",
+        "KIMAKI_VERBOSITY": "text_only",
+        "KIMAKI_DISABLE_SYNC": "yes",
+        "KIMAKI_BOT_TOKEN": " token-from-env ",
+        "KIMAKI_DISCORD_API_URL": "http://127.0.0.1:9000/api/v10/",
+        "KIMAKI_DISCORD_GATEWAY_URL": "ws://127.0.0.1:9000/gateway",
+    }
+    settings = resolve(["--data-dir", str(tmp_path / "from-flag"), "--sync-interval", "2.5"], env)
+    assert settings.data_dir == tmp_path / "from-flag"
+    assert settings.sync_interval == 2.5
+    assert settings.verbosity is Verbosity.TEXT_ONLY
+    assert settings.disable_sync is True
+    assert settings.bot_token == "token-from-env"
+    assert settings.discord_api_url == "http://127.0.0.1:9000/api/v10"
+    assert settings.discord_gateway_url == "ws://127.0.0.1:9000/gateway"
+
+
+def test_switch_flags_override_a_false_environment() -> None:
+    env = {"KIMAKI_ALLOW_ALL_USERS": "0", "KIMAKI_DISABLE_SYNC": "off"}
+    assert resolve([], env).allow_all_users is False
+    settings = resolve(["--allow-all-users", "--disable-sync"], env)
+    assert settings.allow_all_users is True and settings.disable_sync is True
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "named"),
+    [
+        (["--sync-interval", "abc"], {}, "--sync-interval"),
+        (["--sync-interval", "0"], {}, "--sync-interval"),
+        (["--sync-interval", "nan"], {}, "--sync-interval"),
+        (["--sync-grace", "-1"], {}, "--sync-grace"),
+        (["--verbosity", "loud"], {}, "--verbosity"),
+        (["--data-dir", ""], {}, "--data-dir"),
+        ([], {"KIMAKI_SYNC_INTERVAL": "soon"}, "KIMAKI_SYNC_INTERVAL"),
+        ([], {"KIMAKI_ALLOW_ALL_USERS": "maybe"}, "KIMAKI_ALLOW_ALL_USERS"),
+        ([], {"KIMAKI_DISCORD_API_URL": "ftp://example"}, "KIMAKI_DISCORD_API_URL"),
+        ([], {"KIMAKI_DISCORD_GATEWAY_URL": "http://x"}, "KIMAKI_DISCORD_GATEWAY_URL"),
+        ([], {"KIMAKI_BOT_TOKEN": "  "}, "KIMAKI_BOT_TOKEN"),
+        (["--no-such-flag"], {}, "--no-such-flag"),
+        (["--sync-interval"], {}, "--sync-interval"),
+    ],
+)
+def test_bad_values_give_one_line_naming_the_setting_and_exit_2(
+    argv: list[str],
+    env: dict[str, str],
+    named: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for key in [k for k in list(__import__("os").environ) if k.startswith("KIMAKI_")]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("kimaki: error: ") and named in err
+
+
+def test_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    with pytest.raises(config.ConfigError, match="--data-dir: .* is not a directory"):
+        resolve(["--data-dir", str(afile)])
+
+
+def test_the_console_script_prints_one_line_and_exits_2() -> None:
+    kimaki = Path(sys.executable).parent / "kimaki"
+    result = subprocess.run(
+        [str(kimaki), "--sync-interval", "-3"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "kimaki: error: --sync-interval: expected a number of seconds > 0, got '-3'"
+    ]
