@@ -97,7 +97,7 @@ def test_bad_values_give_one_line_naming_the_setting_and_exit_2(
 def test_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
     afile = tmp_path / "file"
     afile.write_text("x")
-    with pytest.raises(config.ConfigError, match="--data-dir: .* is not a directory"):
+    with pytest.raises(config.ConfigError, match=r"--data-dir: .* is not a directory"):
         resolve(["--data-dir", str(afile)])
 
 

@@ -88,14 +88,7 @@ async def test_an_orphan_from_a_killed_kimaki_is_reaped_at_the_next_start(
 ) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    orphan = subprocess.Popen(
-        [str(opencode_binary()), "serve", "--hostname", "127.0.0.1", "--port", "0"],
-        env=world.full_env(),
-        cwd=data,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    orphan = _spawn_unsupervised_server(world, data)
     try:
         (data / "opencode-server.json").write_text(json.dumps({"pid": orphan.pid}))
         server = start_server(world, data)
@@ -109,6 +102,18 @@ async def test_an_orphan_from_a_killed_kimaki_is_reaped_at_the_next_start(
         if orphan.poll() is None:
             orphan.kill()
         orphan.wait()
+
+
+def _spawn_unsupervised_server(world: World, cwd: Path) -> subprocess.Popen[bytes]:
+    """What a kill -9'd kimaki leaves behind: a server nobody supervises."""
+    return subprocess.Popen(
+        [str(opencode_binary()), "serve", "--hostname", "127.0.0.1", "--port", "0"],
+        env=world.full_env(),
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def test_a_stale_pid_record_of_another_program_is_left_alone(tmp_path: Path) -> None:
