@@ -1,13 +1,33 @@
-"""Control API over HTTP (filled in later)."""
+"""The control API over HTTP under `/_twin/…`, for a bot (or a script) in another process.
+
+Same operations as `Twin`, with ids instead of objects. Waits take simple filters instead of
+predicates: `GET /_twin/wait?kind=message&channel_id=…&contains=…&since=…&timeout=…`.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .errors import TwinError
+from .http_util import json_response
+from .payloads import channel_payload, command_payload, member_payload, role_payload, user_payload
+from .state import Channel, Command, Interaction, Message, TypingEvent, User
+
 if TYPE_CHECKING:
     from .control import Twin
+
+PREFIX = "/_twin"
+_WAIT_KINDS = {
+    "message": ("message_create",),
+    "message_or_edit": ("message_create", "message_update"),
+    "thread": ("thread_create",),
+    "typing": ("typing",),
+    "interaction_response": ("interaction_response",),
+}
 
 
 class ControlHttp:
@@ -15,4 +35,401 @@ class ControlHttp:
         self.twin = twin
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
-        return None
+        routes: list[tuple[str, str, Callable[[web.Request], Any]]] = [
+            ("GET", "/state", self.state),
+            ("POST", "/users", self.create_user),
+            ("POST", "/bots", self.create_bot),
+            ("POST", "/guilds", self.create_guild),
+            ("POST", "/guilds/{guild_id}/roles", self.create_role),
+            ("POST", "/guilds/{guild_id}/members", self.add_member),
+            ("POST", "/guilds/{guild_id}/channels", self.create_channel),
+            ("POST", "/act/{user_id}/messages", self.act_send),
+            ("POST", "/act/{user_id}/typing", self.act_typing),
+            ("POST", "/act/{user_id}/threads", self.act_thread),
+            ("POST", "/act/{user_id}/slash", self.act_slash),
+            ("POST", "/act/{user_id}/autocomplete", self.act_autocomplete),
+            ("POST", "/act/{user_id}/click", self.act_click),
+            ("POST", "/act/{user_id}/select", self.act_select),
+            ("POST", "/act/{user_id}/modal", self.act_modal),
+            ("GET", "/interactions/{interaction_id}", self.get_interaction),
+            ("GET", "/channels/{channel_id}/messages", self.get_messages),
+            ("GET", "/channels/{channel_id}/threads", self.get_threads),
+            ("GET", "/channels/{channel_id}/render", self.render),
+            ("GET", "/typing", self.get_typing),
+            ("GET", "/commands", self.get_commands),
+            ("GET", "/requests", self.get_requests),
+            ("GET", "/events", self.get_events),
+            ("GET", "/wait", self.wait),
+            ("POST", "/ratelimits", self.set_ratelimits),
+            ("POST", "/faults/http", self.add_fault),
+            ("DELETE", "/faults/http", self.clear_faults),
+            ("POST", "/gateway/close", self.gateway_close),
+            ("POST", "/gateway/release", self.gateway_release),
+            ("POST", "/gateway/reconnect", self.gateway_reconnect),
+            ("POST", "/gateway/invalidate", self.gateway_invalidate),
+            ("POST", "/gateway/mute_acks", self.gateway_mute),
+        ]
+        for method, path, handler in routes:
+            router.add_route(method, PREFIX + path, _guarded(handler))
+
+    # ---- helpers --------------------------------------------------------------------------
+    def _user(self, value: Any) -> User:
+        user = self.twin.store.users.get(int(value))
+        if user is None:
+            raise TwinError(404, 10013, "Unknown User")
+        return user
+
+    def _message(self, value: Any) -> Message:
+        message = self.twin.store.messages.get(int(value))
+        if message is None:
+            raise TwinError(404, 10008, "Unknown Message")
+        return message
+
+    def _actor_channel(self, body: dict[str, Any]) -> Channel | None:
+        return self.twin.channel(int(body["channel_id"])) if body.get("channel_id") else None
+
+    def js(self, obj: Any) -> Any:
+        return to_json(self.twin, obj)
+
+    # ---- seeding --------------------------------------------------------------------------
+    async def state(self, request: web.Request) -> web.Response:
+        store = self.twin.store
+        guilds = [
+            {
+                "id": str(g.id),
+                "name": g.name,
+                "owner_id": str(g.owner_id),
+                "roles": [role_payload(r) for r in g.roles.values()],
+                "members": [member_payload(store, m) for m in g.members.values()],
+                "channels": [channel_payload(c) for c in self.twin.channels(g)],
+                "threads": [channel_payload(t) for t in store.threads(guild_id=g.id)],
+            }
+            for g in store.guilds.values()
+        ]
+        apps = [
+            {"id": str(a.id), "bot_user_id": str(a.bot_user_id), "token": a.token}
+            for a in store.applications.values()
+        ]
+        users = [user_payload(u) for u in store.users.values()]
+        return json_response({"guilds": guilds, "applications": apps, "users": users})
+
+    async def create_user(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        user = self.twin.create_user(str(body["username"]), global_name=body.get("global_name"))
+        return json_response(user_payload(user))
+
+    async def create_bot(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        app = self.twin.create_bot(str(body["username"]), owner=self._user(body["owner_id"]))
+        return json_response(
+            {"application_id": str(app.id), "bot_user_id": str(app.bot_user_id), "token": app.token}
+        )
+
+    async def create_guild(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        guild = self.twin.create_guild(str(body["name"]), owner=self._user(body["owner_id"]))
+        return json_response({"id": str(guild.id), "name": guild.name})
+
+    async def create_role(self, request: web.Request) -> web.Response:
+        guild = self.twin.ops.guild(int(request.match_info["guild_id"]))
+        body = await request.json()
+        role = self.twin.create_role(
+            guild, str(body["name"]), permissions=int(body.get("permissions", 0))
+        )
+        return json_response(role_payload(role))
+
+    async def add_member(self, request: web.Request) -> web.Response:
+        guild = self.twin.ops.guild(int(request.match_info["guild_id"]))
+        body = await request.json()
+        roles = [guild.roles[int(r)] for r in body.get("role_ids") or []]
+        member = self.twin.add_member(guild, self._user(body["user_id"]), roles=roles)
+        return json_response(member_payload(self.twin.store, member))
+
+    async def create_channel(self, request: web.Request) -> web.Response:
+        guild = self.twin.ops.guild(int(request.match_info["guild_id"]))
+        body = await request.json()
+        parent = self.twin.channel(int(body["parent_id"])) if body.get("parent_id") else None
+        channel = self.twin.create_channel(
+            guild,
+            str(body["name"]),
+            type=int(body.get("type", 0)),
+            parent=parent,
+            topic=body.get("topic"),
+        )
+        return json_response(channel_payload(channel))
+
+    # ---- acting as a user -----------------------------------------------------------------
+    async def act_send(self, request: web.Request) -> web.Response:
+        actor = self.twin.user(self._user(request.match_info["user_id"]))
+        body = await request.json()
+        message = actor.send(
+            self.twin.channel(int(body["channel_id"])),
+            str(body.get("content", "")),
+            reply_to=self._message(body["reply_to"]) if body.get("reply_to") else None,
+            mentions=[self._user(u) for u in body.get("mention_ids") or []],
+            nonce=body.get("nonce"),
+        )
+        return json_response(self.js(message))
+
+    async def act_typing(self, request: web.Request) -> web.Response:
+        actor = self.twin.user(self._user(request.match_info["user_id"]))
+        body = await request.json()
+        return json_response(self.js(actor.typing(self.twin.channel(int(body["channel_id"])))))
+
+    async def act_thread(self, request: web.Request) -> web.Response:
+        actor = self.twin.user(self._user(request.match_info["user_id"]))
+        body = await request.json()
+        starter = self._message(body["message_id"]) if body.get("message_id") else None
+        thread = actor.create_thread(
+            self.twin.channel(int(body["channel_id"])), str(body["name"]), from_message=starter
+        )
+        return json_response(channel_payload(thread))
+
+    async def act_slash(self, request: web.Request) -> web.Response:
+        actor = self.twin.user(self._user(request.match_info["user_id"]))
+        body = await request.json()
+        handle = actor.slash(
+            str(body["name"]), body.get("options") or {}, channel=self._actor_channel(body)
+        )
+        return json_response(self.js(handle.interaction))
+
+    async def act_autocomplete(self, request: web.Request) -> web.Response:
+        actor = self.twin.user(self._user(request.match_info["user_id"]))
+        body = await request.json()
+        handle = actor.autocomplete(
+            str(body["name"]),
+            body.get("options") or {},
+            str(body["focused"]),
+            channel=self._actor_channel(body),
+        )
+        return json_response(self.js(handle.interaction))
+
+    async def act_click(self, request: web.Request) -> web.Response:
+        actor = self.twin.user(self._user(request.match_info["user_id"]))
+        body = await request.json()
+        handle = actor.click(self._message(body["message_id"]), str(body["custom_id"]))
+        return json_response(self.js(handle.interaction))
+
+    async def act_select(self, request: web.Request) -> web.Response:
+        actor = self.twin.user(self._user(request.match_info["user_id"]))
+        body = await request.json()
+        handle = actor.select(
+            self._message(body["message_id"]), str(body["custom_id"]), list(body["values"])
+        )
+        return json_response(self.js(handle.interaction))
+
+    async def act_modal(self, request: web.Request) -> web.Response:
+        from .control import InteractionHandle
+
+        actor = self.twin.user(self._user(request.match_info["user_id"]))
+        body = await request.json()
+        source = self.twin.store.interactions.get(int(body["interaction_id"]))
+        if source is None:
+            raise TwinError(404, 10062, "Unknown interaction")
+        handle = actor.submit_modal(InteractionHandle(self.twin, source), dict(body["values"]))
+        return json_response(self.js(handle.interaction))
+
+    # ---- reading --------------------------------------------------------------------------
+    async def get_interaction(self, request: web.Request) -> web.Response:
+        interaction = self.twin.store.interactions.get(int(request.match_info["interaction_id"]))
+        if interaction is None:
+            raise TwinError(404, 10062, "Unknown interaction")
+        return json_response(self.js(interaction))
+
+    async def get_messages(self, request: web.Request) -> web.Response:
+        channel = self.twin.channel(int(request.match_info["channel_id"]))
+        return json_response([self.js(m) for m in self.twin.messages(channel)])
+
+    async def get_threads(self, request: web.Request) -> web.Response:
+        channel = self.twin.channel(int(request.match_info["channel_id"]))
+        return json_response([channel_payload(t) for t in self.twin.threads(channel)])
+
+    async def render(self, request: web.Request) -> web.Response:
+        channel = self.twin.channel(int(request.match_info["channel_id"]))
+        return web.Response(text=self.twin.render(channel), content_type="text/plain")
+
+    async def get_typing(self, request: web.Request) -> web.Response:
+        channel_id = request.query.get("channel_id")
+        channel = self.twin.channel(int(channel_id)) if channel_id else None
+        return json_response([self.js(t) for t in self.twin.typing_events(channel)])
+
+    async def get_commands(self, request: web.Request) -> web.Response:
+        guild_id = request.query.get("guild_id")
+        guild = self.twin.ops.guild(int(guild_id)) if guild_id else None
+        return json_response([command_payload(c) for c in self.twin.commands(guild)])
+
+    async def get_requests(self, request: web.Request) -> web.Response:
+        records = self.twin.requests
+        if request.query.get("unknown") in ("1", "true"):
+            records = self.twin.unknown_requests()
+        return json_response([self.js(r) for r in records])
+
+    async def get_events(self, request: web.Request) -> web.Response:
+        since = int(request.query.get("since", "0"))
+        kinds = request.query.get("kinds")
+        events = self.twin.events.since(since, kinds.split(",") if kinds else None)
+        return json_response(
+            {
+                "cursor": self.twin.cursor(),
+                "events": [
+                    {"index": e.index, "kind": e.kind, "at": e.at, "data": self.js(e.subject)}
+                    for e in events
+                ],
+            }
+        )
+
+    async def wait(self, request: web.Request) -> web.Response:
+        """Long-poll for the first matching event; 408 with what was seen on timeout."""
+        query = request.query
+        kind = query.get("kind", "message")
+        if kind not in _WAIT_KINDS:
+            raise TwinError(400, 50035, f"kind must be one of {sorted(_WAIT_KINDS)}")
+        try:
+            event = await self.twin.wait_for_event(
+                _WAIT_KINDS[kind],
+                _filter(query),
+                since=int(query.get("since", "0")),
+                timeout=float(query.get("timeout", "5")),
+            )
+        except TimeoutError as exc:
+            return json_response({"message": str(exc), "code": 0}, status=408)
+        return json_response({"index": event.index, "data": self.js(event.subject)})
+
+    # ---- limits and faults ----------------------------------------------------------------
+    async def set_ratelimits(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        try:
+            self.twin.set_rate_limits(str(body["profile"]))
+        except ValueError as exc:
+            raise TwinError(400, 50035, str(exc)) from exc
+        return json_response({"profile": self.twin.ratelimits.profile})
+
+    async def add_fault(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        fault = self.twin.add_http_fault(
+            str(body.get("method", "*")),
+            str(body["path"]),
+            body.get("status", 500),
+            count=body.get("count", 1),
+            probability=float(body.get("probability", 1.0)),
+            retry_after=float(body.get("retry_after", 0.0)),
+            delay=float(body.get("delay", 0.0)),
+            is_global=bool(body.get("global", False)),
+        )
+        return json_response({"method": fault.method, "path": fault.path, "status": fault.status})
+
+    async def clear_faults(self, request: web.Request) -> web.Response:
+        self.twin.faults.clear()
+        return json_response({"rules": 0})
+
+    async def gateway_close(self, request: web.Request) -> web.Response:
+        body = await _json_or_empty(request)
+        closed = self.twin.gateway.close_connections(
+            int(body.get("code", 4000)), hold=bool(body.get("hold", False))
+        )
+        return json_response({"closed": closed, "held": self.twin.gateway.held})
+
+    async def gateway_release(self, request: web.Request) -> web.Response:
+        self.twin.gateway.release()
+        return json_response({"held": False})
+
+    async def gateway_reconnect(self, request: web.Request) -> web.Response:
+        self.twin.gateway.send_reconnect()
+        return json_response({"sent": "op 7"})
+
+    async def gateway_invalidate(self, request: web.Request) -> web.Response:
+        body = await _json_or_empty(request)
+        self.twin.gateway.invalidate_sessions(resumable=bool(body.get("resumable", False)))
+        return json_response({"sent": "op 9"})
+
+    async def gateway_mute(self, request: web.Request) -> web.Response:
+        body = await _json_or_empty(request)
+        self.twin.gateway.mute_heartbeat_acks = bool(body.get("muted", True))
+        return json_response({"muted": self.twin.gateway.mute_heartbeat_acks})
+
+
+def _guarded(
+    handler: Callable[[web.Request], Any],
+) -> Callable[[web.Request], Any]:
+    """Answer TwinError/KeyError/ValueError as JSON errors instead of aiohttp's 500 page."""
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            response: web.StreamResponse = await handler(request)
+            return response
+        except TwinError as exc:
+            return json_response(exc.body(), status=exc.status)
+        except (KeyError, ValueError, TypeError) as exc:
+            return json_response({"message": f"bad request: {exc!r}", "code": 50035}, status=400)
+
+    return wrapped
+
+
+async def _json_or_empty(request: web.Request) -> dict[str, Any]:
+    if not await request.read():
+        return {}
+    body = await request.json()
+    return body if isinstance(body, dict) else {}
+
+
+def _filter(query: Any) -> Callable[[Any], bool]:
+    channel_id = query.get("channel_id")
+    author_id = query.get("author_id")
+    contains = query.get("contains")
+    parent_id = query.get("parent_id")
+
+    def match(subject: Any) -> bool:
+        if channel_id and getattr(subject, "channel_id", None) != int(channel_id):
+            return False
+        if author_id and getattr(subject, "author_id", None) != int(author_id):
+            return False
+        if parent_id and getattr(subject, "parent_id", None) != int(parent_id):
+            return False
+        if contains:
+            text = getattr(subject, "content", None) or getattr(subject, "name", "")
+            if contains not in str(text):
+                return False
+        return True
+
+    return match
+
+
+def to_json(twin: Twin, obj: Any) -> Any:
+    """Event subjects and state objects as JSON (messages and channels in Discord's shape)."""
+    if isinstance(obj, Message):
+        data = twin.ops.message_json(obj)
+        data["deleted"] = obj.deleted
+        data["ephemeral_for"] = str(obj.ephemeral_for) if obj.ephemeral_for else None
+        return data
+    if isinstance(obj, Channel):
+        return dict(channel_payload(obj))
+    if isinstance(obj, User):
+        return dict(user_payload(obj))
+    if isinstance(obj, Command):
+        return dict(command_payload(obj))
+    if isinstance(obj, Interaction):
+        original = twin.store.messages.get(obj.original_message_id or 0)
+        return {
+            "id": str(obj.id),
+            "type": obj.type,
+            "user_id": str(obj.user_id),
+            "channel_id": str(obj.channel_id),
+            "data": obj.data,
+            "response_type": obj.response_type,
+            "response_data": obj.response_data,
+            "original_message": to_json(twin, original) if original else None,
+            "followups": [to_json(twin, twin.store.messages[m]) for m in obj.followup_ids],
+        }
+    if isinstance(obj, TypingEvent):
+        return {"channel_id": str(obj.channel_id), "user_id": str(obj.user_id), "at": obj.at}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_json(twin, getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): to_json(twin, v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set):
+        return [to_json(twin, v) for v in obj]
+    if isinstance(obj, bytes):
+        return f"<{len(obj)} bytes>"
+    if isinstance(obj, int) and obj > 2**53:
+        return str(obj)
+    return obj
