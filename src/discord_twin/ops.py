@@ -26,7 +26,6 @@ from .payloads import (
     channel_payload,
     command_payload,
     member_payload,
-    member_without_user,
     message_payload,
     role_payload,
     user_payload,
@@ -38,7 +37,6 @@ from .state import (
     LOADING,
     PRIVATE_THREAD,
     PUBLIC_THREAD,
-    THREAD_TYPES,
     Attachment,
     Channel,
     Command,
@@ -802,15 +800,3 @@ def _embed_chars(embed: dict[str, Any]) -> int:
     for fld in embed.get("fields") or []:
         total += len(str(fld.get("name") or "")) + len(str(fld.get("value") or ""))
     return total
-
-
-def is_thread_type(value: int) -> bool:
-    return value in THREAD_TYPES
-
-
-def member_json(store: Store, member: Member) -> dict[str, Any]:
-    return dict(member_payload(store, member))
-
-
-def typing_member(store: Store, member: Member) -> dict[str, Any]:
-    return member_without_user(member_payload(store, member))

@@ -40,7 +40,9 @@ def _header(store: Store, channel: Channel) -> str:
 
 def _thread_line(thread: Channel) -> str:
     state = ", archived" if thread.archived else ""
-    return f"  >> thread {thread.name!r} ({thread.message_count} messages{state})"
+    count = thread.message_count
+    noun = "message" if count == 1 else "messages"
+    return f"  >> thread {thread.name!r} ({count} {noun}{state})"
 
 
 def author_name(store: Store, message: Message) -> str:

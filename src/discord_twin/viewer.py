@@ -89,8 +89,9 @@ def _channel(store: Store, channel: Channel) -> str:
         flags += " locked" if thread.locked else ""
         parts += [
             f'<details class="thread{flags}" open data-channel="{thread.id}">',
-            f"<summary>🧵 {_e(thread.name)}"
-            f' <span class="meta">{thread.message_count} messages{_e(flags)}</span></summary>',
+            f"<summary>thread: {_e(thread.name)}"
+            f' <span class="meta">{_plural(thread.message_count, "message")}{_e(flags)}</span>'
+            "</summary>",
             _messages(store, thread),
             "</details>",
         ]
@@ -117,7 +118,7 @@ def _message(store: Store, message: Message) -> str:
         marks.append("edited")
     when = datetime.fromtimestamp(message.created_at, UTC).strftime("%H:%M:%S")
     extra = "".join(f"<div class='embed'>{_e(_embed_text(e))}</div>" for e in message.embeds)
-    extra += "".join(f"<div class='file'>📎 {_e(a.filename)}</div>" for a in message.attachments)
+    extra += "".join(f"<div class='file'>file: {_e(a.filename)}</div>" for a in message.attachments)
     components = _components_text(message.components)
     if components:
         extra += f"<div class='components'>{_e(components)}</div>"
@@ -127,3 +128,7 @@ def _message(store: Store, message: Message) -> str:
         f'<span class="time">{when}</span> <b class="author">{_e(author_name(store, message))}</b>'
         f'{mark}<div class="content">{_e(message.content)}</div>{extra}</li>'
     )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
