@@ -20,6 +20,11 @@ def point_discord_py_at(api_url: str, gateway_url: str) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
+def current_endpoints() -> tuple[str, str]:
+    """discord.py's current (api_url, gateway_url), to restore after a test."""
+    return discord.http.Route.BASE, str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+
+
 def test_client_options() -> dict[str, Any]:
     """Client options that make discord.py quick against a local server."""
     return {"guild_ready_timeout": 0.05, "heartbeat_timeout": 10.0}

@@ -36,7 +36,9 @@ DIRECT_MESSAGES = 1 << 12
 MESSAGE_CONTENT = 1 << 15
 
 # Close codes
+RATE_LIMITED = 4008
 AUTHENTICATION_FAILED = 4004
+SEND_LIMIT = 120  # frames a client may send per 60 s
 DISALLOWED_INTENTS = 4014
 
 _BLANKED_FIELDS = {"content": "", "embeds": [], "attachments": [], "components": []}
@@ -49,6 +51,14 @@ class Connection:
     ws: web.WebSocketResponse
     queue: asyncio.Queue[str | int] = field(default_factory=asyncio.Queue)
     session: GatewaySession | None = None
+    received: deque[float] = field(default_factory=deque)
+
+    def over_send_limit(self, now: float) -> bool:
+        """Discord closes with 4008 past 120 client frames in 60 s."""
+        self.received.append(now)
+        while self.received and now - self.received[0] > 60.0:
+            self.received.popleft()
+        return len(self.received) > SEND_LIMIT
 
     def send(self, frame: dict[str, Any]) -> None:
         self.queue.put_nowait(json.dumps(frame))
@@ -167,6 +177,9 @@ class GatewayHub:
             conn.send({"op": HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms}})
             async for msg in ws:
                 if msg.type is not WSMsgType.TEXT:
+                    continue
+                if conn.over_send_limit(asyncio.get_running_loop().time()):
+                    conn.close(RATE_LIMITED)
                     continue
                 await self._on_frame(conn, json.loads(msg.data))
         finally:

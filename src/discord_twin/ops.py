@@ -79,6 +79,8 @@ class Ops:
         self.events = events
         self.hub = hub
         self.base_url = ""
+        # Discord's 3 s to acknowledge an interaction; tests may shorten it.
+        self.interaction_deadline = INTERACTION_DEADLINE_S
 
     # ---- lookups that raise Discord errors ------------------------------------------------
     def channel(self, channel_id: int) -> Channel:
@@ -695,7 +697,7 @@ class Ops:
             raise TwinError(
                 400, E.ALREADY_ACKNOWLEDGED, "Interaction has already been acknowledged."
             )
-        if time.time() - interaction.created_at > INTERACTION_DEADLINE_S:
+        if time.time() - interaction.created_at > self.interaction_deadline:
             raise not_found(E.UNKNOWN_INTERACTION, "interaction")
         rtype = int(body.get("type", 0))
         data = dict(body.get("data") or {})

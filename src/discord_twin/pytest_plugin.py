@@ -15,7 +15,12 @@ import discord
 import pytest_asyncio
 
 from .control import Twin
-from .discordpy import make_test_friendly, point_discord_py_at, test_client_options
+from .discordpy import (
+    current_endpoints,
+    make_test_friendly,
+    point_discord_py_at,
+    test_client_options,
+)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -24,11 +29,13 @@ async def twin() -> AsyncIterator[Twin]:
     instance = Twin()
     instance.seed_default()
     await instance.start()
+    previous = current_endpoints()
     point_discord_py_at(instance.api_url, instance.gateway_url)
     try:
         yield instance
     finally:
         await instance.stop()
+        point_discord_py_at(*previous)
 
 
 def default_intents() -> discord.Intents:

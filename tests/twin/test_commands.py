@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import discord
 from discord import app_commands
 
 from discord_twin import Twin
+
+from .helpers import until
 
 
 def _tree(client: discord.Client, guild_id: int) -> app_commands.CommandTree[discord.Client]:
@@ -103,3 +107,26 @@ async def test_second_ack_is_rejected(twin: Twin, twin_client: discord.Client) -
         async with http.post(bad, json={"type": 4, "data": {"content": "x"}}) as resp:
             assert resp.status == 404
             assert (await resp.json())["code"] == 10062
+
+
+async def test_answering_after_the_deadline_is_unknown_interaction(
+    twin: Twin, twin_client: discord.Client
+) -> None:
+    assert twin.seed is not None
+    twin.ops.interaction_deadline = 0.05
+    tree = app_commands.CommandTree(twin_client)
+    codes: list[int] = []
+
+    @tree.command(name="late", description="Answers too late")
+    async def late(interaction: discord.Interaction[discord.Client]) -> None:
+        await asyncio.sleep(0.1)
+        try:
+            await interaction.response.send_message("too late")
+        except discord.NotFound as exc:
+            codes.append(exc.code)
+
+    await tree.sync()
+    handle = twin.user(twin.seed.owner).slash("late")
+    await until(lambda: codes, what="the late answer to fail")
+    assert codes == [10062]
+    assert not handle.responded
