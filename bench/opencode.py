@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from kimaki.opencode.client import EventStream, OpenCodeClient, Resync, TextInput
+from kimaki.opencode.client import EventStream, OpenCodeClient, TextInput
 from kimaki.opencode.models import SessionID, SessionIdle
 from kimaki.opencode.server import OpenCodeServer
 from scripted_model import ScriptedModel, text
@@ -59,9 +59,8 @@ async def turn(
     try:
         await client.prompt_async(session_id, directory, [TextInput("bench-turn")])
         async for item in sub:
-            if not isinstance(item, Resync) and isinstance(item, SessionIdle):
-                if item.session_id == session_id:
-                    return
+            if isinstance(item, SessionIdle) and item.session_id == session_id:
+                return
     finally:
         sub.close()
 
