@@ -331,7 +331,8 @@ class Ops:
         if channel.type == GUILD_CATEGORY:
             raise TwinError(400, 50008, "Cannot send messages in a non-text channel")
         if enforce_nonce and nonce is not None:
-            key = (channel.id, author_id, str(nonce))
+            # Discord scopes the check to the author, not the channel.
+            key = (author_id, str(nonce))
             seen = self.store.nonces.get(key)
             if seen is not None and time.time() - seen[1] < NONCE_WINDOW_S:
                 first = self.store.messages.get(seen[0])
@@ -356,7 +357,8 @@ class Ops:
                 Attachment(self.store.ids.next(), f.filename, f.data, f.content_type, f.description)
                 for f in files
             ],
-            flags=flags & (MESSAGE_FLAGS_ALLOWED | LOADING),
+            # EPHEMERAL only sticks to interaction responses, as on Discord.
+            flags=flags & (MESSAGE_FLAGS_ALLOWED | LOADING) & ~(0 if ephemeral_for else EPHEMERAL),
             nonce=nonce,
             tts=tts,
             mentions=mentions,
@@ -372,7 +374,7 @@ class Ops:
         )
         self.store.add_message(message)
         if nonce is not None:
-            self.store.nonces[(channel.id, author_id, str(nonce))] = (message.id, time.time())
+            self.store.nonces[(author_id, str(nonce))] = (message.id, time.time())
         if ephemeral_for is None:
             channel.last_message_id = message.id
             if channel.is_thread:

@@ -257,8 +257,8 @@ class Store:
         self.commands: dict[int, Command] = {}
         self.interactions: dict[int, Interaction] = {}
         self.typing: list[TypingEvent] = []
-        # (channel_id, author_id, nonce) -> (message_id, created_at) for enforce_nonce.
-        self.nonces: dict[tuple[int, int, str], tuple[int, float]] = {}
+        # (author_id, nonce) -> (message_id, created_at) for enforce_nonce.
+        self.nonces: dict[tuple[int, str], tuple[int, float]] = {}
 
     # ---- creation -------------------------------------------------------------------------
     def add_user(self, username: str, *, bot: bool = False, global_name: str | None = None) -> User:

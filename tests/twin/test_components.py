@@ -119,3 +119,19 @@ async def test_permissions_follow_roles_and_owner(twin: Twin, twin_client: disco
     for user in (twin.seed.owner, bob, carol):
         await twin.user(user).slash("whoami").wait_response()
     assert seen == {"owner": (True, True), "bob": (False, True), "carol": (False, False)}
+
+
+async def test_bot_edits_components_away_and_reacts(
+    twin: Twin, twin_client: discord.Client
+) -> None:
+    assert twin.seed is not None
+    channel = twin_client.get_channel(twin.seed.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    sent = await channel.send("pick one", view=Approve())
+    assert twin.store.messages[sent.id].components
+    await sent.edit(content="picked", view=None)
+    stored = twin.store.messages[sent.id]
+    assert stored.components == [] and stored.content == "picked"
+    await sent.add_reaction("✅")
+    assert stored.reactions == {"✅": {twin.seed.bot.id}}
+    assert "[reactions] ✅x1" in twin.render(twin.seed.channel)
