@@ -19,6 +19,8 @@ from scripted_model import ScriptedModel
 from tests.support.network_guard import loopback_only
 from tests.support.world import World, opencode_binary
 
+pytest_plugins = ["discord_twin.pytest_plugin"]
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _offline() -> Iterator[None]:

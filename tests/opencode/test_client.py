@@ -6,9 +6,6 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.support.waiting import eventually
-from tests.support.world import World, opencode_run
-
 from kimaki.opencode.client import EventStream, OpenCodeClient, Resync, TextInput
 from kimaki.opencode.models import (
     Event,
@@ -22,6 +19,8 @@ from kimaki.opencode.models import (
 )
 from kimaki.opencode.server import OpenCodeServer
 from scripted_model import ScriptedModel, bash, text
+from tests.support.waiting import eventually
+from tests.support.world import World, opencode_run
 
 
 async def finished_turn(

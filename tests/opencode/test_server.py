@@ -8,17 +8,21 @@ import logging
 import os
 import signal
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import aiohttp
 import pytest
-from tests.conftest import start_server
-from tests.support.processes import alive, group_members
-from tests.support.waiting import eventually
-from tests.support.world import World, opencode_binary
 
-from kimaki.opencode.client import OpenCodeClient, OpenCodeError
+from kimaki.opencode.client import (
+    Backoff,
+    EventStream,
+    OpenCodeClient,
+    OpenCodeError,
+    Resync,
+    TextInput,
+)
+from kimaki.opencode.models import SessionIdle
 from kimaki.opencode.server import (
     OpenCodeServer,
     OpenCodeServerError,
@@ -26,6 +30,11 @@ from kimaki.opencode.server import (
     StopPolicy,
     reap_orphan,
 )
+from scripted_model import ScriptedModel
+from tests.conftest import start_server
+from tests.support.processes import alive, group_members
+from tests.support.waiting import eventually
+from tests.support.world import World, opencode_binary
 
 
 @pytest.fixture
@@ -172,3 +181,39 @@ async def test_a_server_that_keeps_dying_is_given_up_on(tmp_path: Path) -> None:
             await server.wait_ready(1)
     finally:
         await server.stop()
+
+
+async def test_event_stream_reconnects_after_a_restart_and_says_so(
+    own_server: OpenCodeServer, scripted_model: ScriptedModel, make_project: Callable[[], Path]
+) -> None:
+    async with OpenCodeClient(lambda: own_server.endpoint) as client:
+        stream = EventStream(client, backoff=Backoff(first=0.1, maximum=0.5))
+        sub = stream.subscribe()
+        stream.start()
+        try:
+            assert await asyncio.wait_for(sub.get(), 30) == Resync("connected")
+            old_pid = own_server.pid
+            assert old_pid is not None
+            os.kill(old_pid, signal.SIGKILL)
+
+            async def next_resync() -> Resync:
+                while True:
+                    item = await sub.get()
+                    if isinstance(item, Resync):
+                        return item
+
+            assert await asyncio.wait_for(next_resync(), 60) == Resync("reconnected")
+            # Events flow again on the new connection.
+            directory = str(make_project())
+            session = await client.create_session(directory)
+            await client.prompt_async(session.id, directory, [TextInput("mu-after-restart")])
+
+            async def idle_of_session() -> None:
+                async for item in sub:
+                    if isinstance(item, SessionIdle) and item.session_id == session.id:
+                        return
+
+            await asyncio.wait_for(idle_of_session(), 60)
+        finally:
+            sub.close()
+            await stream.stop()
