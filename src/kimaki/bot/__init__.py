@@ -1,0 +1,1 @@
+"""The Discord side: the discord.py client, slash commands, and who may use them."""
