@@ -41,6 +41,7 @@ class RestApi:
     def add_routes(self, router: web.UrlDispatcher) -> None:
         r = [
             ("GET", "/users/@me", self.get_me),
+            ("GET", "/users/@me/guilds", self.get_my_guilds),
             ("GET", "/users/{user_id}", self.get_user),
             ("GET", "/oauth2/applications/@me", self.get_application),
             ("GET", "/applications/@me", self.get_application),
@@ -163,6 +164,24 @@ class RestApi:
         bot = self.store.users[current_app(request).bot_user_id]
         return json_response(
             {**user_payload(bot), "verified": True, "mfa_enabled": False, "flags": 0}
+        )
+
+    async def get_my_guilds(self, request: web.Request) -> web.Response:
+        """Partial guilds the bot is a member of, as Discord lists them."""
+        bot_id = current_app(request).bot_user_id
+        guilds = [g for g in self.store.guilds.values() if bot_id in g.members]
+        return json_response(
+            [
+                {
+                    "id": str(g.id),
+                    "name": g.name,
+                    "icon": None,
+                    "owner": g.owner_id == bot_id,
+                    "permissions": "0",
+                    "features": [],
+                }
+                for g in guilds
+            ]
         )
 
     async def get_user(self, request: web.Request) -> web.Response:
