@@ -1,0 +1,65 @@
+"""kimaki's SQLite store: one module per table, numbered migrations, a `Store` facade.
+
+See `db.py` for why calls are synchronous and how transactions work.
+"""
+
+from __future__ import annotations
+
+from .channel_settings import ChannelSettingsTable
+from .db import DB_FILENAME, Conflict, Database, StoreError
+from .handled_parts import HandledPartsTable
+from .ids import (
+    ChannelID,
+    DiscordMessageID,
+    GuildID,
+    MessageID,
+    OutboxRowID,
+    PartID,
+    SessionID,
+    ThreadID,
+)
+from .outbox import (
+    OutboxRow,
+    OutboxState,
+    OutboxTable,
+    Outgoing,
+    nonce_for,
+    part_key,
+    synthetic_key,
+)
+from .projects import Project, ProjectTable
+from .session_cursors import SessionCursor, SessionCursorTable
+from .store import Store
+from .threads import Origin, ThreadRecord, ThreadTable
+
+__all__ = [
+    "DB_FILENAME",
+    "ChannelID",
+    "ChannelSettingsTable",
+    "Conflict",
+    "Database",
+    "DiscordMessageID",
+    "GuildID",
+    "HandledPartsTable",
+    "MessageID",
+    "Origin",
+    "OutboxRow",
+    "OutboxRowID",
+    "OutboxState",
+    "OutboxTable",
+    "Outgoing",
+    "PartID",
+    "Project",
+    "ProjectTable",
+    "SessionCursor",
+    "SessionCursorTable",
+    "SessionID",
+    "Store",
+    "StoreError",
+    "ThreadID",
+    "ThreadRecord",
+    "ThreadTable",
+    "nonce_for",
+    "part_key",
+    "synthetic_key",
+]

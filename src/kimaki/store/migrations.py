@@ -1,0 +1,81 @@
+"""Numbered schema migrations: `MIGRATIONS[n - 1]` takes the database from version n-1 to n.
+
+Never edit a released migration; append a new one. Each is a tuple of single SQL
+statements (not a script: `executescript` would commit the surrounding transaction).
+Timestamps are integer milliseconds since the epoch, like OpenCode's.
+"""
+
+from __future__ import annotations
+
+Migration = tuple[str, ...]
+
+_V1: Migration = (
+    """
+    CREATE TABLE projects (
+        channel_id  INTEGER PRIMARY KEY,
+        guild_id    INTEGER NOT NULL,
+        directory   TEXT    NOT NULL,
+        created_at  INTEGER NOT NULL,
+        UNIQUE (guild_id, directory)
+    )
+    """,
+    "CREATE INDEX projects_by_directory ON projects (directory)",
+    """
+    CREATE TABLE threads (
+        thread_id     INTEGER PRIMARY KEY,
+        session_id    TEXT    NOT NULL UNIQUE,
+        channel_id    INTEGER NOT NULL REFERENCES projects (channel_id) ON DELETE CASCADE,
+        directory     TEXT    NOT NULL,
+        origin        TEXT    NOT NULL CHECK (origin IN ('discord', 'sync')),
+        applied_title TEXT,
+        deleted       INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+        created_at    INTEGER NOT NULL
+    )
+    """,
+    "CREATE INDEX threads_by_channel ON threads (channel_id)",
+    """
+    CREATE TABLE channel_settings (
+        channel_id INTEGER PRIMARY KEY REFERENCES projects (channel_id) ON DELETE CASCADE,
+        verbosity  TEXT NOT NULL
+            CHECK (verbosity IN ('tools_and_text', 'text_and_essential_tools', 'text_only'))
+    )
+    """,
+    """
+    CREATE TABLE outbox (
+        id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+        thread_id          INTEGER NOT NULL REFERENCES threads (thread_id) ON DELETE CASCADE,
+        session_id         TEXT,
+        key                TEXT    NOT NULL UNIQUE,
+        nonce              TEXT    NOT NULL UNIQUE CHECK (length(nonce) <= 25),
+        content            TEXT    NOT NULL,
+        notify             INTEGER NOT NULL CHECK (notify IN (0, 1)),
+        state              TEXT    NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'sent', 'failed')),
+        discord_message_id INTEGER,
+        attempts           INTEGER NOT NULL DEFAULT 0,
+        last_error         TEXT,
+        created_at         INTEGER NOT NULL,
+        sent_at            INTEGER
+    )
+    """,
+    "CREATE INDEX outbox_pending ON outbox (thread_id, id) WHERE state = 'pending'",
+    """
+    CREATE TABLE handled_parts (
+        session_id TEXT    NOT NULL,
+        part_id    TEXT    NOT NULL,
+        outbox_key TEXT,
+        handled_at INTEGER NOT NULL,
+        PRIMARY KEY (session_id, part_id)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE session_cursors (
+        session_id   TEXT PRIMARY KEY,
+        last_updated INTEGER NOT NULL,
+        last_title   TEXT,
+        last_checked INTEGER NOT NULL
+    ) WITHOUT ROWID
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1,)

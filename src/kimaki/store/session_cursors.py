@@ -1,0 +1,56 @@
+"""`session_cursors`: how far background sync has mirrored each session.
+
+- `last_updated`: the session's OpenCode `time.updated` (ms) for which every completed
+  part has been handled. A listed session with the same value needs no message fetch.
+  Advance it only together with (or after) the enqueue that handled those parts; if a
+  crash loses the advance, the next tick re-fetches and `handled_parts` makes it a no-op.
+- `last_title`: the session title last seen, so a title change is noticed once.
+- `last_checked`: when sync last looked at the session (ms), for diagnostics and for
+  picking which sessions to poll first.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from .db import Database
+from .ids import SessionID
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCursor:
+    session_id: SessionID
+    last_updated: int
+    last_title: str | None
+    last_checked: int
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> SessionCursor:
+        return cls(
+            SessionID(row["session_id"]),
+            row["last_updated"],
+            row["last_title"],
+            row["last_checked"],
+        )
+
+
+class SessionCursorTable:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, session_id: SessionID) -> SessionCursor | None:
+        row = self.db.one("SELECT * FROM session_cursors WHERE session_id = ?", (session_id,))
+        return SessionCursor.from_row(row) if row else None
+
+    def save(self, cursor: SessionCursor) -> None:
+        self.db.execute(
+            "INSERT INTO session_cursors (session_id, last_updated, last_title, last_checked)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET"
+            " last_updated = excluded.last_updated, last_title = excluded.last_title,"
+            " last_checked = excluded.last_checked",
+            (cursor.session_id, cursor.last_updated, cursor.last_title, cursor.last_checked),
+        )
+
+    def forget(self, session_id: SessionID) -> None:
+        self.db.execute("DELETE FROM session_cursors WHERE session_id = ?", (session_id,))
