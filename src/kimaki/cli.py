@@ -11,6 +11,7 @@ from typing import NoReturn
 
 from kimaki import __version__, config
 from kimaki.app import run
+from kimaki.cli_projects import add_subcommands, run_project_command
 from kimaki.logs import setup_logging
 
 
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kimaki {__version__}")
     parser.add_argument("-v", "--debug", action="store_true", help="log debug details")
     config.add_arguments(parser)
+    add_subcommands(parser)
     return parser
 
 
@@ -42,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = config.resolve(args)
     except config.ConfigError as exc:
         parser.exit(2, f"kimaki: error: {exc}\n")
+    if args.command == "project":
+        return run_project_command(args, settings)
     setup_logging(settings.log_dir, debug=args.debug)
     try:
         return asyncio.run(run(settings))

@@ -11,7 +11,7 @@ import argparse
 import enum
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -213,10 +213,15 @@ _SETTINGS: tuple[_Setting, ...] = (
 )
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declare the flags; values stay raw strings so `resolve` checks them all alike."""
+def add_arguments(parser: argparse.ArgumentParser, only: Collection[str] | None = None) -> None:
+    """Declare the flags; values stay raw strings so `resolve` checks them all alike.
+
+    `only` limits the flags to those fields and leaves them unset when absent, for
+    subcommands that repeat a top-level flag (`kimaki project add --data-dir D PATH`).
+    """
+    default = argparse.SUPPRESS if only is not None else None
     for setting in _SETTINGS:
-        if setting.flag is None:
+        if setting.flag is None or (only is not None and setting.field not in only):
             continue
         if setting.is_switch:
             parser.add_argument(
@@ -224,14 +229,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                 dest=setting.field,
                 action="store_const",
                 const="true",
-                default=None,
+                default=default,
                 help=f"{setting.help} [env {setting.env}]",
             )
         else:
             parser.add_argument(
                 setting.flag,
                 dest=setting.field,
-                default=None,
+                default=default,
                 metavar=setting.field.upper().replace("_", "-"),
                 help=f"{setting.help} [env {setting.env}]",
             )
