@@ -1,0 +1,233 @@
+"""Durable, ordered, exactly-once delivery of queued messages to Discord.
+
+A message reaches this module already written to the `outbox` table as `pending`
+(`Store.enqueue`). Here it is sent with its deterministic nonce, then marked `sent`
+with the Discord message id. A crash before the send leaves it pending and it is sent
+on the next start; a crash after Discord created it but before it was marked re-sends
+it with the same nonce, and Discord (`enforce_nonce`) returns the first message
+instead of creating a second. discord.py 2.7.1's `Messageable.send` has no
+`enforce_nonce` argument but always adds `"enforce_nonce": true` to the payload when a
+nonce is given (`discord.http.handle_message_parameters`); the tests check the request
+body so an upgrade that drops it fails loudly.
+
+Ordering: one worker task per thread with pending rows sends them strictly in id
+order; threads are independent, so one stuck or deleted thread never delays another.
+Rate limits (429) and 500/502/504 are retried inside discord.py; what it gives up on
+is classified here: thread gone (403/404) fails the thread's rows and tells the
+caller, other 4xx fail just that row, everything transient is retried with backoff.
+
+Limit: Discord honours a repeated nonce only for a few minutes. A row that was in
+flight when kimaki died and is resent after a longer outage may be posted twice (at
+most one message per thread); `attempts > 0` on a pending row marks that case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aiohttp
+import discord
+
+from kimaki.store import DiscordMessageID, OutboxRow, Store, ThreadID
+
+log = logging.getLogger(__name__)
+
+ThreadGoneCallback = Callable[[ThreadID, discord.HTTPException], Awaitable[None] | None]
+
+_TRANSIENT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Delay before retrying a transient failure: `initial * factor**(n-1)`, capped."""
+
+    initial: float = 1.0
+    factor: float = 2.0
+    maximum: float = 60.0
+
+    def delay(self, failures: int) -> float:
+        return float(min(self.maximum, self.initial * self.factor ** max(0, failures - 1)))
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line reason for `last_error`."""
+    if isinstance(exc, discord.HTTPException):
+        text = f"{exc.status} (code {exc.code}): {exc.text}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return text[:500]
+
+
+def is_thread_gone(exc: discord.HTTPException) -> bool:
+    """403/404 on a message post: the thread was deleted or kimaki lost access to it."""
+    return isinstance(exc, discord.NotFound | discord.Forbidden)
+
+
+def is_transient(exc: discord.HTTPException) -> bool:
+    """Server trouble or a 429 discord.py could not absorb: worth retrying later."""
+    return exc.status >= 500 or exc.status == 429
+
+
+class Outbox:
+    def __init__(
+        self,
+        store: Store,
+        client: discord.Client,
+        *,
+        on_thread_gone: ThreadGoneCallback | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self._store = store
+        self._client = client
+        self._on_thread_gone = on_thread_gone
+        self._backoff = backoff or Backoff()
+        self._workers: dict[ThreadID, asyncio.Task[None]] = {}
+        self._running = False
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def active_threads(self) -> frozenset[ThreadID]:
+        """Threads with a worker right now (sending, or waiting to retry)."""
+        return frozenset(self._workers)
+
+    async def start(self) -> None:
+        """Resume every thread with pending rows. Call once the client is logged in."""
+        self._running = True
+        for thread_id in self._store.outbox.threads_with_pending():
+            self.kick(thread_id)
+
+    def kick(self, thread_id: ThreadID) -> None:
+        """Make sure `thread_id`'s pending rows are being sent (call after enqueueing).
+
+        Safe without a lock: a worker reads "nothing pending" and unregisters itself in
+        one step with no `await` between, so a kick either finds a worker that will
+        still read the new row or finds none and starts one.
+        """
+        if not self._running or thread_id in self._workers:
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._drain(thread_id), name=f"outbox-{thread_id}"
+        )
+        self._workers[thread_id] = task
+
+    async def flush(self, thread_id: ThreadID | None = None, timeout: float = 30.0) -> None:
+        """Wait until `thread_id` (or every thread) has no pending rows; TimeoutError if not."""
+        if not self._running:
+            raise RuntimeError("outbox is not running")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            waiting = self._threads_to_flush(thread_id)
+            if not waiting:
+                return
+            for pending in waiting:
+                self.kick(pending)
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                count = sum(self._store.outbox.pending_count(t) for t in waiting)
+                raise TimeoutError(f"outbox: {count} message(s) still pending after {timeout:g}s")
+            tasks = {self._workers[t] for t in waiting if t in self._workers}
+            await asyncio.wait(tasks, timeout=remaining)
+
+    async def stop(self) -> None:
+        """Stop sending; unsent rows stay pending for the next start."""
+        self._running = False
+        tasks = list(self._workers.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._workers.clear()
+
+    # ---- workers --------------------------------------------------------------------------
+    def _threads_to_flush(self, thread_id: ThreadID | None) -> list[ThreadID]:
+        if thread_id is not None:
+            busy = thread_id in self._workers or self._store.outbox.pending_count(thread_id) > 0
+            return [thread_id] if busy else []
+        return list(dict.fromkeys([*self._workers, *self._store.outbox.threads_with_pending()]))
+
+    async def _drain(self, thread_id: ThreadID) -> None:
+        try:
+            await self._send_pending(thread_id)
+        finally:
+            if self._workers.get(thread_id) is asyncio.current_task():
+                del self._workers[thread_id]
+
+    async def _send_pending(self, thread_id: ThreadID) -> None:
+        """Send the thread's pending rows in order until none is left or the thread is gone."""
+        failures = 0
+        while True:
+            row = self._store.outbox.next_pending(thread_id)
+            if row is None:
+                return
+            record = self._store.threads.get(thread_id)
+            if record is not None and record.deleted:
+                failed = self._store.outbox.fail_pending(thread_id, "thread deleted")
+                log.info("outbox: thread %s is deleted; dropped %d message(s)", thread_id, failed)
+                return
+            self._store.outbox.note_attempt(row.id)
+            try:
+                message = await self._send(row)
+            except discord.HTTPException as exc:
+                if is_thread_gone(exc):
+                    await self._give_up_on_thread(thread_id, exc)
+                    return
+                if is_transient(exc):
+                    failures += 1
+                    await self._wait_to_retry(row, exc, self._backoff.delay(failures))
+                    continue
+                log.warning("outbox: Discord refused %s in %s: %s", row.key, thread_id, exc)
+                self._store.outbox.mark_failed(row.id, describe(exc))
+                continue
+            except discord.RateLimited as exc:
+                failures += 1
+                await self._wait_to_retry(row, exc, exc.retry_after)
+                continue
+            except _TRANSIENT_ERRORS as exc:
+                failures += 1
+                await self._wait_to_retry(row, exc, self._backoff.delay(failures))
+                continue
+            except Exception as exc:
+                if self._client.is_closed():
+                    return  # shutting down: leave the row pending for the next start
+                log.exception("outbox: unexpected error sending %s; marking it failed", row.key)
+                self._store.outbox.mark_failed(row.id, describe(exc))
+                continue
+            failures = 0
+            self._store.outbox.mark_sent(row.id, DiscordMessageID(message.id))
+
+    async def _send(self, row: OutboxRow) -> discord.Message:
+        # A partial messageable needs no cache: the thread may not be loaded (or even
+        # known to the gateway yet) after a restart.
+        channel = self._client.get_partial_messageable(
+            row.thread_id, type=discord.ChannelType.public_thread
+        )
+        return await channel.send(
+            row.content,
+            nonce=row.nonce,  # discord.py adds enforce_nonce=true with it
+            silent=not row.notify,
+            allowed_mentions=discord.AllowedMentions.none(),  # model output never pings
+        )
+
+    async def _wait_to_retry(self, row: OutboxRow, exc: BaseException, delay: float) -> None:
+        log.warning("outbox: sending %s failed (%s); retrying in %.1fs", row.key, exc, delay)
+        self._store.outbox.note_error(row.id, describe(exc))
+        await asyncio.sleep(delay)
+
+    async def _give_up_on_thread(self, thread_id: ThreadID, exc: discord.HTTPException) -> None:
+        failed = self._store.outbox.fail_pending(thread_id, describe(exc))
+        log.warning("outbox: thread %s is gone (%s); failed %d message(s)", thread_id, exc, failed)
+        if self._on_thread_gone is None:
+            return
+        try:
+            result = self._on_thread_gone(thread_id, exc)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("outbox: on_thread_gone callback failed for %s", thread_id)
