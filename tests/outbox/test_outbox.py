@@ -39,7 +39,7 @@ def enqueue(store: Store, thread_id: ThreadID, *texts: str, notify: bool = False
     start = len(store.outbox.in_thread(thread_id))
     parts = [PartID(f"prt_{thread_id}_{start + i}") for i in range(len(texts))]
     messages = [
-        Outgoing(part_key(part), text, notify=notify, part_id=part)
+        Outgoing(part_key(part), text, notify=notify, parts=(part,))
         for part, text in zip(parts, texts, strict=True)
     ]
     store.enqueue(thread_id, session_of(store, thread_id), messages)

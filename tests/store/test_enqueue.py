@@ -22,7 +22,7 @@ P1, P2, P3 = PartID("prt_1"), PartID("prt_2"), PartID("prt_3")
 
 
 def rendered(part: PartID, *chunks: str) -> list[Outgoing]:
-    return [Outgoing(part_key(part, i), text, part_id=part) for i, text in enumerate(chunks)]
+    return [Outgoing(part_key(part, i), text, parts=(part,)) for i, text in enumerate(chunks)]
 
 
 def test_enqueue_records_messages_and_handled_parts(store: Store, thread: ThreadRecord) -> None:
@@ -111,3 +111,30 @@ def test_stored_nonce_matches_the_derivation(store: Store, thread: ThreadRecord)
     store.enqueue(thread.thread_id, thread.session_id, rendered(P1, "x"))
     (row,) = store.outbox.in_thread(thread.thread_id)
     assert row.nonce == nonce_for(thread.thread_id, "prt_1#0")
+
+
+def test_packed_messages_carrying_several_parts_mark_each_handled(
+    store: Store, thread: ThreadRecord
+) -> None:
+    # P1 is split over two messages; the second also carries all of P2.
+    messages = [
+        Outgoing(part_key(P1, 0), "P1 first piece", parts=(P1,)),
+        Outgoing(part_key(P1, 1), "P1 second piece\nP2", parts=(P1, P2)),
+    ]
+    assert store.enqueue(thread.thread_id, thread.session_id, messages) == 2
+    assert store.handled_parts.outbox_key(thread.session_id, P1) == "prt_1#0"
+    assert store.handled_parts.outbox_key(thread.session_id, P2) == "prt_1#1"
+    # A later packing that repeats old parts next to a new one keeps only what is new.
+    later = [
+        Outgoing(part_key(P2, 0), "P2 again", parts=(P2,)),
+        Outgoing(part_key(P3, 0), "P3", parts=(P3,)),
+    ]
+    assert store.enqueue(thread.thread_id, thread.session_id, later) == 1
+    assert [r.key for r in store.outbox.in_thread(thread.thread_id)][-1] == "prt_3#0"
+
+
+def test_parts_need_a_session(store: Store, thread: ThreadRecord) -> None:
+    with pytest.raises(ValueError, match="session_id"):
+        store.enqueue(thread.thread_id, None, [Outgoing("k#0", "x", parts=(P1,))])
+    assert store.enqueue(thread.thread_id, None, [Outgoing("notice:1#0", "hello")]) == 1
+    assert store.outbox.in_thread(thread.thread_id)[0].session_id is None

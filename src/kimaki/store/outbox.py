@@ -27,9 +27,13 @@ class OutboxState(enum.StrEnum):
     FAILED = "failed"
 
 
-def part_key(part_id: PartID, chunk: int = 0) -> str:
-    """Key of chunk `chunk` of a rendered OpenCode part."""
-    return f"{part_id}#{chunk}"
+def part_key(part_id: PartID, piece: int = 0) -> str:
+    """Key of a message whose first content is piece `piece` of a rendered OpenCode part.
+
+    With `render.pack`, use the chunk's first piece: `part_key(c.pieces[0].key,
+    c.pieces[0].index)`; the packing is deterministic, so a retry builds the same keys.
+    """
+    return f"{part_id}#{piece}"
 
 
 def synthetic_key(kind: str, ident: str, chunk: int = 0) -> str:
@@ -49,12 +53,16 @@ def nonce_for(thread_id: ThreadID, key: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """A message to enqueue. `part_id` marks the part it renders (handled atomically)."""
+    """A message to enqueue; `parts` are the OpenCode parts (pieces of) it carries.
+
+    One message may carry several small parts (`render.pack`), and one part split over
+    several messages is listed in each of them.
+    """
 
     key: str
     content: str
     notify: bool = False
-    part_id: PartID | None = None
+    parts: tuple[PartID, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

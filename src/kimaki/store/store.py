@@ -42,39 +42,40 @@ class Store:
         skipped_parts: Iterable[PartID] = (),
         cursor: SessionCursor | None = None,
     ) -> int:
-        """Queue `messages` for `thread_id` and mark the parts they cover handled, atomically.
+        """Queue `messages` for `thread_id` and mark the parts they carry handled, atomically.
 
         This is the crash-safety core: either the messages and their handled-part
         rows (and the advanced `cursor`, if given) are all stored, or none are.
-        Idempotent: messages whose key is already queued, or whose part is already
-        handled (posted earlier, or hidden by an earlier verbosity), are dropped, so a
-        retry after a crash or a second poller adds nothing. `skipped_parts` are parts
-        that rendered to nothing; they are recorded handled with no message.
+        Idempotent: a message whose key is already queued, or all of whose parts were
+        already handled (posted earlier, or hidden by an earlier verbosity), is dropped,
+        so a retry after a crash or a second poller adds nothing. Render only unhandled
+        parts (`handled_parts.handled`): a message mixing old and new parts is kept whole.
+        `skipped_parts` rendered to nothing; they are recorded handled with no message.
+        Each newly handled part records the key of the first message carrying it.
         Returns the number of rows added (call `Outbox.kick(thread_id)` when > 0).
         """
         for message in messages:
             if not message.content:
                 raise ValueError(f"outbox message {message.key!r} has no content")
         skipped = list(skipped_parts)
+        if session_id is None and (skipped or any(m.parts for m in messages)):
+            raise ValueError("parts can only be marked handled with a session_id")
         with self.db.transaction():
             if self.threads.get(thread_id) is None:
                 raise StoreError(f"no thread {thread_id} recorded; add it before queueing")
+            fresh = list(messages)
             if session_id is not None:
                 already = self.handled_parts.handled(session_id)
-                fresh = [m for m in messages if m.part_id is None or m.part_id not in already]
+                fresh = [m for m in messages if not m.parts or not set(m.parts) <= already]
                 first_keys: dict[PartID, str | None] = {}
                 for message in fresh:
-                    if message.part_id is not None:
-                        first_keys.setdefault(message.part_id, message.key)
+                    for part_id in message.parts:
+                        first_keys.setdefault(part_id, message.key)
                 for part_id in skipped:
                     first_keys.setdefault(part_id, None)
                 self.handled_parts._record(
                     session_id, [(p, k) for p, k in first_keys.items() if p not in already]
                 )
-            else:
-                if skipped or any(m.part_id is not None for m in messages):
-                    raise ValueError("parts can only be marked handled with a session_id")
-                fresh = list(messages)
             added = self.outbox._insert(thread_id, session_id, fresh)
             if cursor is not None:
                 self.session_cursors.save(cursor)
