@@ -155,6 +155,11 @@ class Outbox:
     async def _drain(self, thread_id: ThreadID) -> None:
         try:
             await self._send_pending(thread_id)
+        except Exception:
+            # E.g. the database stayed locked past busy_timeout. The rows are still
+            # pending; try the thread again later instead of leaving it stalled.
+            log.exception("outbox: worker for thread %s failed; retrying later", thread_id)
+            asyncio.get_running_loop().call_later(self._backoff.maximum, self.kick, thread_id)
         finally:
             if self._workers.get(thread_id) is asyncio.current_task():
                 del self._workers[thread_id]

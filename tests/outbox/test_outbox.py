@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ from discord_twin import Twin
 from discord_twin.state import Channel
 from kimaki.outbox import Backoff, Outbox
 from kimaki.store import (
+    OutboxRowID,
     OutboxState,
     Outgoing,
     PartID,
@@ -315,3 +317,29 @@ async def test_flush_times_out_while_rows_stay_pending(
         await outbox.flush(thread_id, timeout=0.3)
     await outbox.stop()
     assert store.outbox.pending_count(thread_id) == 1
+
+
+async def test_a_store_error_in_a_worker_is_retried_later(
+    twin: Twin,
+    store: Store,
+    outbox: Outbox,
+    make_thread: MakeThread,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    thread, thread_id = make_thread("locked")
+    enqueue(store, thread_id, "after the lock")
+    real_note_attempt = store.outbox.note_attempt
+    calls: list[object] = []
+
+    def locked_once(row_id: OutboxRowID) -> None:
+        calls.append(row_id)
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        real_note_attempt(row_id)
+
+    monkeypatch.setattr(store.outbox, "note_attempt", locked_once)
+    await outbox.start()
+    await twin.wait_for_message(channel=thread, timeout=5)
+    await outbox.flush(thread_id, timeout=5)
+    assert [m.content for m in twin.messages(thread)] == ["after the lock"]
+    assert len(calls) == 2
