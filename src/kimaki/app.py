@@ -1,4 +1,10 @@
-"""The running kimaki process: start the parts, serve until told to stop, stop them."""
+"""The running kimaki process: start the parts, serve until told to stop, stop them.
+
+`Kimaki` holds one run's parts and their order: store → OpenCode server → client and
+event stream → Discord bot (whose `setup_hook` starts the outbox and the sessions
+runtime) → ready. Stopping goes the other way. Tests run a `Kimaki` in-process against
+the Discord twin and the shared OpenCode server; `run()` is what the CLI calls.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +13,156 @@ import contextlib
 import logging
 import signal
 
+import aiohttp
+import discord
+
+from kimaki.bot.client import KimakiBot
+from kimaki.bot.commands import register_commands
+from kimaki.bot.endpoints import use_discord_endpoints
+from kimaki.bot.invite import invite_url
+from kimaki.bot.token import TokenMissing, load_token
+from kimaki.bridge import BridgeContext
 from kimaki.config import Config
 from kimaki.opencode.binary import OpenCodeNotFound, find_opencode
-from kimaki.opencode.client import OpenCodeClient
+from kimaki.opencode.client import EndpointSource, EventStream, OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
+from kimaki.outbox import Outbox
+from kimaki.sessions import SessionsRuntime
+from kimaki.store import ChannelID, Store, ThreadID
 
 log = logging.getLogger("kimaki")
 
 
+class StartupError(RuntimeError):
+    """kimaki cannot start; the message is one line saying what to do."""
+
+
+class Kimaki:
+    def __init__(
+        self,
+        config: Config,
+        token: str,
+        *,
+        opencode: EndpointSource,
+        opencode_version: str = "unknown",
+        bot_options: dict[str, object] | None = None,
+    ) -> None:
+        self.config = config
+        self.token = token
+        self.opencode_version = opencode_version
+        self.store = Store.open(config.data_dir)
+        self.first_start = not (config.data_dir / "started").exists()
+        self.opencode = OpenCodeClient(opencode)
+        self.events = EventStream(self.opencode)
+        self.bot = KimakiBot(config, self.store, **(bot_options or {}))
+        self.outbox = Outbox(self.store, self.bot, on_thread_gone=self._thread_gone)
+        self.ctx = BridgeContext(self.store, self.opencode, self.outbox, self.bot, config.verbosity)
+        self.sessions = SessionsRuntime(self.ctx, self.events)
+        register_commands(self.bot.tree, self)
+        self.bot.on_startup = self._start_background
+        self.bot.on_project_message = self._project_message
+        self.bot.on_thread_message = self._thread_message
+        self._connection: asyncio.Task[None] | None = None
+
+    async def start(self, timeout: float = 60.0) -> None:
+        """Log in, connect, and return once Discord and OpenCode are both ready."""
+        use_discord_endpoints(self.config.discord_api_url, self.config.discord_gateway_url)
+        try:
+            await self.bot.login(self.token)
+        except discord.LoginFailure:
+            raise StartupError(
+                "Discord refused the bot token: check KIMAKI_BOT_TOKEN (or delete "
+                f"{self.config.data_dir / 'bot-token'} to be asked again)"
+            ) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise StartupError(
+                f"cannot reach Discord at {self.config.discord_api_url}: {exc}"
+            ) from None
+        self._connection = asyncio.create_task(self._connect(), name="discord")
+        ready = asyncio.create_task(self.bot.connected.wait())
+        done, _ = await asyncio.wait(
+            {self._connection, ready}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if ready not in done:
+            ready.cancel()
+            if self._connection in done:
+                self._connection.result()
+            raise StartupError(f"Discord did not become ready within {timeout:g}s")
+        self._announce()
+
+    async def _connect(self) -> None:
+        try:
+            await self.bot.connect(reconnect=True)
+        except discord.PrivilegedIntentsRequired:
+            raise StartupError(
+                "the bot lacks the MESSAGE CONTENT intent: enable it in the Discord Developer "
+                "Portal (Applications → your app → Bot → Privileged Gateway Intents → "
+                "Message Content Intent), then start kimaki again"
+            ) from None
+
+    async def _start_background(self) -> None:
+        await self.outbox.start()
+        self.events.start()
+        self.sessions.start()
+
+    def _announce(self) -> None:
+        app_id = self.bot.application_id
+        if app_id is not None and (self.first_start or not self.bot.guilds):
+            log.info("invite kimaki to your server: %s", invite_url(app_id))
+        (self.config.data_dir / "started").touch()
+        projects = len(self.store.projects.all())
+        sync = "off" if self.config.disable_sync else f"on every {self.config.sync_interval:g}s"
+        log.info(
+            "kimaki ready: %d project%s, sync %s, opencode %s",
+            projects,
+            "" if projects == 1 else "s",
+            sync,
+            self.opencode_version,
+        )
+
+    async def wait_closed(self) -> None:
+        """Return when the Discord connection ends for good (raises its error, if any)."""
+        if self._connection is not None:
+            await self._connection
+
+    async def stop(self) -> None:
+        await self.sessions.stop()
+        await self.outbox.stop()
+        await self.events.stop()
+        await self.bot.close()
+        if self._connection is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._connection, 10)
+        await self.opencode.close()
+        self.store.close()
+
+    # --- routing from the bot
+
+    async def _project_message(self, message: discord.Message) -> None:
+        project = self.store.projects.get(ChannelID(message.channel.id))
+        if project is not None:
+            await self.sessions.start_from_message(message, project)
+
+    async def _thread_message(self, message: discord.Message) -> None:
+        record = self.store.threads.get(ThreadID(message.channel.id))
+        if record is not None and not record.deleted:
+            await self.sessions.follow_up(message, record)
+
+    async def _thread_gone(self, thread_id: ThreadID, exc: discord.HTTPException) -> None:
+        log.info("thread %s is gone (%s); its session is no longer mirrored", thread_id, exc)
+        self.store.threads.mark_deleted(thread_id)
+
+
 async def run(config: Config) -> int:
-    """Run until SIGTERM/SIGINT (exit 0) or until OpenCode cannot be kept up (exit 1)."""
+    """Run until SIGTERM/SIGINT (exit 0); exit 1 with one clear line when kimaki cannot run."""
     try:
+        token = load_token(config.bot_token, config.data_dir)
         binary = find_opencode(config.opencode_bin)
-    except OpenCodeNotFound as exc:
+    except (TokenMissing, OpenCodeNotFound) as exc:
         log.error("%s", exc)
         return 1
+    if config.disable_sync:
+        log.info("background sync is off (--disable-sync): Discord-started sessions still work")
     stop = asyncio.Event()
     _on_signals(stop)
     server = OpenCodeServer(binary, data_dir=config.data_dir)
@@ -31,29 +172,46 @@ async def run(config: Config) -> int:
         except OpenCodeServerError as exc:
             log.error("%s", exc)
             return 1
-        async with OpenCodeClient(lambda: server.endpoint) as client:
-            health = await client.health()
-            log.info(
-                "kimaki ready: opencode %s (%s); data dir %s",
-                health.version,
-                binary,
-                config.data_dir,
-            )
-            return await _serve_until_stopped(stop, server)
+        return await _serve(config, token, server, stop)
     finally:
         await server.stop()
 
 
-async def _serve_until_stopped(stop: asyncio.Event, server: OpenCodeServer) -> int:
-    stopped = asyncio.create_task(stop.wait())
-    gave_up = asyncio.create_task(server.gave_up.wait())
-    done, pending = await asyncio.wait({stopped, gave_up}, return_when=asyncio.FIRST_COMPLETED)
+async def _serve(config: Config, token: str, server: OpenCodeServer, stop: asyncio.Event) -> int:
+    kimaki = Kimaki(
+        config, token, opencode=lambda: server.endpoint, opencode_version=server.version or "?"
+    )
+    try:
+        await kimaki.start()
+        return await _until_stopped(stop, server, kimaki)
+    except StartupError as exc:
+        log.error("%s", exc)
+        return 1
+    finally:
+        await kimaki.stop()
+
+
+async def _until_stopped(stop: asyncio.Event, server: OpenCodeServer, kimaki: Kimaki) -> int:
+    waits = {
+        asyncio.create_task(stop.wait()): "signal",
+        asyncio.create_task(server.gave_up.wait()): "opencode",
+        asyncio.create_task(kimaki.wait_closed()): "discord",
+    }
+    done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     for task in pending:
         task.cancel()
-    if stopped in done:
+    reason = waits[next(iter(done))]
+    if reason == "signal":
         log.info("stopping")
         return 0
-    log.error("kimaki: stopping because the OpenCode server cannot be kept running")
+    if reason == "opencode":
+        log.error("stopping: the OpenCode server cannot be kept running")
+        return 1
+    finished = next(iter(done))
+    error = finished.exception()
+    if isinstance(error, StartupError):
+        raise error
+    log.error("stopping: the Discord connection ended (%s)", error or "closed")
     return 1
 
 

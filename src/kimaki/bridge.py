@@ -1,0 +1,232 @@
+"""One bridge per bound thread: it owns mirroring its OpenCode session into that thread.
+
+Events only *wake* a bridge; what to post is always derived from what OpenCode's REST
+API says (`mirror.plan` over the session's messages, minus what the store records as
+handled). So a missed event, an SSE reconnect or a kimaki restart needs no special
+path: the next wake reads the truth and posts exactly what is missing, once, through
+the outbox. Wakes coalesce: one reconcile runs at a time per thread, and a wake
+during a reconcile schedules exactly one more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import discord
+
+from kimaki.config import Verbosity
+from kimaki.mirror import Plan, Unit, plan
+from kimaki.opencode.client import OpenCodeClient, OpenCodeError
+from kimaki.opencode.models import Message, Session
+from kimaki.outbox import Outbox
+from kimaki.render import pack
+from kimaki.store import Outgoing, SessionCursor, Store, ThreadID, ThreadRecord, part_key
+from kimaki.store.db import now_ms
+
+log = logging.getLogger(__name__)
+
+PLACEHOLDER_TITLE = "New session - "
+TYPING_REFRESH = 7.0
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class BridgeContext:
+    """What every bridge needs; one per kimaki process."""
+
+    store: Store
+    opencode: OpenCodeClient
+    outbox: Outbox
+    discord: discord.Client
+    default_verbosity: Verbosity
+
+
+class ThreadBridge:
+    def __init__(self, ctx: BridgeContext, record: ThreadRecord) -> None:
+        self.ctx = ctx
+        self.record = record
+        self._dirty = False
+        self._worker: asyncio.Task[None] | None = None
+        self._typing: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._rename_lock = asyncio.Lock()
+
+    @property
+    def thread_id(self) -> ThreadID:
+        return self.record.thread_id
+
+    # --- mirroring
+
+    def wake(self) -> None:
+        """Something may have changed: reconcile soon (coalesced)."""
+        self._dirty = True
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._work(), name=f"bridge-{self.thread_id}")
+
+    async def settle(self) -> None:
+        """Wait until no reconcile is running or scheduled (tests, shutdown)."""
+        while self._worker is not None and not self._worker.done():
+            await asyncio.shield(self._worker)
+
+    async def _work(self) -> None:
+        while self._dirty:
+            self._dirty = False
+            try:
+                await self.reconcile()
+            except OpenCodeError as exc:
+                log.warning("thread %s: cannot read the session yet: %s", self.thread_id, exc)
+                return
+            except Exception:
+                log.exception("thread %s: reconcile failed", self.thread_id)
+                return
+
+    async def reconcile(self) -> Plan:
+        """Post whatever finished since last time, exactly once."""
+        record = self.ctx.store.threads.get(self.thread_id)
+        if record is None or record.deleted:
+            return Plan()
+        messages = await self._unhandled_window()
+        handled = self.ctx.store.handled_parts.handled(record.session_id)
+        result = plan(messages, handled, self.verbosity(), echo_prompts=True)
+        if not result.empty:
+            outgoing = pack_units(result.units)
+            added = self.ctx.store.enqueue(
+                self.thread_id, record.session_id, outgoing, skipped_parts=result.skipped
+            )
+            if added:
+                self.ctx.outbox.kick(self.thread_id)
+        return result
+
+    def verbosity(self) -> Verbosity:
+        chosen = self.ctx.store.channel_settings.verbosity(self.record.channel_id)
+        return chosen or self.ctx.default_verbosity
+
+    async def _unhandled_window(self) -> list[Message]:
+        """The newest messages, paging back until a page starts in handled territory."""
+        record = self.record
+        handled = self.ctx.store.handled_parts.handled(record.session_id)
+        pages: list[Sequence[Message]] = []
+        cursor: str | None = None
+        while True:
+            page = await self.ctx.opencode.messages(
+                record.session_id, str(record.directory), limit=PAGE_SIZE, before=cursor
+            )
+            pages.append(page.messages)
+            oldest = page.messages[0] if page.messages else None
+            if oldest is None or not page.next_cursor:
+                break
+            if all(p.id in handled for p in oldest.parts) and oldest.parts:
+                break
+            cursor = page.next_cursor
+        return [m for chunk in reversed(pages) for m in chunk]
+
+    # --- typing
+
+    def set_busy(self, busy: bool) -> None:
+        if busy:
+            self._idle.clear()
+            if self._typing is None or self._typing.done():
+                self._typing = asyncio.create_task(self._type_while_busy())
+        else:
+            self._idle.set()
+
+    async def _type_while_busy(self) -> None:
+        while not self._idle.is_set():
+            thread = await self._thread()
+            if thread is None:
+                return
+            with contextlib.suppress(discord.HTTPException):
+                await thread.typing()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), TYPING_REFRESH)
+
+    # --- title
+
+    async def apply_title(self, session: Session) -> None:
+        """Rename once per distinct generated title, unless a person renamed the thread."""
+        title = session.title.strip()
+        if not title or title.startswith(PLACEHOLDER_TITLE):
+            return
+        async with self._rename_lock:
+            record = self.ctx.store.threads.get(self.thread_id)
+            if record is None or record.deleted:
+                return
+            wanted = self.name_for(title)
+            if wanted == record.applied_title:
+                return
+            thread = await self._thread()
+            if thread is None:
+                return
+            if record.applied_title and thread.name != record.applied_title:
+                return  # renamed by hand: keep it
+            # Record first: a failed rename is not retried (Discord allows ~2 per 10 min).
+            self.ctx.store.threads.set_applied_title(self.thread_id, wanted)
+            self.record = self.ctx.store.threads.get(self.thread_id) or self.record
+            try:
+                await thread.edit(name=wanted)
+            except discord.HTTPException as exc:
+                log.warning("thread %s: rename to %r failed: %s", self.thread_id, wanted, exc)
+
+    def name_for(self, title: str) -> str:
+        return title[:100]
+
+    async def _thread(self) -> discord.Thread | None:
+        channel = self.ctx.discord.get_channel(self.thread_id)
+        if isinstance(channel, discord.Thread):
+            return channel
+        try:
+            fetched = await self.ctx.discord.fetch_channel(self.thread_id)
+        except discord.NotFound:
+            self.ctx.store.threads.mark_deleted(self.thread_id)
+            return None
+        except discord.HTTPException:
+            return None
+        return fetched if isinstance(fetched, discord.Thread) else None
+
+    async def catch_up(self, session: Session) -> None:
+        """Reconcile now; remember `session.updated` once everything up to it is handled."""
+        await self.settle()
+        try:
+            result = await self.reconcile()
+        except OpenCodeError as exc:
+            log.warning("thread %s: catch-up failed: %s", self.thread_id, exc)
+            return
+        if not result.blocked:
+            self.ctx.store.session_cursors.save(
+                SessionCursor(session.id, session.updated, session.title, now_ms())
+            )
+
+    # --- bookkeeping
+
+    async def close(self) -> None:
+        self._idle.set()
+        for task in (self._worker, self._typing):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+
+def pack_units(units: Sequence[Unit]) -> list[Outgoing]:
+    """The units in as few Discord messages as `render.pack` allows, keyed deterministically.
+
+    A message's key is its first piece's part and chunk index, so a retry after a crash
+    builds the same keys (and nonces) and the outbox drops what it already has.
+    """
+    by_key = {unit.key: unit for unit in units}
+    chunks = pack(
+        ((unit.key, unit.text) for unit in units),
+        notify={unit.key for unit in units if unit.notify},
+    )
+    messages = []
+    for chunk in chunks:
+        first = chunk.pieces[0]
+        parts = tuple(dict.fromkeys(p for piece in chunk.pieces for p in by_key[piece.key].parts))
+        messages.append(
+            Outgoing(part_key(first.key, first.index), chunk.content, chunk.notify, parts)
+        )
+    return messages

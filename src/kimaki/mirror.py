@@ -1,0 +1,140 @@
+"""What to post for a session, given its messages and what was already handled.
+
+Pure planning, shared by Discord-originated sessions and background sync: read the
+messages OpenCode has, skip every part already handled (posted, or hidden by the
+verbosity in force when it finished), and turn the rest into units to post, in order.
+Rules that keep a thread honest:
+
+- Only finished parts are posted (text with `time.end`, tools `completed`/`error`).
+- Order is kept: an unfinished part that will be shown blocks everything after it,
+  so nothing is posted ahead of a part still streaming. A part that will stay
+  hidden at this verbosity blocks nothing.
+- A prompt typed outside Discord is posted as `» **user:** …`; a prompt that came
+  from Discord (it carries the `<discord-user/>` tag) is not echoed back.
+- Hidden parts are recorded as handled once finished, so raising verbosity later
+  does not repost old history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+from kimaki.config import Verbosity
+from kimaki.opencode.models import (
+    Message,
+    Part,
+    PartID,
+    ReasoningPart,
+    TextPart,
+    ToolPart,
+)
+from kimaki.origin import message_origin
+from kimaki.render import render_message_error, render_part, render_user_message, tool_visible
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One rendered thing to post. `parts` are marked handled when it is queued."""
+
+    key: PartID
+    parts: tuple[PartID, ...]
+    text: str
+    notify: bool = False
+
+
+@dataclass
+class Plan:
+    units: list[Unit] = field(default_factory=list)
+    skipped: list[PartID] = field(default_factory=list)
+    blocked: bool = False
+    """True when an unfinished visible part stopped the plan: look again later."""
+
+    @property
+    def empty(self) -> bool:
+        return not self.units and not self.skipped
+
+
+def error_key(message: Message) -> PartID:
+    """The pseudo part id under which a message's error is recorded as handled."""
+    return PartID(f"error:{message.info.id}")
+
+
+def plan(
+    messages: Sequence[Message],
+    handled: Collection[PartID],
+    verbosity: Verbosity,
+    *,
+    echo_prompts: bool = True,
+) -> Plan:
+    """Units to post for `messages` (oldest first), skipping `handled` parts."""
+    result = Plan()
+    for message in messages:
+        if message.info.role == "user":
+            _plan_user(message, handled, result, echo=echo_prompts)
+        elif message.info.role == "assistant" and not _plan_assistant(
+            message, handled, verbosity, result
+        ):
+            result.blocked = True
+            break
+    return result
+
+
+def _plan_user(message: Message, handled: Collection[PartID], result: Plan, *, echo: bool) -> None:
+    ids = tuple(p.id for p in message.parts if p.id not in handled)
+    if not ids:
+        return
+    text = render_user_message(message) if echo and message_origin(message) is None else None
+    if text is None:
+        result.skipped.extend(ids)
+    else:
+        result.units.append(Unit(ids[0], ids, text))
+
+
+def _plan_assistant(
+    message: Message, handled: Collection[PartID], verbosity: Verbosity, result: Plan
+) -> bool:
+    """Add the message's units; False if an unfinished visible part must be waited for."""
+    for part in message.parts:
+        if part.id in handled:
+            continue
+        if not part.is_finished:
+            if will_show(part, verbosity):
+                return False
+            continue
+        text = render_part(part, verbosity)
+        if text is None:
+            result.skipped.append(part.id)
+        else:
+            result.units.append(Unit(part.id, (part.id,), text))
+    _plan_error(message, handled, result)
+    if message.info.ends_turn and result.units and result.units[-1].parts[0] in _ids(message):
+        last = result.units[-1]
+        result.units[-1] = Unit(last.key, last.parts, last.text, notify=True)
+    return True
+
+
+def _plan_error(message: Message, handled: Collection[PartID], result: Plan) -> None:
+    key = error_key(message)
+    if key in handled or message.info.error is None:
+        return
+    text = render_message_error(message.info)
+    if text is None:
+        result.skipped.append(key)
+    else:
+        result.units.append(Unit(key, (key,), text, notify=True))
+
+
+def _ids(message: Message) -> set[PartID]:
+    return {p.id for p in message.parts} | {error_key(message)}
+
+
+def will_show(part: Part, verbosity: Verbosity) -> bool:
+    """Whether this part, once finished, would be shown at `verbosity`."""
+    if isinstance(part, ToolPart):
+        return tool_visible(part.tool, verbosity)
+    if isinstance(part, ReasoningPart):
+        return verbosity is Verbosity.TOOLS_AND_TEXT
+    if isinstance(part, TextPart):
+        return not (part.synthetic or part.ignored)
+    return False

@@ -1,0 +1,79 @@
+"""kimaki running in-process against the Discord twin and the shared real OpenCode server."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from discord_twin import Twin
+from discord_twin.discordpy import make_test_friendly
+from discord_twin.state import Channel
+from kimaki import config
+from kimaki.app import Kimaki
+from kimaki.opencode.server import OpenCodeServer
+from kimaki.store import ChannelID, GuildID
+
+
+@dataclass
+class Running:
+    """A started kimaki, the twin it talks to, and one registered project channel."""
+
+    app: Kimaki
+    twin: Twin
+    project: Path
+    channel: Channel
+
+    @property
+    def owner(self):  # type: ignore[no-untyped-def]
+        assert self.twin.seed is not None
+        return self.twin.seed.owner
+
+
+StartKimaki = Callable[..., Awaitable[Running]]
+
+
+def make_config(data_dir: Path, twin: Twin, **env: str) -> config.Config:
+    settings = {
+        "KIMAKI_DATA_DIR": str(data_dir),
+        "KIMAKI_DISCORD_API_URL": twin.api_url,
+        "KIMAKI_DISCORD_GATEWAY_URL": twin.gateway_url,
+        "KIMAKI_DISABLE_SYNC": "1",
+        **env,
+    }
+    return config.resolve(argparse.Namespace(), settings)
+
+
+@pytest.fixture
+async def start_kimaki(
+    twin: Twin,
+    opencode_server: OpenCodeServer,
+    make_project: Callable[[], Path],
+    tmp_path: Path,
+) -> AsyncIterator[StartKimaki]:
+    started: list[Kimaki] = []
+
+    async def start(**env: str) -> Running:
+        assert twin.seed is not None
+        project = make_project()
+        channel = twin.create_channel(twin.seed.guild, project.name[:90])
+        settings = make_config(tmp_path / f"data{len(started)}", twin, **env)
+        app = Kimaki(
+            settings,
+            twin.seed.token,
+            opencode=lambda: opencode_server.endpoint,
+            opencode_version=opencode_server.version or "?",
+            bot_options={"guild_ready_timeout": 0.05},
+        )
+        make_test_friendly(app.bot)
+        app.store.projects.add(ChannelID(channel.id), GuildID(twin.seed.guild.id), project)
+        started.append(app)
+        await app.start()
+        return Running(app, twin, project, channel)
+
+    yield start
+    for app in started:
+        await app.stop()
