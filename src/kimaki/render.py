@@ -233,7 +233,8 @@ def _summary(part: ToolPart) -> _Summary | None:
     if tool == "write":
         return _write_summary(part)
     if tool == "read":
-        return _file_summary(posixpath.basename(_arg(args, "filePath", "path")))
+        name = _one_line(posixpath.basename(_arg(args, "filePath", "path")), _URL_LIMIT)
+        return _Summary(escape_markdown(name), name)
     if tool in ("glob", "grep"):
         return _code_summary(_arg(args, "pattern"))
     if tool == "webfetch":
@@ -446,25 +447,35 @@ def code_span(text: str) -> str:
 # --- splitting
 
 
+_MAX_FENCE_RUN = 10
 _FENCE_OPEN = re.compile(r"^\s*(`{3,10})([^`]*)$")
-_FENCE_CLOSE = re.compile(r"^\s*(`{3,})\s*$")
+_FENCE_CLOSE = re.compile(r"^\s*(`{3,10})\s*$")
+"""Fence lines: a run of 3 to 10 backticks starting a line, an info string without backticks.
+
+A line that is only a run closes an open fence whose run is not longer; inside a fence an
+opener-like line (`\u0060\u0060\u0060js`) is code. Runs of more than ten backticks and
+backticks in the middle of a line are left to Discord.
+"""
 
 
 @dataclass(frozen=True)
 class _Fence:
+    opener: str
+    """The line that opened it."""
     marker: str
-    """The backtick run that opened it; a closing run must be at least as long."""
+    """Its backtick run; the closer added at a cut."""
     reopen: str
-    """What reopens it at the top of the next message (marker and language)."""
+    """What reopens it at the top of the next message: the run and the language."""
 
 
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """`text` as messages of at most `limit` code points, cut on line boundaries.
 
-    A line longer than a message is cut at whitespace when there is some in its second half,
-    else at the last grapheme boundary. A code fence open at a cut is closed there and
-    reopened (with its language) in the next message; one left open at the end is closed.
-    Chunks never start or end with blank lines and are never blank.
+    A line longer than a message is cut after whitespace when there is some in the second
+    half of the room, else at the last grapheme boundary. A code fence open at a cut is
+    closed there and reopened (with its language) in the next message; one left open at the
+    end is closed. Chunks never start or end with blank lines and are never blank. Nothing
+    but whitespace at the cuts is lost.
     """
     if limit < MIN_SPLIT_LIMIT:
         raise ValueError(f"limit must be at least {MIN_SPLIT_LIMIT}, got {limit}")
@@ -479,42 +490,56 @@ class _Splitter:
         self.chunks: list[str] = []
         self.lines: list[str] = []
         self.fence: _Fence | None = None
-        self.only_reopen = False
-        """The current message holds nothing but the reopened fence."""
+        self.head_only = False
+        """The message holds only the fence line carried over from the previous one."""
+        self.head_carried = False
+        """That line is the text's own opener (moved), not a reopen kimaki made up."""
         self.opened_last = False
-        """The current message's last line opened the current fence."""
+        """The message's last line opened the current fence (a block with nothing in it yet)."""
 
     def split(self, text: str) -> list[str]:
         for line in text.split("\n"):
-            self._add_line(line)
-        self._flush()
+            rest: str | None = line
+            while rest is not None:
+                rest = self._place(rest)
+        self._flush(final=True)
         return self.chunks
 
-    def _add_line(self, line: str) -> None:
+    def _place(self, line: str) -> str | None:
+        """Put `line` into the current message, or its head; return what is left to place.
+
+        A line too long for a message is cut, and its head is then placed as a line in its
+        own right: a head that looks like a fence line acts as one, so the fence count of
+        every message stays true to what Discord will draw.
+        """
         fence = self.fence
         if fence is not None and _closes(line, fence):
-            closer = line.strip()
-            if not self._fits(closer, after=None):
-                self._flush()  # the flush closes the fence itself; drop the real closer
-                self.lines, self.fence, self.only_reopen = [], None, False
-                return
-            self._append(closer, after=None, opens=False)
-            return
+            self._add_closer(line.strip())
+            return None
         after = fence if fence is not None else _opens(line, self.limit)
-        opens = fence is None and after is not None
-        rest = line
-        while True:
-            if self._fits(rest, after):
-                self._append(rest, after, opens)
-                return
-            if not self._is_empty():
-                self._flush()
-                continue
-            room = self.limit - self._used() - self._reserve(after) - (1 if self.lines else 0)
-            cut = _safe_cut(rest, room, prefer_space=True)
-            self._append(rest[:cut], after, opens=False)  # a piece is content: never popped
-            rest, opens = rest[cut:], False
+        if self._fits(line, after):
+            self._append(line, after, opens=fence is None and after is not None)
+            return None
+        if not self._is_empty():
             self._flush()
+            return line
+        # Room for the head whatever it turns out to be, even a fence opener needing a closer.
+        reserve = self._reserve(after)
+        if line.lstrip().startswith("```"):
+            reserve = max(reserve, 1 + _MAX_FENCE_RUN)
+        room = self.limit - self._used() - (1 if self.lines else 0) - reserve
+        cut = _safe_cut(line, room, prefer_space=True)
+        self._place(line[:cut])
+        self._flush()
+        return line[cut:]
+
+    def _add_closer(self, closer: str) -> None:
+        if self._fits(closer, None):
+            self._append(closer, None, opens=False)
+            return
+        self._flush()  # closes the fence with its own marker: the longer real closer is dropped
+        self.lines, self.fence = [], None
+        self.head_only = self.head_carried = self.opened_last = False
 
     def _fits(self, line: str, after: _Fence | None) -> bool:
         used = self._used() + (1 if self.lines else 0) + len(line)
@@ -527,29 +552,30 @@ class _Splitter:
         return sum(len(ln) for ln in self.lines) + max(len(self.lines) - 1, 0)
 
     def _is_empty(self) -> bool:
-        """Nothing to flush: no line yet, or only the reopened fence."""
-        return not self.lines or self.only_reopen
+        return not self.lines or self.head_only
 
     def _append(self, line: str, after: _Fence | None, opens: bool) -> None:
         self.lines.append(line)
         self.fence = after
-        self.only_reopen = False
+        self.head_only = False
         self.opened_last = opens
 
-    def _flush(self) -> None:
-        fence = self.fence
-        lines = self.lines
-        if fence is not None and self.opened_last:
-            lines = lines[:-1]  # an opener with nothing under it moves to the next message
-        elif fence is not None and not self.only_reopen:
-            lines = [*lines, fence.marker]
-        elif self.only_reopen:
-            lines = []
+    def _flush(self, *, final: bool = False) -> None:
+        fence, lines, head, carried = self.fence, list(self.lines), None, False
+        if fence is not None:
+            head = fence.reopen
+            if self.head_only and not (final and self.head_carried):
+                lines = []  # only the reopened fence: nothing to send
+            elif self.opened_last and not final and len(fence.opener) <= self.limit // 4:
+                head, carried = lines.pop(), True  # an empty block's opener moves on
+            else:
+                lines.append(fence.marker)
         content = "\n".join(lines).strip("\n")
         if content.strip():
             self.chunks.append(content)
-        self.lines = [fence.reopen] if fence is not None else []
-        self.only_reopen = fence is not None
+        self.lines = [head] if head is not None else []
+        self.head_only = head is not None
+        self.head_carried = carried
         self.opened_last = False
 
 
@@ -561,7 +587,7 @@ def _opens(line: str, limit: int) -> _Fence | None:
     reopen = marker + info[0] if info else marker
     if len(reopen) > limit // 4:
         reopen = marker
-    return _Fence(marker, reopen)
+    return _Fence(line, marker, reopen)
 
 
 def _closes(line: str, fence: _Fence) -> bool:
