@@ -3,6 +3,11 @@
 The conventions (prefixes, summaries, verbosity) are those of reference/rendering.md. Where it
 is silent, these choices hold:
 
+Text
+    The bullet is left off only before a markdown *block* (heading, list item `- `/`* `/`+ `,
+    quote, table, fence, `1.`/`1)` list, `-#` subtext); an inline opener such as `**bold**`
+    keeps it. Assistant text passes through as markdown; user prompts are not escaped either.
+
 Verbosity
     `text_and_essential_tools` hides the read-only lookups in `READ_ONLY_TOOLS`: local reads
     (read, glob, grep, list, lsp…) *and* web lookups (webfetch, websearch, codesearch) — they
@@ -22,7 +27,8 @@ Tool lines
     file, exact even with replaceAll); without it (an edit that errored, or another OpenCode
     version) a line diff of oldString → newString.
     Edit and write name the worktree-relative path OpenCode gives as the title, else the
-    file's basename. A todowrite with no item in progress renders nothing.
+    file's basename; read shows the basename as plain text. A todowrite with no item in
+    progress renders nothing.
 
 Notification
     Intermediate output is sent silently. The messages that notify are a session error and the
