@@ -39,6 +39,7 @@ from kimaki.opencode.server import Endpoint
 log = logging.getLogger(__name__)
 
 EndpointSource = Endpoint | Callable[[], Endpoint | None]
+KEEPALIVE_SECONDS = 4.0
 PermissionReply = Literal["once", "always", "reject"]
 
 
@@ -112,7 +113,12 @@ class OpenCodeClient:
 
     def http(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
+            # OpenCode (Bun) drops idle keep-alive connections after ~10 s; a request sent
+            # on one it just dropped fails with "Server disconnected". Closing ours first
+            # avoids that for writes, which must not be retried blindly.
+            connector = aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS)
             self._http = aiohttp.ClientSession(
+                connector=connector,
                 timeout=aiohttp.ClientTimeout(
                     total=self._timeout, sock_connect=self._connect_timeout
                 ),
@@ -307,16 +313,25 @@ class OpenCodeClient:
                 total=timeout, sock_connect=min(timeout, self._connect_timeout)
             )
         url = endpoint.base_url + path
-        try:
-            async with self.http().request(method, url, **kwargs) as resp:
-                text = await resp.text()
-                data = _decode(text)
-                if resp.status >= 400:
-                    raise _http_error(resp.status, data, text)
-                return data, resp.headers
-        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-            what = type(exc).__name__ if isinstance(exc, TimeoutError) else str(exc)
-            raise OpenCodeUnavailable(f"{method} {path}: {what or 'timed out'}") from exc
+        # A read may be retried once on a dropped pooled connection; a write may not
+        # (OpenCode could have acted on it).
+        attempts = 2 if method == "GET" else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.http().request(method, url, **kwargs) as resp:
+                    text = await resp.text()
+                    data = _decode(text)
+                    if resp.status >= 400:
+                        raise _http_error(resp.status, data, text)
+                    return data, resp.headers
+            except aiohttp.ServerDisconnectedError as exc:
+                if attempt < attempts:
+                    continue
+                raise OpenCodeUnavailable(f"{method} {path}: {exc}") from exc
+            except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+                what = type(exc).__name__ if isinstance(exc, TimeoutError) else str(exc)
+                raise OpenCodeUnavailable(f"{method} {path}: {what or 'timed out'}") from exc
+        raise AssertionError("unreachable")
 
 
 def _decode(text: str) -> Any:

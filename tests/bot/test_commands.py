@@ -1,0 +1,182 @@
+"""Slash commands and rendering details, end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from discord_twin.state import Channel
+from kimaki.config import Verbosity
+from kimaki.opencode.client import TextInput
+from kimaki.opencode.models import Message, TextPart
+from kimaki.origin import parse_tag
+from kimaki.store import ChannelID, ThreadID, ThreadRecord
+from scripted_model import ScriptedModel, text
+from tests.bot.conftest import Running, StartKimaki
+from tests.support.waiting import eventually
+
+TIMEOUT = 60
+
+
+async def open_thread(running: Running, prompt: str) -> Channel:
+    """Start a session from the project channel; return its thread once it is bound."""
+    twin = running.twin
+    since = twin.cursor()
+    twin.user(running.owner).send(running.channel, prompt)
+    thread = await twin.wait_for_thread(parent=running.channel, since=since, timeout=TIMEOUT)
+
+    async def bound() -> bool:
+        return running.app.store.threads.get(ThreadID(thread.id)) is not None
+
+    await eventually(bound, what="the thread's session binding")
+    return thread
+
+
+async def test_session_id_shows_the_terminal_command(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki()
+    scripted_model.add_rule("tau-id", [text("ok")])
+    thread = await open_thread(running, "tau-id hello")
+    record = running.app.store.threads.get(ThreadID(thread.id))
+    assert record is not None
+    handle = running.twin.user(running.owner).slash("session-id", channel=thread)
+    await handle.wait_response(timeout=TIMEOUT)
+    reply = handle.message()
+    assert reply is not None
+    assert record.session_id in reply.content
+    assert f"cd {running.project} && opencode --session {record.session_id}" in reply.content
+
+
+async def test_verbosity_command_sets_the_channel_level(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki()
+    handle = running.twin.user(running.owner).slash(
+        "verbosity", {"level": "tools_and_text"}, channel=running.channel
+    )
+    await handle.wait_response(timeout=TIMEOUT)
+    level = running.app.store.channel_settings.verbosity(ChannelID(running.channel.id))
+    assert level is Verbosity.TOOLS_AND_TEXT
+    assert "tools_and_text" in handle.message().content  # type: ignore[union-attr]
+
+
+async def test_abort_stops_a_slow_turn(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki()
+    gate = asyncio.Event()
+    scripted_model.add_rule("upsilon-slow", [text("never finished", gate=gate)])
+    try:
+        thread = await open_thread(running, "upsilon-slow start")
+        await scripted_model.wait_for_request(lambda r: "upsilon-slow" in r.prompt, timeout=TIMEOUT)
+        since = running.twin.cursor()
+        handle = running.twin.user(running.owner).slash("abort", channel=thread)
+        await handle.wait_response(timeout=TIMEOUT)
+        await running.twin.wait_for_message(
+            lambda m: m.content == "⬦ aborted", channel=thread, since=since, timeout=TIMEOUT
+        )
+    finally:
+        gate.set()
+    record = running.app.store.threads.get(ThreadID(thread.id))
+    assert record is not None
+    status = await running.app.opencode.status(str(running.project))
+    assert record.session_id not in status
+
+
+async def test_resume_binds_an_existing_session_and_posts_its_history(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki()
+    client = running.app.opencode
+    directory = str(running.project)
+    scripted_model.add_rule("phi-old", [text("An answer from before.")])
+    session = await client.create_session(directory, title="Earlier work")
+    await client.prompt_async(session.id, directory, [TextInput("phi-old question")])
+
+    async def answered() -> bool:
+        page = await client.messages(session.id, directory)
+        return any(m.info.ends_turn for m in page.messages)
+
+    await eventually(answered, what="the earlier session's reply")
+
+    since = running.twin.cursor()
+    handle = running.twin.user(running.owner).slash(
+        "resume", {"session": session.id}, channel=running.channel
+    )
+    await handle.wait_response(timeout=TIMEOUT)
+    thread = await running.twin.wait_for_thread(
+        parent=running.channel, since=since, timeout=TIMEOUT
+    )
+    assert thread.name == "Earlier work"
+    await running.twin.wait_for_message(
+        lambda m: "An answer from before." in m.content, channel=thread, timeout=TIMEOUT
+    )
+    contents = [m.content for m in running.twin.messages(thread)]
+    # History is posted in as few messages as fit: prompt and answer share one.
+    assert contents == ["» **user:** phi-old question\n⬥ An answer from before."]
+
+    again = running.twin.user(running.owner).slash(
+        "resume", {"session": session.id}, channel=running.channel
+    )
+    followup = await again.wait_followup(timeout=TIMEOUT)
+    assert "already has a thread" in followup.content
+
+
+async def test_a_long_reply_splits_into_valid_messages_with_balanced_fences(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki()
+    code = "\n".join(
+        f"line_{n} = {n} * {n}  # some padding to make the line longer" for n in range(150)
+    )
+    answer = f"Here is the code:\n```python\n{code}\n```\nThat is all."
+    scripted_model.add_rule("chi-long", [text(answer)])
+    thread = await open_thread(running, "chi-long please")
+    await running.twin.wait_for_message(
+        lambda m: "That is all." in m.content, channel=thread, timeout=TIMEOUT
+    )
+    replies = [m.content for m in running.twin.messages(thread)]
+    assert len(replies) >= 4
+    for content in replies:
+        assert len(content) <= 2000
+        assert content.count("```") % 2 == 0, content[:80]
+    opened = [c for c in replies if "```python" in c]
+    assert len(opened) == len(replies), "each chunk reopens the fence with its language"
+    joined = "\n".join(replies)
+    for n in (0, 75, 149):
+        assert f"line_{n} = {n} * {n}" in joined
+
+
+async def test_the_stored_prompt_carries_the_escaped_discord_user_tag(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki()
+    twin = running.twin
+    assert twin.seed is not None
+    odd = twin.create_user("odd", global_name='Ann "the <coder>" & co')
+    twin.add_member(twin.seed.guild, odd, roles=[twin.create_role(twin.seed.guild, "Kimaki")])
+    scripted_model.add_rule("psi-tag", [text("tagged")])
+    since = twin.cursor()
+    sent = twin.user(odd).send(running.channel, "psi-tag hello")
+    thread = await twin.wait_for_thread(parent=running.channel, since=since, timeout=TIMEOUT)
+
+    async def bound() -> ThreadRecord | None:
+        return running.app.store.threads.get(ThreadID(thread.id))
+
+    record = await eventually(bound, what="the thread's session binding")
+
+    async def prompted() -> Message | None:
+        page = await running.app.opencode.messages(record.session_id, str(running.project))
+        return page.messages[0] if page.messages else None
+
+    user = await eventually(prompted, what="the prompt in OpenCode")
+    (synthetic,) = [p for p in user.parts if isinstance(p, TextPart) and p.synthetic]
+    assert "&quot;the &lt;coder&gt;&quot; &amp; co" in synthetic.text
+    assert re.fullmatch(r"<discord-user [^\n]*/>", synthetic.text)
+    origin = parse_tag(synthetic.text)
+    assert origin is not None
+    assert origin.name == 'Ann "the <coder>" & co'
+    assert origin.user_id == str(odd.id) and origin.message_id == str(sent.id)
+    assert origin.thread_id == str(thread.id)
+    assert user.text() == "psi-tag hello"
