@@ -23,8 +23,17 @@ from kimaki.mirror import Plan, Unit, plan
 from kimaki.opencode.client import OpenCodeClient, OpenCodeError
 from kimaki.opencode.models import Message, Session
 from kimaki.outbox import Outbox
-from kimaki.render import pack
-from kimaki.store import Outgoing, SessionCursor, Store, ThreadID, ThreadRecord, part_key
+from kimaki.render import pack, render_notice
+from kimaki.store import (
+    Origin,
+    Outgoing,
+    SessionCursor,
+    Store,
+    ThreadID,
+    ThreadRecord,
+    part_key,
+    synthetic_key,
+)
 from kimaki.store.db import now_ms
 
 log = logging.getLogger(__name__)
@@ -187,8 +196,13 @@ class ThreadBridge:
             return None
         return fetched if isinstance(fetched, discord.Thread) else None
 
-    async def catch_up(self, session: Session) -> None:
-        """Reconcile now; remember `session.updated` once everything up to it is handled."""
+    async def catch_up(self, session: Session, *, busy: bool) -> None:
+        """Reconcile now; remember `session.updated` once everything up to it is handled.
+
+        `busy` is what the shared server's status says. A Discord-driven turn runs on
+        that server, so if it is not busy yet the turn never completed, the server
+        died under it: say so, once, so the person knows to send again.
+        """
         await self.settle()
         try:
             result = await self.reconcile()
@@ -199,6 +213,18 @@ class ThreadBridge:
             self.ctx.store.session_cursors.save(
                 SessionCursor(session.id, session.updated, session.title, now_ms())
             )
+        elif not busy and self.record.origin is Origin.DISCORD:
+            self.set_busy(False)
+            self._interrupted(result)
+
+    def _interrupted(self, result: Plan) -> None:
+        key = synthetic_key("interrupted", result.blocked_at or "turn")
+        text = render_notice(
+            "OpenCode stopped in the middle of this turn (it was restarted); "
+            "send a message to continue"
+        )
+        if self.ctx.store.enqueue(self.thread_id, None, [Outgoing(key, text, notify=True)]):
+            self.ctx.outbox.kick(self.thread_id)
 
     # --- bookkeeping
 

@@ -13,6 +13,9 @@ Rules that keep a thread honest:
   from Discord (it carries the `<discord-user/>` tag) is not echoed back.
 - Hidden parts are recorded as handled once finished, so raising verbosity later
   does not repost old history.
+- An assistant message that never completed but has messages after it is dead (its
+  process or server died mid-turn, and the session moved on): its unfinished parts
+  are skipped instead of blocking the rest forever.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class Plan:
     skipped: list[PartID] = field(default_factory=list)
     blocked: bool = False
     """True when an unfinished visible part stopped the plan: look again later."""
+    blocked_at: str | None = None
+    """The id of the assistant message whose unfinished part blocked the plan."""
 
     @property
     def empty(self) -> bool:
@@ -69,13 +74,16 @@ def plan(
 ) -> Plan:
     """Units to post for `messages` (oldest first), skipping `handled` parts."""
     result = Plan()
-    for message in messages:
+    for index, message in enumerate(messages):
         if message.info.role == "user":
             _plan_user(message, handled, result, echo=echo_prompts)
-        elif message.info.role == "assistant" and not _plan_assistant(
-            message, handled, verbosity, result
-        ):
+            continue
+        if message.info.role != "assistant":
+            continue
+        dead = index < len(messages) - 1 and message.info.completed is None
+        if not _plan_assistant(message, handled, verbosity, result, dead=dead):
             result.blocked = True
+            result.blocked_at = message.info.id
             break
     return result
 
@@ -92,14 +100,21 @@ def _plan_user(message: Message, handled: Collection[PartID], result: Plan, *, e
 
 
 def _plan_assistant(
-    message: Message, handled: Collection[PartID], verbosity: Verbosity, result: Plan
+    message: Message,
+    handled: Collection[PartID],
+    verbosity: Verbosity,
+    result: Plan,
+    *,
+    dead: bool,
 ) -> bool:
     """Add the message's units; False if an unfinished visible part must be waited for."""
     for part in message.parts:
         if part.id in handled:
             continue
         if not part.is_finished:
-            if will_show(part, verbosity):
+            if dead:
+                result.skipped.append(part.id)
+            elif will_show(part, verbosity):
                 return False
             continue
         text = render_part(part, verbosity)

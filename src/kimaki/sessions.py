@@ -214,6 +214,7 @@ class SessionsRuntime:
     async def _catch_up_directory(self, directory: str, channel_id: int) -> None:
         try:
             sessions = await self.ctx.opencode.sessions(directory, roots=True, limit=100)
+            status = await self.ctx.opencode.status(directory)
         except OpenCodeError as exc:
             log.warning("catch-up of %s failed: %s", directory, exc)
             return
@@ -221,9 +222,11 @@ class SessionsRuntime:
             bridge = self.bridge_for_session(session.id)
             if bridge is None:
                 continue
+            busy = session.id in status and status[session.id].is_busy
+            bridge.set_busy(busy)
             cursor = self.ctx.store.session_cursors.get(session.id)
             if cursor is None or cursor.last_updated < session.updated:
-                await bridge.catch_up(session)
+                await bridge.catch_up(session, busy=busy)
             await bridge.apply_title(session)
 
     async def settle(self, threads: Sequence[ThreadID] | None = None) -> None:

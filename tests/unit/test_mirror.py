@@ -1,0 +1,147 @@
+"""The mirroring plan: what to post given OpenCode's messages and what was handled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kimaki.config import Verbosity
+from kimaki.mirror import error_key, plan
+from kimaki.opencode.models import Message, PartID
+from kimaki.origin import build_tag
+
+DEFAULT = Verbosity.TEXT_AND_ESSENTIAL_TOOLS
+
+
+def user(mid: str, *texts: str, tagged: bool = False) -> Message:
+    parts: list[dict[str, Any]] = [
+        {"id": f"{mid}-p{n}", "type": "text", "text": t} for n, t in enumerate(texts)
+    ]
+    if tagged:
+        tag = build_tag("ann", 1, 2, 3)
+        parts.append({"id": f"{mid}-tag", "type": "text", "text": tag, "synthetic": True})
+    return Message.from_json({"info": {"id": mid, "role": "user"}, "parts": parts})
+
+
+def assistant(
+    mid: str, *parts: dict[str, Any], done: bool = True, finish: str = "stop", error: Any = None
+) -> Message:
+    info: dict[str, Any] = {"id": mid, "role": "assistant", "time": {"created": 1}}
+    if done:
+        info["time"]["completed"] = 2
+        info["finish"] = finish
+    if error is not None:
+        info["error"] = error
+    return Message.from_json({"info": info, "parts": list(parts)})
+
+
+def said(pid: str, words: str, *, finished: bool = True) -> dict[str, Any]:
+    time = {"start": 1, "end": 2} if finished else {"start": 1}
+    return {"id": pid, "type": "text", "text": words if finished else "", "time": time}
+
+
+def tool(pid: str, name: str, status: str = "completed", **args: Any) -> dict[str, Any]:
+    state: dict[str, Any] = {"status": status, "input": args, "output": "out", "title": ""}
+    if status == "error":
+        state["error"] = "boom"
+    return {"id": pid, "type": "tool", "tool": name, "callID": pid, "state": state}
+
+
+def texts(messages: list[Message], handled: set[PartID] | None = None, **kw: Any) -> list[str]:
+    return [u.text for u in plan(messages, handled or set(), kw.pop("verbosity", DEFAULT)).units]
+
+
+def test_prompt_and_reply_in_order() -> None:
+    messages = [user("u1", "fix the bug"), assistant("a1", said("t1", "Fixed."))]
+    assert texts(messages) == ["» **user:** fix the bug", "⬥ Fixed."]
+
+
+def test_prompts_from_discord_are_not_echoed_but_recorded_handled() -> None:
+    messages = [user("u1", "from discord", tagged=True), assistant("a1", said("t1", "Hi."))]
+    result = plan(messages, set(), DEFAULT)
+    assert [u.text for u in result.units] == ["⬥ Hi."]
+    assert set(result.skipped) == {"u1-p0", "u1-tag"}
+
+
+def test_handled_parts_are_never_planned_again() -> None:
+    messages = [user("u1", "q"), assistant("a1", said("t1", "one"), said("t2", "two"))]
+    first = plan(messages, set(), DEFAULT)
+    handled = {p for u in first.units for p in u.parts} | set(first.skipped)
+    assert plan(messages, handled, DEFAULT).empty
+
+
+def test_an_unfinished_visible_part_blocks_what_follows() -> None:
+    messages = [
+        user("u1", "q"),
+        assistant("a1", said("t1", "", finished=False), said("t2", "later"), done=False),
+    ]
+    result = plan(messages, set(), DEFAULT)
+    assert [u.text for u in result.units] == ["» **user:** q"]
+    assert result.blocked and result.blocked_at == "a1"
+
+
+def test_an_unfinished_hidden_part_blocks_nothing_and_is_not_recorded() -> None:
+    messages = [
+        user("u1", "q"),
+        assistant("a1", tool("r1", "read", status="running", filePath="/x"), said("t1", "ok")),
+    ]
+    result = plan(messages, {PartID("u1-p0")}, DEFAULT)
+    assert [u.text for u in result.units] == ["⬥ ok"]
+    assert "r1" not in result.skipped
+
+
+def test_hidden_finished_parts_are_skipped_so_raising_verbosity_later_reposts_nothing() -> None:
+    messages = [user("u1", "q"), assistant("a1", tool("r1", "read", filePath="/x"), said("t", "k"))]
+    quiet = plan(messages, set(), Verbosity.TEXT_ONLY)
+    assert "r1" in quiet.skipped
+    handled = {p for u in quiet.units for p in u.parts} | set(quiet.skipped)
+    assert plan(messages, handled, Verbosity.TOOLS_AND_TEXT).empty
+
+
+def test_verbosity_decides_tools() -> None:
+    messages = [assistant("a1", tool("b1", "bash", command="ls"), said("t1", "done"))]
+    assert any("bash" in t for t in texts(messages))
+    assert texts(messages, verbosity=Verbosity.TEXT_ONLY) == ["⬥ done"]
+
+
+def test_the_end_of_a_turn_notifies_and_steps_do_not() -> None:
+    step = assistant("a1", tool("b1", "bash", command="ls"), finish="tool-calls")
+    final = assistant("a2", said("t1", "all done"))
+    units = plan([user("u1", "q"), step, final], set(), DEFAULT).units
+    assert [u.notify for u in units] == [False, False, True]
+
+
+def test_message_errors_are_posted_once_and_abort_is_a_notice() -> None:
+    failed = assistant("a1", error={"name": "APIError", "data": {"message": "quota"}})
+    aborted = assistant("a2", error={"name": "MessageAbortedError", "data": {}})
+    result = plan([user("u1", "q"), failed, user("u2", "r"), aborted], set(), DEFAULT)
+    texts_ = [u.text for u in result.units]
+    assert "✗ opencode session error: quota" in texts_
+    assert "⬦ aborted" in texts_
+    assert plan([failed], {error_key(failed)}, DEFAULT).empty
+
+
+def test_a_dead_message_followed_by_a_new_turn_does_not_block() -> None:
+    dead = assistant("a1", said("t1", "", finished=False), done=False)
+    messages = [user("u1", "q"), dead, user("u2", "again"), assistant("a2", said("t2", "back"))]
+    result = plan(messages, set(), DEFAULT)
+    assert [u.text for u in result.units] == ["» **user:** q", "» **user:** again", "⬥ back"]
+    assert "t1" in result.skipped and not result.blocked
+
+
+def test_synthetic_and_empty_text_renders_nothing() -> None:
+    synthetic = {"id": "s1", "type": "text", "text": "ctx", "synthetic": True, "time": {"end": 1}}
+    messages = [assistant("a1", synthetic, said("t1", "   "))]
+    result = plan(messages, set(), DEFAULT)
+    assert result.units == [] and set(result.skipped) == {"s1", "t1"}
+
+
+def test_packing_keys_messages_by_their_first_part_and_lists_every_part() -> None:
+    from kimaki.bridge import pack_units
+
+    messages = [user("u1", "q"), assistant("a1", said("t1", "short"), said("t2", "x" * 2500))]
+    outgoing = pack_units(plan(messages, set(), DEFAULT).units)
+    assert [m.key for m in outgoing] == ["u1-p0#0", "t2#0", "t2#1"]
+    assert outgoing[0].parts[:2] == ("u1-p0", "t1")
+    assert all(len(m.content) <= 2000 for m in outgoing)
+    assert sum("t2" in m.parts for m in outgoing) >= 2, "a split part is listed in each message"
+    assert outgoing == pack_units(plan(messages, set(), DEFAULT).units), "deterministic"
