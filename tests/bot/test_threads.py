@@ -1,0 +1,187 @@
+"""A session's thread over its life: typing, renaming, queueing, archive, delete, odd input."""
+
+from __future__ import annotations
+
+import asyncio
+
+from discord_twin.state import Channel
+from kimaki.opencode.models import Message
+from kimaki.store import ThreadID, ThreadRecord
+from scripted_model import ScriptedModel, text
+from tests.bot.conftest import Running, StartKimaki
+from tests.support.waiting import eventually
+
+TIMEOUT = 60
+
+
+async def open_thread(
+    running: Running, prompt: str, **send: object
+) -> tuple[Channel, ThreadRecord]:
+    twin = running.twin
+    since = twin.cursor()
+    twin.user(running.owner).send(running.channel, prompt, **send)  # type: ignore[arg-type]
+    thread = await twin.wait_for_thread(parent=running.channel, since=since, timeout=TIMEOUT)
+
+    async def bound() -> ThreadRecord | None:
+        return running.app.store.threads.get(ThreadID(thread.id))
+
+    return thread, await eventually(bound, what="the thread's session binding")
+
+
+async def test_typing_while_busy_and_not_after(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki()
+    gate = asyncio.Event()
+    scripted_model.add_rule("alpha-type", [text("typed reply", gate=gate)])
+    try:
+        thread, _ = await open_thread(running, "alpha-type go")
+        await running.twin.wait_for_typing(channel=thread, timeout=TIMEOUT)
+    finally:
+        gate.set()
+    await running.twin.wait_for_message(lambda m: "typed reply" in m.content, channel=thread)
+    bridge = running.app.sessions.bridges[ThreadID(thread.id)]
+
+    async def stopped() -> bool:
+        return bridge._typing is None or bridge._typing.done()
+
+    await eventually(stopped, what="typing to stop once the session is idle")
+
+
+async def test_the_thread_is_renamed_once_to_the_generated_title(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki()
+    scripted_model.add_rule("beta-title", [text("titled")], title="Greeting a new friend")
+    thread, record = await open_thread(running, "beta-title hello there")
+    assert thread.name == "beta-title hello there"
+
+    async def renamed() -> bool:
+        return running.twin.channel(thread.id).name == "Greeting a new friend"
+
+    await eventually(renamed, what="the rename")
+    # More events for the same session (another turn) must not rename again.
+    scripted_model.add_rule("beta-more", [text("more")])
+    since = running.twin.cursor()
+    running.twin.user(running.owner).send(thread, "beta-more please")
+    await running.twin.wait_for_message(
+        lambda m: m.content == "⬥ more", channel=thread, since=since, timeout=TIMEOUT
+    )
+    renames = [
+        r
+        for r in running.twin.requests_to("PATCH", "/channels/{channel_id}")
+        if r.path.endswith(str(thread.id)) and isinstance(r.body, dict) and "name" in r.body
+    ]
+    assert len(renames) == 1
+
+
+async def test_a_name_set_by_hand_is_kept(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki()
+    gate = asyncio.Event()
+    scripted_model.add_rule("gamma-hand", [text("kept", gate=gate)], title="Generated title")
+    try:
+        thread, _ = await open_thread(running, "gamma-hand start")
+        running.twin.ops.update_channel(running.twin.channel(thread.id), {"name": "my name"})
+    finally:
+        gate.set()
+    await running.twin.wait_for_message(lambda m: "kept" in m.content, channel=thread)
+    await running.app.sessions.catch_up()  # looks at the title again, as after a reconnect
+    assert running.twin.channel(thread.id).name == "my name"
+
+
+async def test_a_message_while_busy_is_queued_and_both_are_answered(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki()
+    gate = asyncio.Event()
+    scripted_model.add_rule("delta-first", [text("first done", gate=gate)])
+    scripted_model.add_rule("delta-second", [text("second done")])
+    try:
+        thread, _ = await open_thread(running, "delta-first go")
+        await scripted_model.wait_for_request(lambda r: "delta-first" in r.prompt, timeout=TIMEOUT)
+        running.twin.user(running.owner).send(thread, "delta-second also")
+        await running.twin.wait_for_message(
+            lambda m: m.content.startswith("⬦ queued"), channel=thread, timeout=TIMEOUT
+        )
+    finally:
+        gate.set()
+    await running.twin.wait_for_message(
+        lambda m: "second done" in m.content, channel=thread, timeout=TIMEOUT
+    )
+    joined = "\n".join(m.content for m in running.twin.messages(thread))
+    assert "first done" in joined
+
+
+async def test_an_archived_thread_still_gets_the_reply(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki()
+    gate = asyncio.Event()
+    scripted_model.add_rule("eps-archive", [text("after archive", gate=gate)])
+    try:
+        thread, _ = await open_thread(running, "eps-archive go")
+        running.twin.ops.update_channel(running.twin.channel(thread.id), {"archived": True})
+    finally:
+        gate.set()
+    await running.twin.wait_for_message(
+        lambda m: "after archive" in m.content, channel=thread, timeout=TIMEOUT
+    )
+    assert not running.twin.channel(thread.id).archived
+
+
+async def test_a_deleted_thread_stops_mirroring_and_the_bot_keeps_serving(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki()
+    gate = asyncio.Event()
+    scripted_model.add_rule("zeta-gone", [text("nobody reads this", gate=gate)])
+    scripted_model.add_rule("zeta-next", [text("still here")])
+    try:
+        thread, record = await open_thread(running, "zeta-gone go")
+        await scripted_model.wait_for_request(lambda r: "zeta-gone" in r.prompt, timeout=TIMEOUT)
+        running.twin.ops.delete_channel(running.twin.channel(thread.id))
+
+        async def marked() -> bool:
+            found = running.app.store.threads.get(record.thread_id)
+            return found is not None and found.deleted
+
+        await eventually(marked, what="the thread to be marked deleted")
+    finally:
+        gate.set()
+    other, _ = await open_thread(running, "zeta-next hello")
+    await running.twin.wait_for_message(
+        lambda m: "still here" in m.content, channel=other, timeout=TIMEOUT
+    )
+    assert running.app.store.outbox.pending_count(record.thread_id) == 0
+
+
+async def test_attachments_reach_the_agent_as_links(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki()
+    scripted_model.add_rule("notes.txt", [text("got the file")])
+    thread, record = await open_thread(running, "", files={"notes.txt": b"hello"})
+    assert thread.name.startswith("Attached file notes.txt")
+    await running.twin.wait_for_message(lambda m: "got the file" in m.content, channel=thread)
+
+    async def prompt() -> Message | None:
+        page = await running.app.opencode.messages(record.session_id, str(running.project))
+        return page.messages[0] if page.messages else None
+
+    first = await eventually(prompt, what="the prompt")
+    assert "Attached file notes.txt: http" in first.text()
+
+
+async def test_a_long_message_is_passed_whole_and_the_thread_name_is_cut(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki()
+    scripted_model.add_rule("eta-long", [text("read it all")])
+    words = "eta-long " + "word " * 390
+    thread, record = await open_thread(running, words.strip())
+    assert len(thread.name) == 100
+    await running.twin.wait_for_message(lambda m: "read it all" in m.content, channel=thread)
+    page = await running.app.opencode.messages(record.session_id, str(running.project))
+    assert page.messages[0].text() == words.strip()
