@@ -103,7 +103,9 @@ async def test_a_refused_member_cannot_drive_a_thread_or_use_commands(
     since = twin.cursor()
     twin.user(running.owner).send(running.channel, "sigma-owner starts")
     thread = await twin.wait_for_thread(parent=running.channel, since=since, timeout=TIMEOUT)
-    await twin.wait_for_message(lambda m: "owner's reply" in m.content, channel=thread)
+    await twin.wait_for_message(
+        lambda m: "owner's reply" in m.content, channel=thread, timeout=TIMEOUT
+    )
     record = running.app.store.threads.get(ThreadID(thread.id))
     assert record is not None
     before = await running.app.opencode.all_messages(record.session_id, str(running.project))

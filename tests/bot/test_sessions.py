@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from discord_twin.state import Channel
+from kimaki.opencode.client import TextInput
 from scripted_model import ScriptedModel, bash, text
 from tests.bot.conftest import Running, StartKimaki
+from tests.support.waiting import eventually
 
 TIMEOUT = 60
 
@@ -39,7 +41,9 @@ async def test_a_follow_up_continues_the_same_session(
     scripted_model.add_rule("xi-second", [text("Second answer.")])
     thread = await thread_of_prompt(running, "xi-first question")
     twin = running.twin
-    await twin.wait_for_message(lambda m: m.content == "⬥ First answer.", channel=thread)
+    await twin.wait_for_message(
+        lambda m: m.content == "⬥ First answer.", channel=thread, timeout=TIMEOUT
+    )
     since = twin.cursor()
     twin.user(running.owner).send(thread, "xi-second question")
     await twin.wait_for_message(
@@ -72,3 +76,46 @@ async def test_bash_shows_at_default_verbosity_and_not_at_text_only(
     await twin.wait_for_message(lambda m: "Ran echo." in m.content, channel=quiet, timeout=TIMEOUT)
     contents = [m.content for m in twin.messages(quiet) if m.author_id != running.owner.id]
     assert contents == ["⬥ Ran echo."]
+
+
+async def test_what_happened_while_the_event_stream_was_down_is_posted_once(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki()
+    twin = running.twin
+    scripted_model.add_rule("kappa-before", [text("Before the outage.")])
+    scripted_model.add_rule(
+        "kappa-during", [bash("echo during"), text("Answered while the stream was down.")]
+    )
+    thread = await thread_of_prompt(running, "kappa-before hello")
+    await twin.wait_for_message(
+        lambda m: "Before the outage." in m.content, channel=thread, timeout=TIMEOUT
+    )
+
+    await running.app.events.stop()  # the stream drops; OpenCode keeps working
+    record = running.app.store.threads.get(thread.id)  # type: ignore[arg-type]
+    assert record is not None
+    await running.app.opencode.prompt_async(
+        record.session_id, str(running.project), [TextInput("kappa-during, from a terminal")]
+    )
+
+    async def turn_done() -> bool:
+        page = await running.app.opencode.messages(record.session_id, str(running.project))
+        asked = any("kappa-during" in m.text() for m in page.messages if m.info.role == "user")
+        return asked and page.messages[-1].info.ends_turn
+
+    await eventually(turn_done, what="the turn during the outage")
+    running.app.events.start()  # reconnects: subscribers get Resync("reconnected")
+    await twin.wait_for_message(
+        lambda m: "Answered while the stream was down." in m.content,
+        channel=thread,
+        timeout=TIMEOUT,
+    )
+    await running.app.sessions.settle()
+    await running.app.outbox.flush(record.thread_id)
+    contents = [m.content for m in twin.messages(thread) if m.author_id != running.owner.id]
+    joined = "\n".join(contents)
+    assert joined.count("Before the outage.") == 1
+    assert joined.count("» **user:** kappa-during, from a terminal") == 1
+    assert joined.count("Answered while the stream was down.") == 1
+    assert joined.count("┣ bash") == 1

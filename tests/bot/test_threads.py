@@ -39,7 +39,9 @@ async def test_typing_while_busy_and_not_after(
         await running.twin.wait_for_typing(channel=thread, timeout=TIMEOUT)
     finally:
         gate.set()
-    await running.twin.wait_for_message(lambda m: "typed reply" in m.content, channel=thread)
+    await running.twin.wait_for_message(
+        lambda m: "typed reply" in m.content, channel=thread, timeout=TIMEOUT
+    )
     bridge = running.app.sessions.bridges[ThreadID(thread.id)]
 
     async def stopped() -> bool:
@@ -53,7 +55,7 @@ async def test_the_thread_is_renamed_once_to_the_generated_title(
 ) -> None:
     running = await start_kimaki()
     scripted_model.add_rule("beta-title", [text("titled")], title="Greeting a new friend")
-    thread, record = await open_thread(running, "beta-title hello there")
+    thread, _ = await open_thread(running, "beta-title hello there")
     assert thread.name == "beta-title hello there"
 
     async def renamed() -> bool:
@@ -86,7 +88,9 @@ async def test_a_name_set_by_hand_is_kept(
         running.twin.ops.update_channel(running.twin.channel(thread.id), {"name": "my name"})
     finally:
         gate.set()
-    await running.twin.wait_for_message(lambda m: "kept" in m.content, channel=thread)
+    await running.twin.wait_for_message(
+        lambda m: "kept" in m.content, channel=thread, timeout=TIMEOUT
+    )
     await running.app.sessions.catch_up()  # looks at the title again, as after a reconnect
     assert running.twin.channel(thread.id).name == "my name"
 
@@ -164,7 +168,9 @@ async def test_attachments_reach_the_agent_as_links(
     scripted_model.add_rule("notes.txt", [text("got the file")])
     thread, record = await open_thread(running, "", files={"notes.txt": b"hello"})
     assert thread.name.startswith("Attached file notes.txt")
-    await running.twin.wait_for_message(lambda m: "got the file" in m.content, channel=thread)
+    await running.twin.wait_for_message(
+        lambda m: "got the file" in m.content, channel=thread, timeout=TIMEOUT
+    )
 
     async def prompt() -> Message | None:
         page = await running.app.opencode.messages(record.session_id, str(running.project))
@@ -182,6 +188,8 @@ async def test_a_long_message_is_passed_whole_and_the_thread_name_is_cut(
     words = "eta-long " + "word " * 390
     thread, record = await open_thread(running, words.strip())
     assert len(thread.name) == 100
-    await running.twin.wait_for_message(lambda m: "read it all" in m.content, channel=thread)
+    await running.twin.wait_for_message(
+        lambda m: "read it all" in m.content, channel=thread, timeout=TIMEOUT
+    )
     page = await running.app.opencode.messages(record.session_id, str(running.project))
     assert page.messages[0].text() == words.strip()
