@@ -29,6 +29,7 @@ from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
 from kimaki.outbox import Outbox
 from kimaki.sessions import SessionsRuntime
 from kimaki.store import ChannelID, Store, ThreadID
+from kimaki.sync import SyncLoop, SyncSettings
 
 log = logging.getLogger("kimaki")
 
@@ -58,6 +59,10 @@ class Kimaki:
         self.outbox = Outbox(self.store, self.bot, on_thread_gone=self._thread_gone)
         self.ctx = BridgeContext(self.store, self.opencode, self.outbox, self.bot, config.verbosity)
         self.sessions = SessionsRuntime(self.ctx, self.events)
+        self.sync: SyncLoop | None = None
+        if not config.disable_sync:
+            settings = SyncSettings(interval=config.sync_interval, grace=config.sync_grace)
+            self.sync = SyncLoop(self.ctx, self.sessions, settings)
         register_commands(self.bot.tree, self)
         self.bot.on_startup = self._start_background
         self.bot.on_project_message = self._project_message
@@ -104,6 +109,8 @@ class Kimaki:
         await self.outbox.start()
         self.events.start()
         self.sessions.start()
+        if self.sync is not None:
+            self.sync.start()
 
     def _announce(self) -> None:
         app_id = self.bot.application_id
@@ -126,6 +133,8 @@ class Kimaki:
             await self._connection
 
     async def stop(self) -> None:
+        if self.sync is not None:
+            await self.sync.stop()
         await self.sessions.stop()
         await self.outbox.stop()
         await self.events.stop()

@@ -181,7 +181,10 @@ class ThreadBridge:
                 log.warning("thread %s: rename to %r failed: %s", self.thread_id, wanted, exc)
 
     def name_for(self, title: str) -> str:
-        return title[:100]
+        """A sync thread keeps its `Sync: ` prefix so people see where it came from."""
+        if self.record.origin is Origin.SYNC:
+            return ("Sync: " + title.strip())[:100]
+        return title.strip()[:100]
 
     async def _thread(self) -> discord.Thread | None:
         channel = self.ctx.discord.get_channel(self.thread_id)

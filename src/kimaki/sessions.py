@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import discord
@@ -28,6 +28,7 @@ from kimaki.opencode.client import (
 )
 from kimaki.opencode.models import (
     Event,
+    MessageUpdated,
     PartUpdated,
     SessionErrored,
     SessionID,
@@ -66,6 +67,8 @@ class SessionsRuntime:
         self._locks: defaultdict[SessionID, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._subscription: Subscription | None = None
         self._router: asyncio.Task[None] | None = None
+        self.on_unbound_session: Callable[[], None] | None = None
+        """Called when an event names a session with no thread (background sync looks)."""
 
     # --- lifecycle
 
@@ -92,6 +95,10 @@ class SessionsRuntime:
             self.bridges[record.thread_id] = bridge
         return bridge
 
+    def lock_for(self, session_id: SessionID) -> asyncio.Lock:
+        """The lock around get-or-create of this session's thread (shared with sync)."""
+        return self._locks[session_id]
+
     def bridge_for_session(self, session_id: SessionID) -> ThreadBridge | None:
         record = self.ctx.store.threads.by_session(session_id)
         if record is None or record.deleted:
@@ -113,7 +120,7 @@ class SessionsRuntime:
         except OpenCodeError as exc:
             await thread.send(render_notice(f"OpenCode is not reachable, try again: {exc}"))
             return
-        async with self._locks[session.id]:
+        async with self.lock_for(session.id):
             record = self.ctx.store.threads.add(
                 ThreadID(thread.id),
                 session.id,
@@ -189,6 +196,8 @@ class SessionsRuntime:
             return
         bridge = self._bridge_for_event(item)
         if bridge is None:
+            if self.on_unbound_session is not None and _may_start_a_session(item):
+                self.on_unbound_session()
             return
         if isinstance(item, SessionStatusChanged) and item.status is not None:
             bridge.set_busy(item.status.is_busy)
@@ -234,6 +243,13 @@ class SessionsRuntime:
             bridge = self.bridges.get(thread_id)
             if bridge is not None:
                 await bridge.settle()
+
+
+def _may_start_a_session(event: Event) -> bool:
+    """An event that may mean a new session elsewhere: worth an early sync look."""
+    if isinstance(event, SessionUpdated):
+        return True
+    return isinstance(event, MessageUpdated) and event.info is not None and event.info.ends_turn
 
 
 def _changes_messages(event: Event) -> bool:

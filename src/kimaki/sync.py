@@ -1,0 +1,251 @@
+"""Background sync: mirror sessions started outside Discord into `Sync: <title>` threads.
+
+Each tick lists the sessions of every registered directory (one request per
+directory, all directories concurrently, each under a timeout) and compares them with
+the per-session cursors in the store. Only a session that changed (a newer
+`time.updated`, a new title, or a turn still running) is looked at further: its
+thread is found or created under a per-session lock, and its `ThreadBridge` posts
+what finished, exactly as for Discord-originated sessions. An idle tick therefore
+fetches no messages and makes no Discord request.
+
+Ownership needs no flag: a session whose newest user message carries the
+`<discord-user/>` tag is driven from Discord. Such a session never gets a new Sync
+thread; once it has a thread, the same bridge mirrors it whoever drives it, and the
+tag keeps the Discord user's own words from being echoed back.
+
+Sessions run through the shared server also wake their bridges through
+`/global/event` (see `sessions.py`); the poll is the safety net and the only signal
+for sessions run by a separate `opencode` process, whose busy state is inferred from
+an incomplete newest assistant message, with a cutoff for processes that died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import discord
+
+from kimaki.bridge import BridgeContext, ThreadBridge
+from kimaki.opencode.client import OpenCodeError
+from kimaki.opencode.models import Message, Session
+from kimaki.origin import discord_drives
+from kimaki.sessions import SessionsRuntime
+from kimaki.store import ChannelID, Conflict, Origin, Project, SessionCursor, ThreadID
+from kimaki.store.db import now_ms
+
+log = logging.getLogger(__name__)
+
+SYNC_PREFIX = "Sync: "
+PLACEHOLDER_TITLE = "New session - "
+LIST_LIMIT = 100
+CONCURRENCY = 8
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    interval: float = 5.0
+    grace: float = 300.0
+    directory_timeout: float = 20.0
+    title_wait: float = 15.0
+    """How long a new session may keep OpenCode's placeholder title before its first
+    prompt names the thread instead."""
+    busy_cutoff: float = 600.0
+    """A separate process's turn with no progress for this long is treated as dead."""
+
+
+def sync_thread_name(title: str) -> str:
+    return (SYNC_PREFIX + title.strip())[:100]
+
+
+class SyncLoop:
+    def __init__(
+        self,
+        ctx: BridgeContext,
+        sessions: SessionsRuntime,
+        settings: SyncSettings,
+        *,
+        started_at_ms: int | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.sessions = sessions
+        self.settings = settings
+        self.started_at_ms = started_at_ms if started_at_ms is not None else now_ms()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._missing: set[Path] = set()
+        self.ticks = 0
+
+    @property
+    def floor_ms(self) -> int:
+        """Sessions created before this are not picked up (unless already bound)."""
+        return self.started_at_ms - int(self.settings.grace * 1000)
+
+    # --- lifecycle
+
+    def start(self) -> None:
+        self.sessions.on_unbound_session = self.poke
+        self._task = asyncio.create_task(self._run(), name="sync")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def poke(self) -> None:
+        """Run the next tick now (an event named a session sync does not know yet)."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("sync tick failed")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.interval)
+
+    # --- one tick
+
+    async def tick(self) -> None:
+        projects = [p for p in self.ctx.store.projects.all() if self._present(p)]
+        limit = asyncio.Semaphore(CONCURRENCY)
+
+        async def bounded(project: Project) -> None:
+            async with limit:
+                await self._scan_with_timeout(project)
+
+        await asyncio.gather(*(bounded(p) for p in projects))
+        self.ticks += 1
+
+    def _present(self, project: Project) -> bool:
+        if project.directory.is_dir():
+            self._missing.discard(project.directory)
+            return True
+        if project.directory not in self._missing:
+            self._missing.add(project.directory)
+            log.warning("project directory %s is gone; not syncing it", project.directory)
+        return False
+
+    async def _scan_with_timeout(self, project: Project) -> None:
+        try:
+            await asyncio.wait_for(self.scan(project), self.settings.directory_timeout)
+        except TimeoutError:
+            log.warning("sync of %s timed out; other directories go on", project.directory)
+        except OpenCodeError as exc:
+            log.warning("sync of %s failed: %s", project.directory, exc)
+
+    async def scan(self, project: Project) -> None:
+        directory = str(project.directory)
+        sessions = await self.ctx.opencode.sessions(
+            directory, roots=True, start=self.floor_ms, limit=LIST_LIMIT
+        )
+        for session in sessions:
+            if session.directory != directory or not session.is_root:
+                continue
+            try:
+                await self._consider(project, session)
+            except OpenCodeError as exc:
+                log.warning("sync of session %s failed: %s", session.id, exc)
+
+    # --- one session
+
+    async def _consider(self, project: Project, session: Session) -> None:
+        record = self.ctx.store.threads.by_session(session.id)
+        if record is not None and record.deleted:
+            return
+        cursor = self.ctx.store.session_cursors.get(session.id)
+        if record is not None:
+            bridge = self.sessions.bridge_for(record)
+            if cursor is None or cursor.last_updated < session.updated:
+                await self._mirror(bridge, session)
+            if cursor is None or cursor.last_title != session.title:
+                await bridge.apply_title(session)
+            return
+        if session.created < self.floor_ms:
+            return
+        await self._adopt(project, session)
+
+    async def _adopt(self, project: Project, session: Session) -> None:
+        """A new session from outside Discord: give it a Sync thread (once, ever)."""
+        named = bool(session.title) and not session.title.startswith(PLACEHOLDER_TITLE)
+        if not named and time.time() - session.created / 1000 < self.settings.title_wait:
+            return  # OpenCode has not named it yet; look again next tick
+        messages = await self.ctx.opencode.all_messages(session.id, session.directory)
+        if not any(m.info.role == "user" for m in messages) or discord_drives(messages):
+            return
+        title = session.title if named else first_prompt_line(messages) or session.id
+        bridge = await self._get_or_create(project, session, title)
+        if bridge is not None:
+            await self._mirror(bridge, session)
+
+    async def _get_or_create(
+        self, project: Project, session: Session, title: str
+    ) -> ThreadBridge | None:
+        async with self.sessions.lock_for(session.id):
+            record = self.ctx.store.threads.by_session(session.id)
+            if record is not None:
+                return None if record.deleted else self.sessions.bridge_for(record)
+            channel = await self._channel(project.channel_id)
+            if channel is None:
+                return None
+            name = sync_thread_name(title)
+            thread = await channel.create_thread(name=name, type=discord.ChannelType.public_thread)
+            try:
+                record = self.ctx.store.threads.add(
+                    ThreadID(thread.id),
+                    session.id,
+                    project.channel_id,
+                    project.directory,
+                    Origin.SYNC,
+                    applied_title=name,
+                )
+            except Conflict:
+                await thread.delete()
+                return None
+            log.info("syncing session %s into thread %s (%s)", session.id, thread.id, name)
+            return self.sessions.bridge_for(record)
+
+    async def _channel(self, channel_id: ChannelID) -> discord.TextChannel | None:
+        channel = self.ctx.discord.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.ctx.discord.fetch_channel(channel_id)
+            except discord.HTTPException as exc:
+                log.warning("project channel %s is not reachable: %s", channel_id, exc)
+                return None
+        return channel if isinstance(channel, discord.TextChannel) else None
+
+    async def _mirror(self, bridge: ThreadBridge, session: Session) -> None:
+        """Post what finished; keep re-reading (no cursor) while a turn is running."""
+        await bridge.settle()
+        result = await bridge.reconcile()
+        checked = now_ms()
+        busy = result.blocked and self._still_running(session, checked)
+        bridge.set_busy(busy)
+        if busy:
+            return  # no cursor: re-read on every tick until the turn completes
+        self.ctx.store.session_cursors.save(
+            SessionCursor(session.id, session.updated, session.title, checked)
+        )
+
+    def _still_running(self, session: Session, now: int) -> bool:
+        return now - session.updated < self.settings.busy_cutoff * 1000
+
+
+def first_prompt_line(messages: Sequence[Message]) -> str | None:
+    """The first line someone typed, to name a thread whose session has no title yet."""
+    for message in messages:
+        if message.info.role == "user":
+            words = message.text().strip()
+            if words:
+                return words.splitlines()[0]
+    return None
