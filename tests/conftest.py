@@ -16,10 +16,12 @@ import pytest
 from kimaki.opencode.client import EventStream, OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, StopPolicy
 from scripted_model import ScriptedModel
+from tests.support.kimaki_app import start_kimaki
 from tests.support.network_guard import loopback_only
 from tests.support.world import World, opencode_binary
 
 pytest_plugins = ["discord_twin.pytest_plugin"]
+__all__ = ["start_kimaki"]
 
 
 @pytest.fixture(scope="session", autouse=True)

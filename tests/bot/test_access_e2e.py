@@ -10,7 +10,7 @@ from discord_twin import Twin
 from kimaki.opencode.models import SessionID
 from kimaki.store import ThreadID
 from scripted_model import ScriptedModel, text
-from tests.bot.conftest import Running, StartKimaki
+from tests.support.kimaki_app import Running, StartKimaki
 
 ADMINISTRATOR = 0x8
 MANAGE_GUILD = 0x20

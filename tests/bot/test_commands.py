@@ -12,7 +12,7 @@ from kimaki.opencode.models import Message, TextPart
 from kimaki.origin import parse_tag
 from kimaki.store import ChannelID, ThreadID, ThreadRecord
 from scripted_model import ScriptedModel, text
-from tests.bot.conftest import Running, StartKimaki
+from tests.support.kimaki_app import Running, StartKimaki
 from tests.support.waiting import eventually
 
 TIMEOUT = 60

@@ -8,7 +8,7 @@ from discord_twin.state import Channel
 from kimaki.opencode.models import Message
 from kimaki.store import ThreadID, ThreadRecord
 from scripted_model import ScriptedModel, text
-from tests.bot.conftest import Running, StartKimaki
+from tests.support.kimaki_app import Running, StartKimaki
 from tests.support.waiting import eventually
 
 TIMEOUT = 60

@@ -1,4 +1,7 @@
-"""kimaki running in-process against the Discord twin and the shared real OpenCode server."""
+"""kimaki running in-process against the Discord twin and the shared real OpenCode server.
+
+The `start_kimaki` fixture is registered for the whole suite from the root conftest.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,240 @@
+"""Background sync end to end: sessions started from the terminal appear in Sync threads."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from discord_twin.state import Channel
+from kimaki.config import Verbosity
+from kimaki.store import ChannelID, ThreadID, ThreadRecord
+from scripted_model import ScriptedModel, bash, text, tool_call
+from tests.support.kimaki_app import Running, StartKimaki
+from tests.support.waiting import eventually
+from tests.support.world import World, opencode_run
+
+TIMEOUT = 60
+FAST = {"KIMAKI_DISABLE_SYNC": "0", "KIMAKI_SYNC_INTERVAL": "0.5"}
+
+
+def bot_lines(running: Running, thread: Channel) -> list[str]:
+    bot = running.twin.seed.bot.id  # type: ignore[union-attr]
+    return [m.content for m in running.twin.messages(thread) if m.author_id == bot]
+
+
+def transcript(running: Running, thread: Channel) -> str:
+    return "\n".join(bot_lines(running, thread))
+
+
+async def sync_thread(
+    running: Running, predicate: Callable[[Channel], bool] | None = None
+) -> Channel:
+    return await running.twin.wait_for_thread(
+        lambda t: t.name.startswith("Sync: ") and (predicate is None or predicate(t)),
+        parent=running.channel,
+        timeout=TIMEOUT,
+    )
+
+
+async def wait_text(running: Running, thread: Channel, needle: str) -> None:
+    await running.twin.wait_for_message(
+        lambda m: needle in m.content, channel=thread, timeout=TIMEOUT
+    )
+
+
+def record_of(running: Running, thread: Channel) -> ThreadRecord:
+    record = running.app.store.threads.get(ThreadID(thread.id))
+    assert record is not None
+    return record
+
+
+async def test_a_terminal_session_is_mirrored_and_its_next_turn_lands_in_the_same_thread(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel, world: World
+) -> None:
+    running = await start_kimaki(**FAST)
+    scripted_model.add_rule("s1-first", [text("Terminal answer one.")], title="Terminal work")
+    scripted_model.add_rule("s1-second", [text("Terminal answer two.")])
+    first = await opencode_run(world, running.project, ["s1-first", "from", "the", "terminal"])
+    assert first.returncode == 0, first.stderr
+
+    thread = await sync_thread(running)
+    assert thread.name == "Sync: Terminal work"
+    await wait_text(running, thread, "Terminal answer one.")
+    record = record_of(running, thread)
+
+    second = await opencode_run(
+        world, running.project, ["s1-second", "continues"], session=record.session_id
+    )
+    assert second.returncode == 0, second.stderr
+    await wait_text(running, thread, "Terminal answer two.")
+    assert [line for m in bot_lines(running, thread) for line in m.split("\n")] == [
+        "» **user:** s1-first from the terminal",
+        "⬥ Terminal answer one.",
+        "» **user:** s1-second continues",
+        "⬥ Terminal answer two.",
+    ]
+    threads = [t for t in running.twin.threads(running.channel) if t.name.startswith("Sync: ")]
+    assert len(threads) == 1
+
+
+async def test_an_attached_session_is_mirrored_with_typing_while_busy(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel, world: World
+) -> None:
+    running = await start_kimaki(**FAST)
+    gate = asyncio.Event()
+    scripted_model.add_rule(
+        "s2-attach", [bash("echo attached"), text("Attached done.", gate=gate)], title="Attached"
+    )
+    endpoint = running.app.opencode.endpoint()
+    run = asyncio.create_task(
+        opencode_run(
+            world,
+            running.project,
+            ["s2-attach", "please"],
+            attach=endpoint.base_url,
+            password=endpoint.password,
+        )
+    )
+    try:
+        thread = await sync_thread(running)
+        await running.twin.wait_for_typing(channel=thread, timeout=TIMEOUT)
+        await wait_text(running, thread, "┣ bash")
+    finally:
+        gate.set()
+    assert (await run).returncode == 0
+    await wait_text(running, thread, "Attached done.")
+
+
+async def test_disable_sync_creates_no_thread(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel, world: World
+) -> None:
+    running = await start_kimaki(KIMAKI_DISABLE_SYNC="1", KIMAKI_SYNC_INTERVAL="0.5")
+    assert running.app.sync is None
+    scripted_model.add_rule("s3-off", [text("unsynced")])
+    result = await opencode_run(world, running.project, ["s3-off"])
+    assert result.returncode == 0
+    # A Discord-started session in the same channel still works.
+    scripted_model.add_rule("s3-discord", [text("discord works")])
+    since = running.twin.cursor()
+    running.twin.user(running.owner).send(running.channel, "s3-discord hi")
+    thread = await running.twin.wait_for_thread(
+        parent=running.channel, since=since, timeout=TIMEOUT
+    )
+    await wait_text(running, thread, "discord works")
+    assert not [t for t in running.twin.threads(running.channel) if t.name.startswith("Sync: ")]
+
+
+async def test_a_discord_session_never_gets_a_sync_thread(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki(**FAST)
+    scripted_model.add_rule("s4-discord", [text("from discord")])
+    since = running.twin.cursor()
+    running.twin.user(running.owner).send(running.channel, "s4-discord hello")
+    thread = await running.twin.wait_for_thread(
+        parent=running.channel, since=since, timeout=TIMEOUT
+    )
+    await wait_text(running, thread, "from discord")
+    ticks = running.app.sync.ticks  # type: ignore[union-attr]
+    await eventually(lambda: _ticked(running, ticks + 3), what="three more sync ticks")
+    assert [t.id for t in running.twin.threads(running.channel)] == [thread.id]
+    assert "» **user:**" not in transcript(running, thread)
+
+
+async def _ticked(running: Running, count: int) -> bool:
+    return running.app.sync is not None and running.app.sync.ticks >= count
+
+
+async def test_handoff_terminal_discord_terminal_posts_each_message_once(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel, world: World
+) -> None:
+    running = await start_kimaki(**FAST)
+    scripted_model.add_rule("s5-one", [text("One from the terminal.")], title="Handoff")
+    scripted_model.add_rule("s5-two", [text("Two for Discord.")])
+    scripted_model.add_rule("s5-three", [text("Three back in the terminal.")])
+    assert (await opencode_run(world, running.project, ["s5-one"])).returncode == 0
+    thread = await sync_thread(running)
+    await wait_text(running, thread, "One from the terminal.")
+    record = record_of(running, thread)
+
+    running.twin.user(running.owner).send(thread, "s5-two from my phone")
+    await wait_text(running, thread, "Two for Discord.")
+    back = await opencode_run(
+        world, running.project, ["s5-three", "at", "my", "desk"], session=record.session_id
+    )
+    assert back.returncode == 0
+    await wait_text(running, thread, "Three back in the terminal.")
+    await running.app.sessions.settle()
+    await running.app.outbox.flush(record.thread_id)
+
+    lines = [line for m in bot_lines(running, thread) for line in m.split("\n")]
+    assert lines == [
+        "» **user:** s5-one",
+        "⬥ One from the terminal.",
+        "⬥ Two for Discord.",
+        "» **user:** s5-three at my desk",
+        "⬥ Three back in the terminal.",
+    ]
+
+
+async def test_a_subagent_gets_no_thread_of_its_own(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel, world: World
+) -> None:
+    running = await start_kimaki(**FAST)
+    task = tool_call(
+        "task", description="look around", prompt="s6-child inspect", subagent_type="general"
+    )
+    scripted_model.add_rule("s6-parent", [task, text("Parent done.")], title="Parent")
+    scripted_model.add_rule("s6-child", [text("Child done.")])
+    assert (await opencode_run(world, running.project, ["s6-parent", "go"])).returncode == 0
+    thread = await sync_thread(running)
+    await wait_text(running, thread, "Parent done.")
+    ticks = running.app.sync.ticks  # type: ignore[union-attr]
+    await eventually(lambda: _ticked(running, ticks + 3), what="more sync ticks")
+    assert len(running.twin.threads(running.channel)) == 1
+    assert "Child done." not in transcript(running, thread)
+
+
+async def test_raising_verbosity_does_not_flood_old_threads(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel, world: World
+) -> None:
+    running = await start_kimaki(**FAST, KIMAKI_VERBOSITY="text_only")
+    scripted_model.add_rule("s7-quiet", [bash("echo hidden"), text("Visible text.")], title="Quiet")
+    assert (await opencode_run(world, running.project, ["s7-quiet"])).returncode == 0
+    thread = await sync_thread(running)
+    await wait_text(running, thread, "Visible text.")
+    before = bot_lines(running, thread)
+    running.app.store.channel_settings.set_verbosity(
+        ChannelID(running.channel.id), Verbosity.TOOLS_AND_TEXT
+    )
+    record = record_of(running, thread)
+    running.app.store.session_cursors.forget(record.session_id)  # force a re-read
+    ticks = running.app.sync.ticks  # type: ignore[union-attr]
+    await eventually(lambda: _ticked(running, ticks + 3), what="more sync ticks")
+    await running.app.sessions.settle()
+    assert bot_lines(running, thread) == before
+    assert "┣ bash" not in transcript(running, thread)
+
+
+async def test_a_deleted_sync_thread_is_not_recreated(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel, world: World
+) -> None:
+    running = await start_kimaki(**FAST)
+    scripted_model.add_rule("s8-gone", [text("First.")], title="Doomed")
+    scripted_model.add_rule("s8-more", [text("More.")])
+    assert (await opencode_run(world, running.project, ["s8-gone"])).returncode == 0
+    thread = await sync_thread(running)
+    await wait_text(running, thread, "First.")
+    record = record_of(running, thread)
+    running.twin.ops.delete_channel(running.twin.channel(thread.id))
+
+    async def marked() -> bool:
+        found = running.app.store.threads.get(record.thread_id)
+        return found is not None and found.deleted
+
+    await eventually(marked, what="the deletion to be recorded")
+    more = await opencode_run(world, running.project, ["s8-more"], session=record.session_id)
+    assert more.returncode == 0
+    ticks = running.app.sync.ticks  # type: ignore[union-attr]
+    await eventually(lambda: _ticked(running, ticks + 3), what="more sync ticks")
+    assert running.twin.threads(running.channel) == []
