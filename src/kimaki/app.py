@@ -68,6 +68,7 @@ class Kimaki:
         self.bot.on_project_message = self._project_message
         self.bot.on_thread_message = self._thread_message
         self._connection: asyncio.Task[None] | None = None
+        self._stopped = False
 
     async def start(self, timeout: float = 60.0) -> None:
         """Log in, connect, and return once Discord and OpenCode are both ready."""
@@ -133,6 +134,9 @@ class Kimaki:
             await self._connection
 
     async def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
         if self.sync is not None:
             await self.sync.stop()
         await self.sessions.stop()

@@ -79,6 +79,7 @@ class SyncLoop:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._missing: set[Path] = set()
+        self._inflight: dict[Path, asyncio.Task[None]] = {}
         self.ticks = 0
 
     @property
@@ -93,11 +94,14 @@ class SyncLoop:
         self._task = asyncio.create_task(self._run(), name="sync")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        tasks = [t for t in (self._task, *self._inflight.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._task = None
+        self._inflight.clear()
 
     def poke(self) -> None:
         """Run the next tick now (an event named a session sync does not know yet)."""
@@ -116,15 +120,29 @@ class SyncLoop:
     # --- one tick
 
     async def tick(self) -> None:
-        projects = [p for p in self.ctx.store.projects.all() if self._present(p)]
+        """Scan every present directory at once; a slow one delays no other.
+
+        Each directory's scan runs in its own task under `directory_timeout`. The tick
+        waits at most one interval for them: a scan still running then carries on, and
+        its directory is skipped by later ticks until it finishes, while every other
+        directory keeps being scanned on schedule.
+        """
         limit = asyncio.Semaphore(CONCURRENCY)
-
-        async def bounded(project: Project) -> None:
-            async with limit:
-                await self._scan_with_timeout(project)
-
-        await asyncio.gather(*(bounded(p) for p in projects))
+        started: list[asyncio.Task[None]] = []
+        for project in self.ctx.store.projects.all():
+            running = self._inflight.get(project.directory)
+            if (running is not None and not running.done()) or not self._present(project):
+                continue
+            task = asyncio.create_task(self._scan_bounded(project, limit))
+            self._inflight[project.directory] = task
+            started.append(task)
+        if started:
+            await asyncio.wait(started, timeout=self.settings.interval)
         self.ticks += 1
+
+    async def _scan_bounded(self, project: Project, limit: asyncio.Semaphore) -> None:
+        async with limit:
+            await self._scan_with_timeout(project)
 
     def _present(self, project: Project) -> bool:
         if project.directory.is_dir():

@@ -59,21 +59,31 @@ async def start_kimaki(
 ) -> AsyncIterator[StartKimaki]:
     started: list[Kimaki] = []
 
-    async def start(**env: str) -> Running:
+    async def launch(data_dir: Path, env: dict[str, str]) -> Kimaki:
         assert twin.seed is not None
-        project = make_project()
-        channel = twin.create_channel(twin.seed.guild, project.name[:90])
-        settings = make_config(tmp_path / f"data{len(started)}", twin, **env)
         app = Kimaki(
-            settings,
+            make_config(data_dir, twin, **env),
             twin.seed.token,
             opencode=lambda: opencode_server.endpoint,
             opencode_version=opencode_server.version or "?",
             bot_options={"guild_ready_timeout": 0.05},
         )
         make_test_friendly(app.bot)
-        app.store.projects.add(ChannelID(channel.id), GuildID(twin.seed.guild.id), project)
         started.append(app)
+        return app
+
+    async def start(*, restart: Running | None = None, **env: str) -> Running:
+        """A new kimaki with a new project, or (`restart=`) the same data dir and project again."""
+        assert twin.seed is not None
+        if restart is not None:
+            await restart.app.stop()
+            app = await launch(restart.app.config.data_dir, env)
+            await app.start()
+            return Running(app, twin, restart.project, restart.channel)
+        project = make_project()
+        channel = twin.create_channel(twin.seed.guild, project.name[:90])
+        app = await launch(tmp_path / f"data{len(started)}", env)
+        app.store.projects.add(ChannelID(channel.id), GuildID(twin.seed.guild.id), project)
         await app.start()
         return Running(app, twin, project, channel)
 

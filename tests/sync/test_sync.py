@@ -238,3 +238,95 @@ async def test_a_deleted_sync_thread_is_not_recreated(
     ticks = running.app.sync.ticks  # type: ignore[union-attr]
     await eventually(lambda: _ticked(running, ticks + 3), what="more sync ticks")
     assert running.twin.threads(running.channel) == []
+
+
+async def test_old_sessions_are_left_alone_and_a_bound_one_continues_after_a_restart(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel, world: World
+) -> None:
+    running = await start_kimaki(**FAST, KIMAKI_SYNC_GRACE="0")
+    scripted_model.add_rule("s9-bound", [text("Bound answer.")], title="Bound")
+    scripted_model.add_rule("s9-after", [text("After the restart.")])
+    scripted_model.add_rule("s9-old", [text("Old answer.")], title="Old")
+    assert (await opencode_run(world, running.project, ["s9-bound"])).returncode == 0
+    thread = await sync_thread(running)
+    await wait_text(running, thread, "Bound answer.")
+    record = record_of(running, thread)
+    await running.app.sessions.settle()
+    await running.app.outbox.flush(record.thread_id)
+    await running.app.stop()
+
+    # While kimaki is down: an unrelated session starts, and the bound one gets a turn.
+    assert (await opencode_run(world, running.project, ["s9-old"])).returncode == 0
+    after = await opencode_run(world, running.project, ["s9-after"], session=record.session_id)
+    assert after.returncode == 0
+    restarted = await start_kimaki(restart=running, **FAST, KIMAKI_SYNC_GRACE="0")
+
+    await wait_text(restarted, thread, "After the restart.")
+    ticks = restarted.app.sync.ticks  # type: ignore[union-attr]
+    await eventually(lambda: _ticked(restarted, ticks + 3), what="more sync ticks")
+    assert [t.id for t in restarted.twin.threads(restarted.channel)] == [thread.id]
+    lines = [line for m in bot_lines(restarted, thread) for line in m.split("\n")]
+    assert lines == [
+        "» **user:** s9-bound",
+        "⬥ Bound answer.",
+        "» **user:** s9-after",
+        "⬥ After the restart.",
+    ]
+
+
+async def test_sync_carries_on_after_the_opencode_server_restarts(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel, world: World, opencode_server: object
+) -> None:
+    from kimaki.opencode.server import OpenCodeServer
+
+    assert isinstance(opencode_server, OpenCodeServer)
+    running = await start_kimaki(**FAST)
+    scripted_model.add_rule("s10-before", [text("Before the restart.")], title="Before")
+    scripted_model.add_rule("s10-after", [text("After the restart.")], title="After")
+    assert (await opencode_run(world, running.project, ["s10-before"])).returncode == 0
+    first = await sync_thread(running, lambda t: t.name == "Sync: Before")
+    await wait_text(running, first, "Before the restart.")
+
+    old_pid = opencode_server.pid
+    assert old_pid is not None
+    import os
+    import signal
+
+    os.kill(old_pid, signal.SIGKILL)
+    await opencode_server.wait_ready(90)
+    assert (await opencode_run(world, running.project, ["s10-after"])).returncode == 0
+    second = await sync_thread(running, lambda t: t.name == "Sync: After")
+    await wait_text(running, second, "After the restart.")
+
+
+async def test_a_vanished_or_hung_directory_does_not_stop_the_others(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel, world: World
+) -> None:
+    import shutil
+
+    healthy = await start_kimaki(**FAST)
+    app = healthy.app
+    assert app.sync is not None
+    # A timeout far beyond the test's: only not waiting on the hung scan lets it pass.
+    app.sync.settings = type(app.sync.settings)(interval=0.5, directory_timeout=3600)
+    store = app.store
+    gone = world.make_project("s11-gone")
+    hung = world.make_project("s11-hung")
+    guild = healthy.twin.seed.guild  # type: ignore[union-attr]
+    for path in (gone, hung):
+        channel = healthy.twin.create_channel(guild, path.name)
+        store.projects.add(ChannelID(channel.id), guild.id, path)  # type: ignore[arg-type]
+    shutil.rmtree(gone)
+
+    real_sessions = app.opencode.sessions
+
+    async def sessions(directory: str, **kw: object):  # type: ignore[no-untyped-def]
+        if directory == str(hung):
+            await asyncio.Event().wait()  # this directory's OpenCode call never answers
+        return await real_sessions(directory, **kw)  # type: ignore[arg-type]
+
+    app.opencode.sessions = sessions  # type: ignore[method-assign]
+    scripted_model.add_rule("s11-ok", [text("Still syncing.")], title="Healthy")
+    assert (await opencode_run(world, healthy.project, ["s11-ok"])).returncode == 0
+    thread = await sync_thread(healthy)
+    await wait_text(healthy, thread, "Still syncing.")
