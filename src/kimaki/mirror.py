@@ -54,10 +54,22 @@ class Plan:
     """True when an unfinished visible part stopped the plan: look again later."""
     blocked_at: str | None = None
     """The id of the assistant message whose unfinished part blocked the plan."""
+    turn_running: bool = False
+    """The newest message is a prompt not yet answered or an assistant message not yet
+    complete: someone is (or was, if its process died) working on a turn."""
 
     @property
     def empty(self) -> bool:
         return not self.units and not self.skipped
+
+
+def turn_running(messages: Sequence[Message]) -> bool:
+    if not messages:
+        return False
+    newest = messages[-1].info
+    if newest.role == "user":
+        return True
+    return newest.role == "assistant" and newest.completed is None and newest.error is None
 
 
 def error_key(message: Message) -> PartID:
@@ -73,7 +85,7 @@ def plan(
     echo_prompts: bool = True,
 ) -> Plan:
     """Units to post for `messages` (oldest first), skipping `handled` parts."""
-    result = Plan()
+    result = Plan(turn_running=turn_running(messages))
     for index, message in enumerate(messages):
         if message.info.role == "user":
             _plan_user(message, handled, result, echo=echo_prompts)

@@ -247,7 +247,7 @@ class SyncLoop:
         await bridge.settle()
         result = await bridge.reconcile()
         checked = now_ms()
-        busy = result.blocked and self._still_running(session, checked)
+        busy = (result.turn_running or result.blocked) and self._still_running(session, checked)
         bridge.set_busy(busy)
         if busy:
             return  # no cursor: re-read on every tick until the turn completes

@@ -145,3 +145,16 @@ def test_packing_keys_messages_by_their_first_part_and_lists_every_part() -> Non
     assert all(len(m.content) <= 2000 for m in outgoing)
     assert sum("t2" in m.parts for m in outgoing) >= 2, "a split part is listed in each message"
     assert outgoing == pack_units(plan(messages, set(), DEFAULT).units), "deterministic"
+
+
+def test_a_turn_is_running_until_its_newest_assistant_message_completes() -> None:
+    asked = [user("u1", "q")]
+    working = [*asked, assistant("a1", tool("r1", "read", status="running"), done=False)]
+    answered = [*asked, assistant("a1", said("t1", "done"))]
+    failed = [*asked, assistant("a1", done=False, error={"name": "APIError", "data": {}})]
+    assert plan(asked, set(), DEFAULT).turn_running
+    assert plan(working, set(), DEFAULT).turn_running
+    assert not plan(working, set(), DEFAULT).blocked, "a hidden running tool blocks nothing"
+    assert not plan(answered, set(), DEFAULT).turn_running
+    assert not plan(failed, set(), DEFAULT).turn_running
+    assert not plan([], set(), DEFAULT).turn_running
