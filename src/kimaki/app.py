@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import aiohttp
 import discord
@@ -32,6 +34,8 @@ from kimaki.store import ChannelID, Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
 
 log = logging.getLogger("kimaki")
+
+T = TypeVar("T")
 
 
 class StartupError(RuntimeError):
@@ -181,11 +185,14 @@ async def run(config: Config) -> int:
     server = OpenCodeServer(binary, data_dir=config.data_dir)
     try:
         try:
-            await server.start()
+            await _unless_stopped(server.start(), stop)
         except OpenCodeServerError as exc:
             log.error("%s", exc)
             return 1
         return await _serve(config, token, server, stop)
+    except _Stopped:
+        log.info("stopping before kimaki was ready")
+        return 0
     finally:
         await server.stop()
 
@@ -195,13 +202,37 @@ async def _serve(config: Config, token: str, server: OpenCodeServer, stop: async
         config, token, opencode=lambda: server.endpoint, opencode_version=server.version or "?"
     )
     try:
-        await kimaki.start()
+        await _unless_stopped(kimaki.start(), stop)
         return await _until_stopped(stop, server, kimaki)
     except StartupError as exc:
         log.error("%s", exc)
         return 1
     finally:
         await kimaki.stop()
+
+
+class _Stopped(Exception):
+    """SIGTERM or SIGINT arrived while kimaki was still starting."""
+
+
+async def _unless_stopped(work: Coroutine[Any, Any, T], stop: asyncio.Event) -> T:
+    """Await `work`, but cancel it and raise `_Stopped` as soon as a stop signal arrives.
+
+    Starting can take minutes (a slow OpenCode boot, a Discord that never says HELLO);
+    a service manager's SIGTERM or a Ctrl-C must not wait for it.
+    """
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+    raise _Stopped
 
 
 async def _until_stopped(stop: asyncio.Event, server: OpenCodeServer, kimaki: Kimaki) -> int:
