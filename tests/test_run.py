@@ -1,4 +1,7 @@
-"""`kimaki` as a process: it starts OpenCode, says it is ready, and leaves nothing behind."""
+"""`kimaki` as a process: it starts OpenCode, says it is ready, and leaves nothing behind.
+
+Discord is the in-process twin; tests/bot/test_process.py covers the Discord side of a run.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from discord_twin import Twin
 from tests.support.processes import alive, group_members, opencode_processes_under
 from tests.support.world import World, opencode_binary
 
@@ -48,9 +52,20 @@ class KimakiProcess:
         return int(json.loads((self.data_dir / "opencode-server.json").read_text())["pid"])
 
 
+def discord_env(twin: Twin) -> dict[str, str]:
+    assert twin.seed is not None
+    return {
+        "KIMAKI_BOT_TOKEN": twin.seed.token,
+        "KIMAKI_DISCORD_API_URL": twin.api_url,
+        "KIMAKI_DISCORD_GATEWAY_URL": twin.gateway_url,
+    }
+
+
 @asynccontextmanager
-async def kimaki(world: World, data_dir: Path, *args: str) -> AsyncIterator[KimakiProcess]:
-    env = world.full_env({"KIMAKI_OPENCODE_BIN": str(opencode_binary())})
+async def kimaki(
+    world: World, twin: Twin, data_dir: Path, *args: str
+) -> AsyncIterator[KimakiProcess]:
+    env = world.full_env({"KIMAKI_OPENCODE_BIN": str(opencode_binary()), **discord_env(twin)})
     proc = await asyncio.create_subprocess_exec(
         KIMAKI,
         "--data-dir",
@@ -71,11 +86,11 @@ async def kimaki(world: World, data_dir: Path, *args: str) -> AsyncIterator[Kima
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 async def test_a_signal_stops_kimaki_cleanly_with_no_opencode_left(
-    world: World, tmp_path: Path, sig: signal.Signals
+    world: World, twin: Twin, tmp_path: Path, sig: signal.Signals
 ) -> None:
-    async with kimaki(world, tmp_path / "data") as run:
+    async with kimaki(world, twin, tmp_path / "data") as run:
         ready = await run.wait_for_line("kimaki ready:")
-        assert "opencode 1.18.33" in ready
+        assert ready.rstrip().endswith("opencode 1.18.33")
         server_pid = run.server_pid()
         assert alive(server_pid)
         run.proc.send_signal(sig)
@@ -87,13 +102,15 @@ async def test_a_signal_stops_kimaki_cleanly_with_no_opencode_left(
     assert (tmp_path / "data" / "logs" / "opencode-server.log").stat().st_size > 0
 
 
-async def test_after_kill_9_no_opencode_outlives_the_next_run(world: World, tmp_path: Path) -> None:
-    async with kimaki(world, tmp_path / "data") as first:
+async def test_after_kill_9_no_opencode_outlives_the_next_run(
+    world: World, twin: Twin, tmp_path: Path
+) -> None:
+    async with kimaki(world, twin, tmp_path / "data") as first:
         await first.wait_for_line("kimaki ready:")
         orphan_candidate = first.server_pid()
         first.proc.kill()
         await first.proc.wait()
-    async with kimaki(world, tmp_path / "data") as second:
+    async with kimaki(world, twin, tmp_path / "data") as second:
         await second.wait_for_line("kimaki ready:")
         assert not alive(orphan_candidate)
         second.proc.send_signal(signal.SIGTERM)
@@ -101,8 +118,10 @@ async def test_after_kill_9_no_opencode_outlives_the_next_run(world: World, tmp_
     assert not opencode_processes_under(tmp_path)
 
 
-async def test_a_missing_opencode_binary_is_one_clear_error(world: World, tmp_path: Path) -> None:
-    env = world.full_env()
+async def test_a_missing_opencode_binary_is_one_clear_error(
+    world: World, twin: Twin, tmp_path: Path
+) -> None:
+    env = world.full_env(discord_env(twin))
     proc = await asyncio.create_subprocess_exec(
         KIMAKI,
         "--data-dir",
