@@ -212,16 +212,17 @@ class ThreadBridge:
         except OpenCodeError as exc:
             log.warning("thread %s: catch-up failed: %s", self.thread_id, exc)
             return
-        if not result.blocked:
+        if not busy and result.turn_running and self.record.origin is Origin.DISCORD:
+            # Even with nothing saved of the turn yet (no parts at all), say it stopped.
+            self.set_busy(False)
+            self._interrupted(result)
+        elif not result.blocked:
             self.ctx.store.session_cursors.save(
                 SessionCursor(session.id, session.updated, session.title, now_ms())
             )
-        elif not busy and self.record.origin is Origin.DISCORD:
-            self.set_busy(False)
-            self._interrupted(result)
 
     def _interrupted(self, result: Plan) -> None:
-        key = synthetic_key("interrupted", result.blocked_at or "turn")
+        key = synthetic_key("interrupted", result.newest or "turn")
         text = render_notice(
             "OpenCode stopped in the middle of this turn (it was restarted); "
             "send a message to continue"

@@ -57,6 +57,8 @@ class Plan:
     turn_running: bool = False
     """The newest message is a prompt not yet answered or an assistant message not yet
     complete: someone is (or was, if its process died) working on a turn."""
+    newest: str | None = None
+    """The id of the newest message, to key notices about the turn it belongs to."""
 
     @property
     def empty(self) -> bool:
@@ -85,7 +87,10 @@ def plan(
     echo_prompts: bool = True,
 ) -> Plan:
     """Units to post for `messages` (oldest first), skipping `handled` parts."""
-    result = Plan(turn_running=turn_running(messages))
+    result = Plan(
+        turn_running=turn_running(messages),
+        newest=messages[-1].info.id if messages else None,
+    )
     for index, message in enumerate(messages):
         if message.info.role == "user":
             _plan_user(message, handled, result, echo=echo_prompts)

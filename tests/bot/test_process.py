@@ -365,11 +365,6 @@ async def test_opencode_server_killed_mid_turn_is_restarted_and_the_thread_works
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kimaki does not tell the thread that an OpenCode restart interrupted its turn: "
-    "the turn silently stops (nothing posted, typing ends); see the report",
-)
 async def test_opencode_server_killed_mid_turn_tells_the_user_in_the_thread(
     world: World,
     twin: Twin,
