@@ -19,16 +19,7 @@ TIMEOUT = 60
 
 
 async def open_thread(running: Running, prompt: str) -> Channel:
-    """Start a session from the project channel; return its thread once it is bound."""
-    twin = running.twin
-    since = twin.cursor()
-    twin.user(running.owner).send(running.channel, prompt)
-    thread = await twin.wait_for_thread(parent=running.channel, since=since, timeout=TIMEOUT)
-
-    async def bound() -> bool:
-        return running.app.store.threads.get(ThreadID(thread.id)) is not None
-
-    await eventually(bound, what="the thread's session binding")
+    thread, _ = await running.open_thread(prompt)
     return thread
 
 

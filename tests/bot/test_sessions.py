@@ -12,10 +12,8 @@ TIMEOUT = 60
 
 
 async def thread_of_prompt(running: Running, prompt: str) -> Channel:
-    twin = running.twin
-    since = twin.cursor()
-    twin.user(running.owner).send(running.channel, prompt)
-    return await twin.wait_for_thread(parent=running.channel, since=since, timeout=TIMEOUT)
+    thread, _ = await running.open_thread(prompt)
+    return thread
 
 
 async def test_a_message_opens_a_thread_and_the_reply_streams_into_it(

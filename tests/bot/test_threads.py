@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from discord_twin.state import Channel
 from kimaki.opencode.models import Message
-from kimaki.store import ThreadID, ThreadRecord
+from kimaki.store import ThreadID
 from scripted_model import ScriptedModel, text
-from tests.support.kimaki_app import Running, StartKimaki
+from tests.support.kimaki_app import StartKimaki
 from tests.support.waiting import eventually
 
 TIMEOUT = 60
-
-
-async def open_thread(
-    running: Running, prompt: str, **send: object
-) -> tuple[Channel, ThreadRecord]:
-    twin = running.twin
-    since = twin.cursor()
-    twin.user(running.owner).send(running.channel, prompt, **send)  # type: ignore[arg-type]
-    thread = await twin.wait_for_thread(parent=running.channel, since=since, timeout=TIMEOUT)
-
-    async def bound() -> ThreadRecord | None:
-        return running.app.store.threads.get(ThreadID(thread.id))
-
-    return thread, await eventually(bound, what="the thread's session binding")
 
 
 async def test_typing_while_busy_and_not_after(
@@ -35,7 +20,7 @@ async def test_typing_while_busy_and_not_after(
     gate = asyncio.Event()
     scripted_model.add_rule("alpha-type", [text("typed reply", gate=gate)])
     try:
-        thread, _ = await open_thread(running, "alpha-type go")
+        thread, _ = await running.open_thread("alpha-type go")
         await running.twin.wait_for_typing(channel=thread, timeout=TIMEOUT)
     finally:
         gate.set()
@@ -55,7 +40,7 @@ async def test_the_thread_is_renamed_once_to_the_generated_title(
 ) -> None:
     running = await start_kimaki()
     scripted_model.add_rule("beta-title", [text("titled")], title="Greeting a new friend")
-    thread, _ = await open_thread(running, "beta-title hello there")
+    thread, _ = await running.open_thread("beta-title hello there")
     assert thread.name == "beta-title hello there"
 
     async def renamed() -> bool:
@@ -84,7 +69,7 @@ async def test_a_name_set_by_hand_is_kept(
     gate = asyncio.Event()
     scripted_model.add_rule("gamma-hand", [text("kept", gate=gate)], title="Generated title")
     try:
-        thread, _ = await open_thread(running, "gamma-hand start")
+        thread, _ = await running.open_thread("gamma-hand start")
         running.twin.ops.update_channel(running.twin.channel(thread.id), {"name": "my name"})
     finally:
         gate.set()
@@ -103,7 +88,7 @@ async def test_a_message_while_busy_is_queued_and_both_are_answered(
     scripted_model.add_rule("delta-first", [text("first done", gate=gate)])
     scripted_model.add_rule("delta-second", [text("second done")])
     try:
-        thread, _ = await open_thread(running, "delta-first go")
+        thread, _ = await running.open_thread("delta-first go")
         await scripted_model.wait_for_request(lambda r: "delta-first" in r.prompt, timeout=TIMEOUT)
         running.twin.user(running.owner).send(thread, "delta-second also")
         await running.twin.wait_for_message(
@@ -125,7 +110,7 @@ async def test_an_archived_thread_still_gets_the_reply(
     gate = asyncio.Event()
     scripted_model.add_rule("eps-archive", [text("after archive", gate=gate)])
     try:
-        thread, _ = await open_thread(running, "eps-archive go")
+        thread, _ = await running.open_thread("eps-archive go")
         running.twin.ops.update_channel(running.twin.channel(thread.id), {"archived": True})
     finally:
         gate.set()
@@ -143,7 +128,7 @@ async def test_a_deleted_thread_stops_mirroring_and_the_bot_keeps_serving(
     scripted_model.add_rule("zeta-gone", [text("nobody reads this", gate=gate)])
     scripted_model.add_rule("zeta-next", [text("still here")])
     try:
-        thread, record = await open_thread(running, "zeta-gone go")
+        thread, record = await running.open_thread("zeta-gone go")
         await scripted_model.wait_for_request(lambda r: "zeta-gone" in r.prompt, timeout=TIMEOUT)
         running.twin.ops.delete_channel(running.twin.channel(thread.id))
 
@@ -154,7 +139,7 @@ async def test_a_deleted_thread_stops_mirroring_and_the_bot_keeps_serving(
         await eventually(marked, what="the thread to be marked deleted")
     finally:
         gate.set()
-    other, _ = await open_thread(running, "zeta-next hello")
+    other, _ = await running.open_thread("zeta-next hello")
     await running.twin.wait_for_message(
         lambda m: "still here" in m.content, channel=other, timeout=TIMEOUT
     )
@@ -166,7 +151,7 @@ async def test_attachments_reach_the_agent_as_links(
 ) -> None:
     running = await start_kimaki()
     scripted_model.add_rule("notes.txt", [text("got the file")])
-    thread, record = await open_thread(running, "", files={"notes.txt": b"hello"})
+    thread, record = await running.open_thread("", files={"notes.txt": b"hello"})
     assert thread.name.startswith("Attached file notes.txt")
     await running.twin.wait_for_message(
         lambda m: "got the file" in m.content, channel=thread, timeout=TIMEOUT
@@ -186,7 +171,7 @@ async def test_a_long_message_is_passed_whole_and_the_thread_name_is_cut(
     running = await start_kimaki()
     scripted_model.add_rule("eta-long", [text("read it all")])
     words = "eta-long " + "word " * 390
-    thread, record = await open_thread(running, words.strip())
+    thread, record = await running.open_thread(words.strip())
     assert len(thread.name) == 100
     await running.twin.wait_for_message(
         lambda m: "read it all" in m.content, channel=thread, timeout=TIMEOUT

@@ -14,11 +14,12 @@ import pytest
 
 from discord_twin import Twin
 from discord_twin.discordpy import make_test_friendly
-from discord_twin.state import Channel
+from discord_twin.state import Channel, User
 from kimaki import config
 from kimaki.app import Kimaki
 from kimaki.opencode.server import OpenCodeServer
-from kimaki.store import ChannelID, GuildID
+from kimaki.store import ChannelID, GuildID, ThreadID, ThreadRecord
+from tests.support.waiting import eventually
 
 
 @dataclass
@@ -31,9 +32,22 @@ class Running:
     channel: Channel
 
     @property
-    def owner(self):  # type: ignore[no-untyped-def]
+    def owner(self) -> User:
         assert self.twin.seed is not None
         return self.twin.seed.owner
+
+    async def open_thread(
+        self, prompt: str, *, files: dict[str, bytes] | None = None, timeout: float = 60
+    ) -> tuple[Channel, ThreadRecord]:
+        """The owner writes in the project channel; the thread once its session is bound."""
+        since = self.twin.cursor()
+        self.twin.user(self.owner).send(self.channel, prompt, files=files)
+        thread = await self.twin.wait_for_thread(parent=self.channel, since=since, timeout=timeout)
+
+        async def bound() -> ThreadRecord | None:
+            return self.app.store.threads.get(ThreadID(thread.id))
+
+        return thread, await eventually(bound, timeout=timeout, what="the session binding")
 
 
 StartKimaki = Callable[..., Awaitable[Running]]
