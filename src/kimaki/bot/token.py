@@ -34,11 +34,6 @@ def load_token(configured: str | None, data_dir: Path, *, interactive: bool | No
     return _ask_and_store(data_dir)
 
 
-def forget_token(data_dir: Path) -> None:
-    """Drop a stored token that Discord refused, so the next start asks again."""
-    token_path(data_dir).unlink(missing_ok=True)
-
-
 def _read(path: Path) -> str | None:
     try:
         text = path.read_text().strip()
