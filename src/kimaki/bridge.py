@@ -128,8 +128,8 @@ class ThreadBridge:
             oldest = page.messages[0] if page.messages else None
             if oldest is None or not page.next_cursor:
                 break
-            if all(p.id in handled for p in oldest.parts) and oldest.parts:
-                break
+            if all(p.id in handled for p in oldest.parts):
+                break  # this page starts in handled territory (or with an empty message)
             cursor = page.next_cursor
         return [m for chunk in reversed(pages) for m in chunk]
 
