@@ -235,11 +235,16 @@ class Bench:
 # --- 1. idle cost at scale
 
 
-async def populate(bench: Bench, directories: Sequence[Path], per_directory: int) -> float:
-    """`per_directory` sessions in each directory, each with one prompt and no reply.
+async def populate(
+    bench: Bench, directories: Sequence[Path], per_directory: int, *, prompt: bool = True
+) -> float:
+    """`per_directory` sessions in each directory, each with one finished turn.
 
-    A title is given at creation and the prompt is stored with `noReply`, so no model
-    runs: the sessions look like finished terminal sessions waiting to be mirrored.
+    The turn is a shell command (`POST /session/{id}/shell`: a user message and a
+    completed assistant message with a bash part), so no model runs and the sessions
+    look like finished terminal sessions. A prompt stored with `noReply` would not do:
+    sync treats an unanswered prompt as a running turn for 10 minutes.
+    Without `prompt` they stay empty, like a TUI opened and left without a word.
     """
     begin = time.perf_counter()
     limit = asyncio.Semaphore(16)
@@ -248,12 +253,11 @@ async def populate(bench: Bench, directories: Sequence[Path], per_directory: int
         async with limit:
             where = str(directory)
             session = await bench.client.create_session(where, title=f"{directory.name} #{n}")
-            body = {
-                "parts": [{"type": "text", "text": f"idle prompt {n} in {directory.name}"}],
-                "noReply": True,
-            }
+            if not prompt:
+                return
+            body = {"agent": "build", "command": f"echo idle {n}"}
             await bench.client._request(
-                "POST", f"/session/{session.id}/prompt_async", directory=where, body=body
+                "POST", f"/session/{session.id}/shell", directory=where, body=body
             )
 
     await asyncio.gather(*(one(d, n) for d in directories for n in range(per_directory)))
@@ -310,6 +314,20 @@ async def idle_cost(bench: Bench, plan: Plan, directories: Sequence[Path]) -> li
     await app.stop()
     bench.apps.remove(app)
     return results
+
+
+async def empty_sessions_cost(bench: Bench, plan: Plan) -> TickCost:
+    """What kimaki's idle tick costs over sessions that have no prompt (never mirrored)."""
+    project = bench.world.make_project("empty")
+    await populate(bench, [project], plan.sessions, prompt=False)
+    app = await bench.start_kimaki("empty", [project], KIMAKI_DISABLE_SYNC="1")
+    counter = RequestCounter(app.opencode)
+    sync = SyncLoop(app.ctx, app.sessions, SyncSettings(grace=86_400))
+    await sync.tick()
+    cost = await measure_ticks(sync.tick, counter, bench.opencode_pids, plan.kimaki_ticks)
+    await app.stop()
+    bench.apps.remove(app)
+    return cost
 
 
 async def opencode_baseline(bench: Bench, window: float) -> float:
@@ -489,6 +507,7 @@ def print_report(
     plan: Plan,
     scales: list[ScaleResult],
     baseline: float,
+    empty: TickCost,
     latency: dict[str, list[float]],
     turns: list[LongTurn],
     process: ProcessFigures,
@@ -507,6 +526,11 @@ def print_report(
                 f"| {cost.kinds.get('messages', 0):.0f} | {cost.per_minute(cost.bot_cpu_ms):.2f} s "
                 f"| {cost.per_minute(cost.opencode_cpu_ms):.2f} s | {cost.wall_ms:.0f} ms |"
             )
+    print(
+        f"| 1 × {plan.sessions} empty (no prompt) | kimaki | {empty.requests:.0f} "
+        f"| {empty.kinds.get('messages', 0):.0f} | {empty.per_minute(empty.bot_cpu_ms):.2f} s "
+        f"| {empty.per_minute(empty.opencode_cpu_ms):.2f} s | {empty.wall_ms:.0f} ms |"
+    )
     print(
         f"\nOpenCode with all {max(plan.scales)} instances loaded and no requests: "
         f"{baseline:.2f} s CPU per minute."
@@ -591,6 +615,7 @@ async def run_phases(bench: Bench, plan: Plan) -> None:
     print(f"idle cost … ({elapsed()})", flush=True)
     scales = await idle_cost(bench, plan, directories)
     baseline = await opencode_baseline(bench, plan.idle_window / 2)
+    empty = await empty_sessions_cost(bench, plan)
 
     print(f"latency and long turns … ({elapsed()})", flush=True)
     lat_project = bench.world.make_project("latency")
@@ -619,7 +644,7 @@ async def run_phases(bench: Bench, plan: Plan) -> None:
     process = await kimaki_process_figures(bench, directories, plan.sessions, plan.idle_window)
     bench_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"done ({elapsed()})", flush=True)
-    print_report(plan, scales, baseline, latency, turns, process, bench_peak)
+    print_report(plan, scales, baseline, empty, latency, turns, process, bench_peak)
 
 
 def main() -> None:
