@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Literal
 
 import discord
@@ -69,6 +69,8 @@ class SessionsRuntime:
         self._router: asyncio.Task[None] | None = None
         self.on_unbound_session: Callable[[], None] | None = None
         """Called when an event names a session with no thread (background sync looks)."""
+        self.on_ask: Callable[[StreamItem], Awaitable[bool]] | None = None
+        """Permission/question events go here first (`kimaki.asks`); True = taken."""
 
     # --- lifecycle
 
@@ -112,6 +114,15 @@ class SessionsRuntime:
         text = prompt_text(message)
         if not text:
             return  # nothing to say (e.g. a sticker); do not open an empty session
+        if not project.directory.is_dir():
+            await message.reply(
+                render_notice(
+                    f"this project's directory `{project.directory}` no longer exists; "
+                    "restore it, or /remove-project"
+                ),
+                mention_author=False,
+            )
+            return
         thread = await message.create_thread(
             name=thread_name(text), auto_archive_duration=AUTO_ARCHIVE_MINUTES
         )
@@ -191,6 +202,8 @@ class SessionsRuntime:
                 log.exception("could not handle %r", item)
 
     async def _handle(self, item: StreamItem) -> None:
+        if self.on_ask is not None and await self.on_ask(item):
+            return
         if isinstance(item, Resync):
             await self.catch_up()
             return

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
 
 from discord_twin.state import Channel
 from kimaki.config import Verbosity
@@ -110,8 +113,8 @@ async def test_resume_binds_an_existing_session_and_posts_its_history(
     again = running.twin.user(running.owner).slash(
         "resume", {"session": session.id}, channel=running.channel
     )
-    followup = await again.wait_followup(timeout=TIMEOUT)
-    assert "already has a thread" in followup.content
+    answer = await again.wait_message(lambda m: "already" in m.content, timeout=TIMEOUT)
+    assert "already has a thread" in answer.content
 
 
 async def test_a_long_reply_splits_into_valid_messages_with_balanced_fences(
@@ -128,12 +131,12 @@ async def test_a_long_reply_splits_into_valid_messages_with_balanced_fences(
         lambda m: "That is all." in m.content, channel=thread, timeout=TIMEOUT
     )
     replies = [m.content for m in running.twin.messages(thread)]
-    assert len(replies) >= 4
+    assert len(replies) >= 4, replies
     for content in replies:
         assert len(content) <= 2000
         assert content.count("```") % 2 == 0, content[:80]
     opened = [c for c in replies if "```python" in c]
-    assert len(opened) == len(replies), "each chunk reopens the fence with its language"
+    assert len(opened) == len(replies), f"each chunk reopens the fence: {replies}"
     joined = "\n".join(replies)
     for n in (0, 75, 149):
         assert f"line_{n} = {n} * {n}" in joined
@@ -171,3 +174,49 @@ async def test_the_stored_prompt_carries_the_escaped_discord_user_tag(
     assert origin.user_id == str(odd.id) and origin.message_id == str(sent.id)
     assert origin.thread_id == str(thread.id)
     assert user.text() == "psi-tag hello"
+
+
+async def test_add_project_and_remove_project_slash_commands(
+    start_kimaki: StartKimaki, make_project: Callable[[], Path]
+) -> None:
+    running = await start_kimaki()
+    twin, owner = running.twin, running.owner
+    new_project = make_project()
+    known = await running.app.opencode.projects()  # what autocomplete offers
+    handle = twin.user(owner).autocomplete(
+        "add-project", {"path": ""}, "path", channel=running.channel
+    )
+    await handle.wait_response(timeout=TIMEOUT)
+    offered = {c["value"] for c in handle.choices or []}
+    assert offered == {p.worktree for p in known if p.worktree not in ("", "/")}
+
+    added = twin.user(owner).slash(
+        "add-project", {"path": str(new_project)}, channel=running.channel
+    )
+    reply = await added.wait_message(lambda m: "added" in m.content, timeout=TIMEOUT)
+    channel_id = int(reply.content.split("<#")[1].split(">")[0])
+    assert running.app.store.projects.get(ChannelID(channel_id)) is not None
+    again = twin.user(owner).slash(
+        "add-project", {"path": str(new_project)}, channel=running.channel
+    )
+    refused = await again.wait_message(lambda m: "already registered" in m.content, timeout=TIMEOUT)
+    assert refused
+
+    channel = twin.channel(channel_id)
+    removed = twin.user(owner).slash("remove-project", channel=channel)
+    await removed.wait_response(timeout=TIMEOUT)
+    assert running.app.store.projects.get(ChannelID(channel_id)) is None
+    assert "forgot" in removed.message().content  # type: ignore[union-attr]
+
+
+async def test_a_project_whose_directory_vanished_gets_a_clear_reply(
+    start_kimaki: StartKimaki,
+) -> None:
+    running = await start_kimaki()
+    shutil.rmtree(running.project)
+    sent = running.twin.user(running.owner).send(running.channel, "anything")
+    reply = await running.twin.wait_for_message(
+        lambda m: m.reference_message_id == sent.id, channel=running.channel, timeout=TIMEOUT
+    )
+    assert "no longer exists" in reply.content
+    assert running.twin.threads(running.channel) == []

@@ -83,10 +83,10 @@ class Commands:
             try:
                 added = await add_project(self.app.store, interaction.guild, path)
             except ProjectError as exc:
-                await interaction.followup.send(f"⬦ {exc}")
+                await interaction.edit_original_response(content=f"⬦ {exc}")
                 return
-            await interaction.followup.send(
-                f"⬦ added `{added.project.directory}` as {added.channel.mention}"
+            await interaction.edit_original_response(
+                content=f"⬦ added `{added.project.directory}` as {added.channel.mention}"
             )
 
         @add.autocomplete("path")
@@ -200,7 +200,7 @@ class Commands:
                 return
             await interaction.response.defer(thinking=True)
             text = await self.resume(project, SessionID(session))
-            await interaction.followup.send(f"⬦ {text}")
+            await interaction.edit_original_response(content=f"⬦ {text}")
 
         @resume.autocomplete("session")
         async def recent(
