@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from pathlib import Path
 
 from kimaki.opencode.models import Message
-from kimaki.store import ThreadID
+from kimaki.store import ChannelID, GuildID, ThreadID
 from scripted_model import ScriptedModel, text
 from tests.support.kimaki_app import StartKimaki
 from tests.support.waiting import eventually
@@ -178,3 +180,27 @@ async def test_a_long_message_is_passed_whole_and_the_thread_name_is_cut(
     )
     page = await running.app.opencode.messages(record.session_id, str(running.project))
     assert page.messages[0].text() == words.strip()
+
+
+async def test_a_deleted_project_channel_forgets_its_project_and_others_go_on(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel, make_project: Callable[[], Path]
+) -> None:
+    running = await start_kimaki()
+    twin = running.twin
+    assert twin.seed is not None
+    other_dir = make_project()
+    other = twin.create_channel(twin.seed.guild, "other-project")
+    running.app.store.projects.add(ChannelID(other.id), GuildID(twin.seed.guild.id), other_dir)
+    twin.ops.delete_channel(running.channel)
+
+    async def forgotten() -> bool:
+        return running.app.store.projects.get(ChannelID(running.channel.id)) is None
+
+    await eventually(forgotten, what="the project to be forgotten")
+    scripted_model.add_rule("theta-other", [text("other project works")])
+    since = twin.cursor()
+    twin.user(running.owner).send(other, "theta-other hello")
+    thread = await twin.wait_for_thread(parent=other, since=since, timeout=TIMEOUT)
+    await twin.wait_for_message(
+        lambda m: "other project works" in m.content, channel=thread, timeout=TIMEOUT
+    )

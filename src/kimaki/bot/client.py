@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 
 from kimaki.bot.access import check
+from kimaki.bot.prompts_ui import PromptActions, register_prompt_items
 from kimaki.config import Config
 from kimaki.store import ChannelID, Store, ThreadID
 
@@ -49,6 +50,9 @@ class KimakiBot(discord.Client):
         self.on_thread_message: MessageHandler | None = None
         self.on_startup: Callable[[], Awaitable[None]] | None = None
         self.connected = asyncio.Event()
+        self.prompt_actions: PromptActions | None = None
+        """What prompt buttons and menus do (`kimaki.asks.Asks`); clicks work across restarts."""
+        register_prompt_items(self)
 
     async def setup_hook(self) -> None:
         if self.on_startup is not None:
@@ -80,6 +84,18 @@ class KimakiBot(discord.Client):
             return
         if handler is not None:
             await handler(message)
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        """A deleted project channel takes its project with it; everything else goes on."""
+        project = self.store.projects.get(ChannelID(channel.id))
+        if project is not None:
+            self.store.projects.remove(project.channel_id)
+            log.warning(
+                "project channel #%s was deleted; forgot the project %s (add it again with "
+                "kimaki project add)",
+                channel.name,
+                project.directory,
+            )
 
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
         """A user deleted a thread: its session is never mirrored into Discord again."""
