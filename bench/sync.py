@@ -280,14 +280,16 @@ async def adopt_all(
         if len(bench.sync_threads(parents)) >= want:
             break
     await app.outbox.flush(timeout=600)
-    # A tick may return with scans still running (they carry on): tick until one reads
-    # no messages, so the measured ticks start from a settled state.
-    for _ in range(10):
-        reads = counter.kinds["messages"]
+    # A tick may return with scans still running (they carry on, and later ticks skip
+    # their directories): tick until one lists every directory and reads no messages.
+    for _ in range(120):
+        before = Counter(counter.kinds)
         await sync.tick()
-        if counter.kinds["messages"] == reads:
-            break
-    return time.perf_counter() - begin
+        lists, reads = counter.kinds["list"] - before["list"], counter.kinds["messages"]
+        if lists == len(parents) and reads == before["messages"]:
+            return time.perf_counter() - begin
+        await asyncio.sleep(1)
+    raise RuntimeError("sync did not settle: idle ticks still read messages")
 
 
 @dataclass(frozen=True)
