@@ -28,6 +28,7 @@ from .outbox import (
     synthetic_key,
 )
 from .projects import Project, ProjectTable
+from .prompts import PromptKind, PromptRecord, PromptState, PromptTable, prompt_key
 from .session_cursors import SessionCursor, SessionCursorTable
 from .store import Store
 from .threads import Origin, ThreadRecord, ThreadTable
@@ -51,6 +52,10 @@ __all__ = [
     "PartID",
     "Project",
     "ProjectTable",
+    "PromptKind",
+    "PromptRecord",
+    "PromptState",
+    "PromptTable",
     "SessionCursor",
     "SessionCursorTable",
     "SessionID",
@@ -61,5 +66,6 @@ __all__ = [
     "ThreadTable",
     "nonce_for",
     "part_key",
+    "prompt_key",
     "synthetic_key",
 ]

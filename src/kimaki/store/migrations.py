@@ -78,4 +78,29 @@ _V1: Migration = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1,)
+# Permission and question prompts posted into threads (`prompts.py`).
+_V2: Migration = (
+    """
+    CREATE TABLE prompts (
+        request_id  TEXT    PRIMARY KEY,
+        kind        TEXT    NOT NULL CHECK (kind IN ('permission', 'question')),
+        thread_id   INTEGER NOT NULL REFERENCES threads (thread_id) ON DELETE CASCADE,
+        session_id  TEXT    NOT NULL,
+        directory   TEXT    NOT NULL,
+        leader      TEXT    NOT NULL,
+        group_key   TEXT    NOT NULL,
+        content     TEXT    NOT NULL,
+        message_id  INTEGER,
+        state       TEXT    NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'answered', 'expired', 'gone')),
+        answers     TEXT,
+        decision    TEXT,
+        decided_by  TEXT,
+        decided_at  INTEGER,
+        created_at  INTEGER NOT NULL
+    )
+    """,
+    "CREATE INDEX prompts_pending ON prompts (thread_id, group_key) WHERE state = 'pending'",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)

@@ -11,6 +11,7 @@ from .handled_parts import HandledPartsTable
 from .ids import PartID, SessionID, ThreadID
 from .outbox import OutboxTable, Outgoing
 from .projects import ProjectTable
+from .prompts import PromptTable
 from .session_cursors import SessionCursor, SessionCursorTable
 from .threads import ThreadTable
 
@@ -24,6 +25,7 @@ class Store:
         self.outbox = OutboxTable(db)
         self.handled_parts = HandledPartsTable(db)
         self.session_cursors = SessionCursorTable(db)
+        self.prompts = PromptTable(db)
 
     @classmethod
     def open(cls, data_dir: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Store:
