@@ -28,6 +28,16 @@ def test_defaults() -> None:
     assert settings.sync_grace == 300.0
     assert settings.verbosity is Verbosity.TEXT_AND_ESSENTIAL_TOOLS
     assert settings.allow_all_users is False
+    assert settings.permission_timeout == 10.0
+
+
+def test_permission_timeout_is_minutes_and_zero_means_never() -> None:
+    assert resolve(["--permission-timeout", "2.5"]).permission_timeout == 2.5
+    assert resolve([], {"KIMAKI_PERMISSION_TIMEOUT": "0"}).permission_timeout == 0.0
+    with pytest.raises(config.ConfigError, match=r"--permission-timeout: .*minutes"):
+        resolve(["--permission-timeout", "-1"])
+    with pytest.raises(config.ConfigError, match=r"KIMAKI_PERMISSION_TIMEOUT: .*minutes"):
+        resolve([], {"KIMAKI_PERMISSION_TIMEOUT": "soon"})
 
 
 def test_environment_is_read_and_flags_win(tmp_path: Path) -> None:
@@ -73,6 +83,7 @@ def test_switch_flags_override_a_false_environment() -> None:
         ([], {"KIMAKI_BOT_TOKEN": "  "}, "KIMAKI_BOT_TOKEN"),
         (["--no-such-flag"], {}, "--no-such-flag"),
         (["--sync-interval"], {}, "--sync-interval"),
+        (["--permission-timeout", "inf"], {}, "--permission-timeout"),
     ],
 )
 def test_bad_values_give_one_line_naming_the_setting_and_exit_2(

@@ -44,6 +44,8 @@ class Config:
     sync_grace: float
     verbosity: Verbosity
     allow_all_users: bool
+    permission_timeout: float
+    """Minutes a permission prompt waits for a person before it is denied; 0 = forever."""
 
     @property
     def log_dir(self) -> Path:
@@ -66,6 +68,16 @@ def _seconds(minimum: float, *, inclusive: bool) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def _minutes(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"expected a number of minutes (0 = never), got {raw!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"expected a number of minutes >= 0 (0 = never), got {raw!r}")
+    return value
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -209,6 +221,15 @@ _SETTINGS: tuple[_Setting, ...] = (
         "false",
         "let every guild member drive sessions (except those with the no-kimaki role)",
         is_switch=True,
+    ),
+    _Setting(
+        "permission_timeout",
+        "KIMAKI_PERMISSION_TIMEOUT",
+        "--permission-timeout",
+        _minutes,
+        "10",
+        "minutes a permission prompt waits for an answer before it is denied (default 10; "
+        "0 = wait forever)",
     ),
 )
 
