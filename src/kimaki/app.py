@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import aiohttp
 import discord
 
+from kimaki.asks import Asks
 from kimaki.bot.client import KimakiBot
 from kimaki.bot.commands import register_commands
 from kimaki.bot.endpoints import use_discord_endpoints
@@ -63,6 +64,14 @@ class Kimaki:
         self.outbox = Outbox(self.store, self.bot, on_thread_gone=self._thread_gone)
         self.ctx = BridgeContext(self.store, self.opencode, self.outbox, self.bot, config.verbosity)
         self.sessions = SessionsRuntime(self.ctx, self.events)
+        self.asks = Asks(
+            self.ctx,
+            self.sessions,
+            allow_all_users=config.allow_all_users,
+            timeout_minutes=config.permission_timeout,
+        )
+        self.sessions.on_ask = self.asks.handle
+        self.bot.prompt_actions = self.asks
         self.sync: SyncLoop | None = None
         if not config.disable_sync:
             settings = SyncSettings(interval=config.sync_interval, grace=config.sync_grace)
@@ -114,6 +123,7 @@ class Kimaki:
         await self.outbox.start()
         self.events.start()
         self.sessions.start()
+        self.asks.start()
         if self.sync is not None:
             self.sync.start()
 
@@ -143,6 +153,7 @@ class Kimaki:
         self._stopped = True
         if self.sync is not None:
             await self.sync.stop()
+        await self.asks.stop()
         await self.sessions.stop()
         await self.outbox.stop()
         await self.events.stop()

@@ -62,6 +62,7 @@ class ThreadBridge:
         self._worker: asyncio.Task[None] | None = None
         self._typing: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
+        self._waiting = False
         self._rename_lock = asyncio.Lock()
 
     @property
@@ -135,7 +136,20 @@ class ThreadBridge:
 
     # --- typing
 
+    @property
+    def waiting(self) -> bool:
+        """Whether a prompt in this thread waits on a person."""
+        return self._waiting
+
+    def set_waiting(self, waiting: bool) -> None:
+        """A prompt waits on a person (`kimaki.asks`): no typing until it is answered."""
+        self._waiting = waiting
+        if waiting:
+            self._idle.set()
+
     def set_busy(self, busy: bool) -> None:
+        if busy and self._waiting:
+            return  # the agent is not working, it is waiting on someone
         if busy:
             self._idle.clear()
             if self._typing is None or self._typing.done():
