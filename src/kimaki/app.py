@@ -28,6 +28,7 @@ from kimaki.bridge import BridgeContext
 from kimaki.config import Config
 from kimaki.opencode.binary import OpenCodeNotFound, find_opencode
 from kimaki.opencode.client import EndpointSource, EventStream, OpenCodeClient
+from kimaki.opencode.kimaki_config import opencode_config_env
 from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
 from kimaki.outbox import Outbox
 from kimaki.sessions import SessionsRuntime
@@ -193,7 +194,9 @@ async def run(config: Config) -> int:
         log.info("background sync is off (--disable-sync): Discord-started sessions still work")
     stop = asyncio.Event()
     _on_signals(stop)
-    server = OpenCodeServer(binary, data_dir=config.data_dir)
+    server = OpenCodeServer(
+        binary, data_dir=config.data_dir, extra_env=opencode_config_env(config.data_dir)
+    )
     try:
         try:
             await _unless_stopped(server.start(), stop)
