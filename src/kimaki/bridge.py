@@ -213,12 +213,14 @@ class ThreadBridge:
             return None
         return fetched if isinstance(fetched, discord.Thread) else None
 
-    async def catch_up(self, session: Session, *, busy: bool) -> None:
+    async def catch_up(self, session: Session, *, busy: bool, connected_at: int) -> None:
         """Reconcile now; remember `session.updated` once everything up to it is handled.
 
-        `busy` is what the shared server's status says. A Discord-driven turn runs on
-        that server, so if it is not busy yet the turn never completed, the server
-        died under it: say so, once, so the person knows to send again.
+        `busy` is what the shared server's status said, read after the event stream
+        (re)connected at `connected_at`. A Discord-driven turn runs on that server, so a
+        turn begun before the reconnect that is still incomplete yet not busy never
+        completed: the server died under it. Say so, once, so the person sends again.
+        A turn begun after the reconnect is left alone: it may not show as busy yet.
         """
         await self.settle()
         try:
@@ -226,7 +228,8 @@ class ThreadBridge:
         except OpenCodeError as exc:
             log.warning("thread %s: catch-up failed: %s", self.thread_id, exc)
             return
-        if not busy and result.turn_running and self.record.origin is Origin.DISCORD:
+        older = result.newest_created is not None and result.newest_created < connected_at
+        if not busy and older and result.turn_running and self.record.origin is Origin.DISCORD:
             # Even with nothing saved of the turn yet (no parts at all), say it stopped.
             self.set_busy(False)
             self._interrupted(result)

@@ -59,6 +59,8 @@ class Plan:
     complete: someone is (or was, if its process died) working on a turn."""
     newest: str | None = None
     """The id of the newest message, to key notices about the turn it belongs to."""
+    newest_created: int | None = None
+    """When the newest message was created (ms), to tell old turns from new ones."""
 
     @property
     def empty(self) -> bool:
@@ -90,6 +92,7 @@ def plan(
     result = Plan(
         turn_running=turn_running(messages),
         newest=messages[-1].info.id if messages else None,
+        newest_created=messages[-1].info.created if messages else None,
     )
     for index, message in enumerate(messages):
         if message.info.role == "user":

@@ -39,6 +39,7 @@ from kimaki.opencode.models import (
 from kimaki.origin import tag_part
 from kimaki.render import render_notice
 from kimaki.store import ChannelID, Origin, Outgoing, Project, ThreadID, ThreadRecord, synthetic_key
+from kimaki.store.db import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -230,10 +231,11 @@ class SessionsRuntime:
 
     async def catch_up(self) -> None:
         """After a (re)connect: wake every bridge whose session changed since it last looked."""
+        connected_at = now_ms()
         for project in self.ctx.store.projects.all():
-            await self._catch_up_directory(project.directory.as_posix(), project.channel_id)
+            await self._catch_up_directory(project.directory.as_posix(), connected_at)
 
-    async def _catch_up_directory(self, directory: str, channel_id: int) -> None:
+    async def _catch_up_directory(self, directory: str, connected_at: int) -> None:
         try:
             sessions = await self.ctx.opencode.sessions(directory, roots=True, limit=100)
             status = await self.ctx.opencode.status(directory)
@@ -248,7 +250,7 @@ class SessionsRuntime:
             bridge.set_busy(busy)
             cursor = self.ctx.store.session_cursors.get(session.id)
             if cursor is None or cursor.last_updated < session.updated:
-                await bridge.catch_up(session, busy=busy)
+                await bridge.catch_up(session, busy=busy, connected_at=connected_at)
             await bridge.apply_title(session)
 
     async def settle(self, threads: Sequence[ThreadID] | None = None) -> None:
