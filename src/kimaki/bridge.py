@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 PLACEHOLDER_TITLE = "New session - "
 TYPING_REFRESH = 7.0
+COALESCE_SECONDS = 0.4
 PAGE_SIZE = 50
 
 
@@ -84,6 +85,9 @@ class ThreadBridge:
 
     async def _work(self) -> None:
         while self._dirty:
+            # Parts that finish close together (a step's text and tool) share a message:
+            # one message per part would spend Discord's 5-per-5-s channel budget.
+            await asyncio.sleep(COALESCE_SECONDS)
             self._dirty = False
             try:
                 await self.reconcile()

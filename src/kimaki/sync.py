@@ -190,6 +190,8 @@ class SyncLoop:
             return
         if session.created < self.floor_ms:
             return
+        if cursor is not None and cursor.last_updated >= session.updated:
+            return  # looked at already and not adoptable; nothing new since
         await self._adopt(project, session)
 
     async def _adopt(self, project: Project, session: Session) -> None:
@@ -199,6 +201,10 @@ class SyncLoop:
             return  # OpenCode has not named it yet; look again next tick
         messages = await self.ctx.opencode.all_messages(session.id, session.directory)
         if not any(m.info.role == "user" for m in messages) or discord_drives(messages):
+            # Not ours to mirror (yet): skip it until its time.updated moves.
+            self.ctx.store.session_cursors.save(
+                SessionCursor(session.id, session.updated, session.title, now_ms())
+            )
             return
         title = session.title if named else first_prompt_line(messages) or session.id
         bridge = await self._get_or_create(project, session, title)

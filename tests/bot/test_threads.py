@@ -54,7 +54,7 @@ async def test_the_thread_is_renamed_once_to_the_generated_title(
     since = running.twin.cursor()
     running.twin.user(running.owner).send(thread, "beta-more please")
     await running.twin.wait_for_message(
-        lambda m: m.content == "⬥ more", channel=thread, since=since, timeout=TIMEOUT
+        lambda m: "⬥ more" in m.content, channel=thread, since=since, timeout=TIMEOUT
     )
     renames = [
         r
