@@ -88,8 +88,8 @@ def env_read_rule(scripted_model: ScriptedModel, marker: str, secret: Path, repl
 async def test_accept_once_runs_the_tool_and_the_reply_arrives(
     start_kimaki: StartKimaki, scripted_model: ScriptedModel
 ) -> None:
-    running = await start_kimaki()
-    secret = ask_for_env_reads(running.project)
+    running = await start_kimaki(prepare=ask_for_env_reads)
+    secret = running.project / ".env"
     marker = f"{running.project.name}-once"
     env_read_rule(scripted_model, marker, secret, f"Read it {marker}.")
     thread = await open_thread(running, f"{marker} read the env")
@@ -116,8 +116,8 @@ async def test_accept_once_runs_the_tool_and_the_reply_arrives(
 async def test_deny_with_feedback_reaches_the_model(
     start_kimaki: StartKimaki, scripted_model: ScriptedModel
 ) -> None:
-    running = await start_kimaki()
-    secret = ask_for_env_reads(running.project)
+    running = await start_kimaki(prepare=ask_for_env_reads)
+    secret = running.project / ".env"
     marker = f"{running.project.name}-deny"
     env_read_rule(scripted_model, marker, secret, f"Understood {marker}.")
     thread = await open_thread(running, f"{marker} read the env")
@@ -141,8 +141,8 @@ async def test_deny_with_feedback_reaches_the_model(
 async def test_accept_always_does_not_ask_again(
     start_kimaki: StartKimaki, scripted_model: ScriptedModel
 ) -> None:
-    running = await start_kimaki()
-    secret = ask_for_env_reads(running.project)
+    running = await start_kimaki(prepare=ask_for_env_reads)
+    secret = running.project / ".env"
     marker = f"{running.project.name}-always"
     env_read_rule(scripted_model, marker, secret, f"Read {marker}.")
     thread = await open_thread(running, f"{marker} first")
@@ -170,8 +170,10 @@ async def test_accept_always_does_not_ask_again(
 async def test_an_unanswered_permission_expires_and_is_denied(
     start_kimaki: StartKimaki, scripted_model: ScriptedModel
 ) -> None:
-    running = await start_kimaki(KIMAKI_PERMISSION_TIMEOUT="0.02")  # 1.2 s
-    secret = ask_for_env_reads(running.project)
+    running = await start_kimaki(
+        KIMAKI_PERMISSION_TIMEOUT="0.02", prepare=ask_for_env_reads
+    )  # 1.2 s
+    secret = running.project / ".env"
     marker = f"{running.project.name}-expire"
     env_read_rule(scripted_model, marker, secret, f"Moving on {marker}.")
     thread = await open_thread(running, f"{marker} read the env")
@@ -190,8 +192,8 @@ async def test_an_unanswered_permission_expires_and_is_denied(
 async def test_a_member_without_rights_cannot_answer(
     start_kimaki: StartKimaki, scripted_model: ScriptedModel
 ) -> None:
-    running = await start_kimaki()
-    secret = ask_for_env_reads(running.project)
+    running = await start_kimaki(prepare=ask_for_env_reads)
+    secret = running.project / ".env"
     marker = f"{running.project.name}-refuse"
     env_read_rule(scripted_model, marker, secret, f"Done {marker}.")
     thread = await open_thread(running, f"{marker} read the env")
@@ -227,8 +229,8 @@ async def test_a_member_without_rights_cannot_answer(
 async def test_prompt_buttons_work_after_a_restart_and_nothing_is_posted_twice(
     start_kimaki: StartKimaki, scripted_model: ScriptedModel
 ) -> None:
-    running = await start_kimaki()
-    secret = ask_for_env_reads(running.project)
+    running = await start_kimaki(prepare=ask_for_env_reads)
+    secret = running.project / ".env"
     marker = f"{running.project.name}-restart"
     env_read_rule(scripted_model, marker, secret, f"After restart {marker}.")
     thread = await open_thread(running, f"{marker} read the env")
@@ -318,8 +320,8 @@ async def test_a_prompt_in_an_attached_synced_session_is_answered_from_its_sync_
     (`opencode run --attach` cannot be used: it rejects every permission ask itself,
     at once, before anyone could answer.)
     """
-    running = await start_kimaki(**FAST_SYNC)
-    secret = ask_for_env_reads(running.project)
+    running = await start_kimaki(**FAST_SYNC, prepare=ask_for_env_reads)
+    secret = running.project / ".env"
     marker = f"{running.project.name}-attached"
     env_read_rule(scripted_model, marker, secret, f"Attached read {marker}.")
     directory = str(running.project)
@@ -347,8 +349,8 @@ async def test_a_prompt_in_an_attached_synced_session_is_answered_from_its_sync_
 async def test_a_message_while_a_prompt_waits_is_queued_and_the_prompt_stays_answerable(
     start_kimaki: StartKimaki, scripted_model: ScriptedModel
 ) -> None:
-    running = await start_kimaki()
-    secret = ask_for_env_reads(running.project)
+    running = await start_kimaki(prepare=ask_for_env_reads)
+    secret = running.project / ".env"
     marker = f"{running.project.name}-queue"
     env_read_rule(scripted_model, marker, secret, f"Read first {marker}.")
     scripted_model.add_rule(f"{marker}-next", [text(f"Next answered {marker}.")])

@@ -86,8 +86,17 @@ async def start_kimaki(
         started.append(app)
         return app
 
-    async def start(*, restart: Running | None = None, **env: str) -> Running:
-        """A new kimaki with a new project, or (`restart=`) the same data dir and project again."""
+    async def start(
+        *,
+        restart: Running | None = None,
+        prepare: Callable[[Path], object] | None = None,
+        **env: str,
+    ) -> Running:
+        """A new kimaki with a new project, or (`restart=`) the same data dir and project again.
+
+        `prepare(project)` runs before kimaki starts: OpenCode reads a project's
+        opencode.json once, when kimaki first lists its sessions, so edit it here.
+        """
         assert twin.seed is not None
         if restart is not None:
             await restart.app.stop()
@@ -95,6 +104,8 @@ async def start_kimaki(
             await app.start()
             return Running(app, twin, restart.project, restart.channel)
         project = make_project()
+        if prepare is not None:
+            prepare(project)
         channel = twin.create_channel(twin.seed.guild, project.name[:90])
         app = await launch(tmp_path / f"data{len(started)}", env)
         app.store.projects.add(ChannelID(channel.id), GuildID(twin.seed.guild.id), project)
