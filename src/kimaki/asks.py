@@ -373,17 +373,10 @@ class Asks:
     async def question_picked(
         self, interaction: discord.Interaction[Any], request_id: str, index: int, values: list[str]
     ) -> None:
-        if not await self._allowed(interaction):
+        found = await self._open_question(interaction, request_id, index)
+        if found is None:
             return
-        record = await self._pending(interaction, request_id, PromptKind.QUESTION)
-        if record is None:
-            return
-        request = await self._question_request(record)
-        if request is None or index >= len(request.questions):
-            await interaction.response.send_message(
-                "⬦ OpenCode no longer waits for this answer.", ephemeral=True
-            )
-            return
+        record, request = found
         question = request.questions[index]
         labels = chosen_labels(question, values)
         if OTHER in values:
@@ -400,19 +393,30 @@ class Asks:
         picked: list[str],
         text: str,
     ) -> None:
-        if not await self._allowed(interaction):
+        found = await self._open_question(interaction, request_id, index)
+        if found is None:
             return
+        record, request = found
+        answer = [*picked, text] if text else picked
+        await self._answer(interaction, record, request, index, answer)
+
+    async def _open_question(
+        self, interaction: discord.Interaction[Any], request_id: str, index: int
+    ) -> tuple[PromptRecord, QuestionRequest] | None:
+        """The pending question an answer is for, after the access check; None if it is
+        refused or OpenCode no longer waits (the person has been told why)."""
+        if not await self._allowed(interaction):
+            return None
         record = await self._pending(interaction, request_id, PromptKind.QUESTION)
         if record is None:
-            return
+            return None
         request = await self._question_request(record)
         if request is None or index >= len(request.questions):
             await interaction.response.send_message(
                 "⬦ OpenCode no longer waits for this answer.", ephemeral=True
             )
-            return
-        answer = [*picked, text] if text else picked
-        await self._answer(interaction, record, request, index, answer)
+            return None
+        return record, request
 
     async def _answer(
         self,
