@@ -370,14 +370,36 @@ def application_payload(store: Store, app: Application) -> dict[str, Any]:
         "name": app.name,
         "description": "",
         "icon": None,
-        "bot_public": True,
+        "bot_public": app.bot_public,
         "bot_require_code_grant": False,
         "owner": user_payload(owner),
         "verify_key": "0" * 64,
         "flags": app.flags,
-        "team": None,
+        "team": _team_payload(store, app),
         "summary": "",
         "bot": user_payload(store.users[app.bot_user_id]),
+    }
+
+
+def _team_payload(store: Store, app: Application) -> dict[str, Any] | None:
+    """Discord's team object: the owner is the first member; everyone is an accepted admin."""
+    if not app.team_member_ids:
+        return None
+    return {
+        "id": str(app.id + 1),
+        "name": f"{app.name} team",
+        "icon": None,
+        "owner_user_id": str(app.team_member_ids[0]),
+        "members": [
+            {
+                "membership_state": 2,
+                "permissions": ["*"],
+                "team_id": str(app.id + 1),
+                "user": user_payload(store.users[user_id]),
+                "role": "admin",
+            }
+            for user_id in app.team_member_ids
+        ],
     }
 
 

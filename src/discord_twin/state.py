@@ -87,6 +87,10 @@ class Application:
     message_content: bool = True
     guild_members: bool = True
     presences: bool = True
+    bot_public: bool = True
+    """Whether anyone may invite the bot (the portal's "Public Bot" switch)."""
+    team_member_ids: list[int] = field(default_factory=list)
+    """When set, the application belongs to a team with these members (owner first)."""
 
     @property
     def flags(self) -> int:
