@@ -309,8 +309,14 @@ def message_payload(
     return payload
 
 
-def guild_create_payload(store: Store, guild: Guild) -> dict[str, Any]:
-    """Everything discord.py needs to build a Guild, its channels, threads and `guild.me`."""
+def guild_create_payload(
+    store: Store, guild: Guild, *, viewer_id: int | None = None
+) -> dict[str, Any]:
+    """Everything discord.py needs to build a Guild, its channels, threads and `guild.me`.
+
+    `joined_at` is when `viewer_id` (the bot receiving it) joined, as on Discord.
+    """
+    viewer = guild.members.get(viewer_id) if viewer_id is not None else None
     return {
         "id": str(guild.id),
         "name": guild.name,
@@ -331,7 +337,7 @@ def guild_create_payload(store: Store, guild: Guild) -> dict[str, Any]:
         "soundboard_sounds": [],
         "large": False,
         "unavailable": False,
-        "joined_at": iso(guild.created_at),
+        "joined_at": iso(viewer.joined_at if viewer is not None else guild.created_at),
         "verification_level": 0,
         "default_message_notifications": 0,
         "explicit_content_filter": 0,

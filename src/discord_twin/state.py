@@ -330,6 +330,9 @@ class Store:
                 return app
         return None
 
+    def application_for_bot(self, user_id: int) -> Application | None:
+        return next((a for a in self.applications.values() if a.bot_user_id == user_id), None)
+
     def guild_channels(self, guild_id: int) -> list[Channel]:
         return [c for c in self.channels.values() if c.guild_id == guild_id and not c.is_thread]
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from ..errors import TwinError
 from ..http_util import json_response
 from ..payloads import channel_payload, command_payload, member_payload, role_payload, user_payload
-from ..state import Channel, Message, User
+from ..state import Application, Channel, Message, User
 from .http_json import filter_from_query, guarded, json_or_empty, to_json
 
 if TYPE_CHECKING:
@@ -43,6 +43,10 @@ class ControlHttp:
             ("POST", "/guilds/{guild_id}/roles", self.create_role),
             ("POST", "/guilds/{guild_id}/members", self.add_member),
             ("POST", "/guilds/{guild_id}/channels", self.create_channel),
+            ("PATCH", "/applications/{app_id}", self.update_application),
+            ("POST", "/applications/{app_id}/reset_token", self.reset_token),
+            ("DELETE", "/guilds/{guild_id}/members/{user_id}", self.remove_member),
+            ("DELETE", "/channels/{channel_id}", self.delete_channel),
             ("POST", "/act/{user_id}/messages", self.act_send),
             ("POST", "/act/{user_id}/typing", self.act_typing),
             ("POST", "/act/{user_id}/threads", self.act_thread),
@@ -106,10 +110,7 @@ class ControlHttp:
             }
             for g in store.guilds.values()
         ]
-        apps = [
-            {"id": str(a.id), "bot_user_id": str(a.bot_user_id), "token": a.token}
-            for a in store.applications.values()
-        ]
+        apps = [_app_json(a) for a in store.applications.values()]
         users = [user_payload(u) for u in store.users.values()]
         return json_response({"guilds": guilds, "applications": apps, "users": users})
 
@@ -157,6 +158,38 @@ class ControlHttp:
             topic=body.get("topic"),
         )
         return json_response(channel_payload(channel))
+
+    # ---- portal and admin -----------------------------------------------------------------
+    def _app(self, request: web.Request) -> Application:
+        app = self.twin.store.applications.get(int(request.match_info["app_id"]))
+        if app is None:
+            raise TwinError(404, 10002, "Unknown Application")
+        return app
+
+    async def update_application(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        team = body.get("team_member_ids")
+        app = self.twin.update_application(
+            self._app(request),
+            message_content=body.get("message_content"),
+            guild_members=body.get("guild_members"),
+            presences=body.get("presences"),
+            bot_public=body.get("bot_public"),
+            team_member_ids=[int(u) for u in team] if team is not None else None,
+        )
+        return json_response(_app_json(app))
+
+    async def reset_token(self, request: web.Request) -> web.Response:
+        return json_response({"token": self.twin.reset_token(self._app(request))})
+
+    async def remove_member(self, request: web.Request) -> web.Response:
+        guild = self.twin.ops.guild(int(request.match_info["guild_id"]))
+        self.twin.remove_member(guild, self._user(request.match_info["user_id"]))
+        return json_response({"removed": True})
+
+    async def delete_channel(self, request: web.Request) -> web.Response:
+        channel = self.twin.channel(int(request.match_info["channel_id"]))
+        return json_response(channel_payload(self.twin.delete_channel(channel)))
 
     # ---- acting as a user -----------------------------------------------------------------
     async def act_send(self, request: web.Request) -> web.Response:
@@ -346,3 +379,16 @@ class ControlHttp:
         body = await json_or_empty(request)
         self.twin.gateway.mute_heartbeat_acks = bool(body.get("muted", True))
         return json_response({"muted": self.twin.gateway.mute_heartbeat_acks})
+
+
+def _app_json(app: Application) -> dict[str, Any]:
+    return {
+        "id": str(app.id),
+        "bot_user_id": str(app.bot_user_id),
+        "token": app.token,
+        "message_content": app.message_content,
+        "guild_members": app.guild_members,
+        "presences": app.presences,
+        "bot_public": app.bot_public,
+        "team_member_ids": [str(u) for u in app.team_member_ids],
+    }

@@ -32,6 +32,7 @@ from ..state import (
     User,
 )
 from .actor import Actor
+from .admin import AdminControls
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -56,7 +57,7 @@ class Seed:
         return self.app.token
 
 
-class Twin(Core):
+class Twin(AdminControls, Core):
     def __init__(
         self,
         *,
