@@ -140,8 +140,15 @@ class Actor:
         return component
 
     def _component_interaction(self, message: Message, data: dict[str, Any]) -> InteractionHandle:
-        app_id = message.application_id or message.author_id
-        app = self.twin.store.applications.get(app_id) or self.twin._default_app()
+        """A click goes to the application that posted the message, as on Discord."""
+        store = self.twin.store
+        app = (
+            store.applications.get(message.application_id)
+            if message.application_id is not None
+            else store.application_for_bot(message.author_id)
+        )
+        if app is None:
+            raise ValueError(f"message {message.id} was not posted by an application")
         channel = self.twin.channel(message.channel_id)
         return self._interact(app, 3, channel, data, message=message)
 
@@ -162,17 +169,42 @@ class Actor:
     def _command(
         self, name: str, channel: Channel | None, app: Application | None
     ) -> tuple[Channel, Application, Command]:
+        """The command `/name` visible in `channel`: the guild's, then global ones. Without `app`
+        the one application that registered that name is meant; several is an error, since a
+        Discord user would have to pick one."""
         channel = channel or (self.twin.seed.channel if self.twin.seed else None)
         if channel is None:
             raise ValueError("no channel given and no default seed")
-        app = app or self.twin._default_app()
         root = name.split()[0]
+        apps = [app] if app is not None else self._apps_in(channel)
+        found: list[tuple[Application, Command]] = []
+        for candidate in apps:
+            command = self._find_command(candidate, root, channel)
+            if command is not None:
+                found.append((candidate, command))
+        if not found:
+            raise TwinError(404, 10063, f"Unknown application command /{root}")
+        if len(found) > 1:
+            names = ", ".join(a.name for a, _ in found)
+            raise ValueError(f"/{root} is registered by several applications ({names}); pass app=")
+        return channel, found[0][0], found[0][1]
+
+    def _apps_in(self, channel: Channel) -> list[Application]:
+        store = self.twin.store
+        guild = store.guilds.get(channel.guild_id) if channel.guild_id else None
+        return [
+            a
+            for a in store.applications.values()
+            if guild is None or a.bot_user_id in guild.members
+        ]
+
+    def _find_command(self, app: Application, root: str, channel: Channel) -> Command | None:
         scopes = [channel.guild_id, None] if channel.guild_id else [None]
         for guild_id in scopes:
             for command in self.twin.ops.commands(app.id, guild_id):
                 if command.name == root and command.type == 1:
-                    return channel, app, command
-        raise TwinError(404, 10063, f"Unknown application command /{root}")
+                    return command
+        return None
 
     def _command_data(
         self,

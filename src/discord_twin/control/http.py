@@ -92,6 +92,15 @@ class ControlHttp:
     def _actor_channel(self, body: dict[str, Any]) -> Channel | None:
         return self.twin.channel(int(body["channel_id"])) if body.get("channel_id") else None
 
+    def _actor_app(self, body: dict[str, Any]) -> Application | None:
+        """`application_id` picks whose command a user runs when several bots share a name."""
+        if not body.get("application_id"):
+            return None
+        app = self.twin.store.applications.get(int(body["application_id"]))
+        if app is None:
+            raise TwinError(404, 10002, "Unknown Application")
+        return app
+
     def js(self, obj: Any) -> Any:
         return to_json(self.twin, obj)
 
@@ -222,7 +231,10 @@ class ControlHttp:
         actor = self.twin.user(self._user(request.match_info["user_id"]))
         body = await request.json()
         handle = actor.slash(
-            str(body["name"]), body.get("options") or {}, channel=self._actor_channel(body)
+            str(body["name"]),
+            body.get("options") or {},
+            channel=self._actor_channel(body),
+            app=self._actor_app(body),
         )
         return json_response(self.js(handle.interaction))
 
@@ -234,6 +246,7 @@ class ControlHttp:
             body.get("options") or {},
             str(body["focused"]),
             channel=self._actor_channel(body),
+            app=self._actor_app(body),
         )
         return json_response(self.js(handle.interaction))
 
