@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from .errors import REQUEST_TOO_LARGE, TwinError
 from .ops import NewFile
 from .state import Application
 
@@ -55,7 +56,10 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], list[NewFile]
         for index, f in enumerate(files):
             f.description = descriptions.get(str(index))
         return payload, files
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise TwinError(413, REQUEST_TOO_LARGE, "Request entity too large") from exc
     if not raw:
         return {}, []
     parsed = json.loads(raw)

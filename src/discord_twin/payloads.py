@@ -7,6 +7,7 @@ ISO timestamps, fields that must exist for discord.py to cache an object).
 from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
+from urllib.parse import quote
 
 from .state import (
     Application,
@@ -95,6 +96,8 @@ class AttachmentPayload(TypedDict):
     proxy_url: str
     content_type: NotRequired[str]
     description: NotRequired[str]
+    width: NotRequired[int]
+    height: NotRequired[int]
 
 
 class MessagePayload(TypedDict, total=False):
@@ -225,8 +228,13 @@ def channel_payload(channel: Channel) -> ChannelPayload:
     return payload
 
 
+def attachment_url(base_url: str, channel_id: int, attachment: Attachment) -> str:
+    """Served by the twin itself (`GET /attachments/…`), like Discord's CDN path."""
+    return f"{base_url}/attachments/{channel_id}/{attachment.id}/{quote(attachment.filename)}"
+
+
 def attachment_payload(attachment: Attachment, base_url: str, channel_id: int) -> AttachmentPayload:
-    url = f"{base_url}/attachments/{channel_id}/{attachment.id}/{attachment.filename}"
+    url = attachment_url(base_url, channel_id, attachment)
     payload: AttachmentPayload = {
         "id": str(attachment.id),
         "filename": attachment.filename,
@@ -238,6 +246,9 @@ def attachment_payload(attachment: Attachment, base_url: str, channel_id: int) -
         payload["content_type"] = attachment.content_type
     if attachment.description:
         payload["description"] = attachment.description
+    if attachment.width is not None and attachment.height is not None:
+        payload["width"] = attachment.width
+        payload["height"] = attachment.height
     return payload
 
 

@@ -174,6 +174,8 @@ class Attachment:
     data: bytes
     content_type: str | None = None
     description: str | None = None
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass(slots=True)
@@ -261,6 +263,7 @@ class Store:
         self.commands: dict[int, Command] = {}
         self.interactions: dict[int, Interaction] = {}
         self.typing: list[TypingEvent] = []
+        self.attachments: dict[int, Attachment] = {}
         # (author_id, nonce) -> (message_id, created_at) for enforce_nonce.
         self.nonces: dict[tuple[int, str], tuple[int, float]] = {}
 

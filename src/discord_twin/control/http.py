@@ -6,6 +6,7 @@ predicates: `GET /_twin/wait?kind=message&channel_id=…&contains=…&since=…&
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -210,6 +211,9 @@ class ControlHttp:
             reply_to=self._message(body["reply_to"]) if body.get("reply_to") else None,
             mentions=[self._user(u) for u in body.get("mention_ids") or []],
             nonce=body.get("nonce"),
+            files={
+                name: base64.b64decode(data) for name, data in (body.get("files") or {}).items()
+            },
         )
         return json_response(self.js(message))
 

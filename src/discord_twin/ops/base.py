@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import errors as E
-from ..errors import not_found
+from ..errors import TwinError, not_found
 from ..events import EventLog
 from ..gateway import GUILD_MESSAGES, GUILDS, GatewayHub
+from ..media import content_type, image_size
 from ..payloads import channel_payload, message_payload
-from ..state import Channel, Guild, Message, Store
+from ..state import Attachment, Channel, Guild, Message, Store
 
 INTERACTION_DEADLINE_S = 3.0
+UPLOAD_LIMIT = 25 * 1024 * 1024
+"""Bytes of files per message for a guild without boosts (Discord's 25 MiB request limit)."""
 
 
 @dataclass(slots=True)
@@ -35,6 +38,7 @@ class OpsBase:
         self.base_url = ""
         # Discord's 3 s to acknowledge an interaction; tests may shorten it.
         self.interaction_deadline = INTERACTION_DEADLINE_S
+        self.upload_limit = UPLOAD_LIMIT
 
     # ---- lookups that raise Discord errors ------------------------------------------------
     def channel(self, channel_id: int) -> Channel:
@@ -57,6 +61,27 @@ class OpsBase:
 
     def message_json(self, message: Message) -> dict[str, Any]:
         return dict(message_payload(self.store, message, self.base_url))
+
+    def new_attachments(self, files: list[NewFile]) -> list[Attachment]:
+        """Store uploads as Discord's CDN would (type from name and bytes, image size); more
+        than `upload_limit` bytes in one message is 413 / 40005, as on Discord."""
+        if sum(len(f.data) for f in files) > self.upload_limit:
+            raise TwinError(413, E.REQUEST_TOO_LARGE, "Request entity too large")
+        attachments = []
+        for f in files:
+            size = image_size(f.data)
+            attachment = Attachment(
+                id=self.store.ids.next(),
+                filename=f.filename,
+                data=f.data,
+                content_type=content_type(f.filename, f.data, f.content_type),
+                description=f.description,
+                width=size[0] if size else None,
+                height=size[1] if size else None,
+            )
+            self.store.attachments[attachment.id] = attachment
+            attachments.append(attachment)
+        return attachments
 
     # ---- dispatching updates ----------------------------------------------------------------
     def _channel_updated(self, channel: Channel) -> None:

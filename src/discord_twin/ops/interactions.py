@@ -57,7 +57,7 @@ class InteractionOps(MessageOps):
             "version": 1,
             "locale": "en-US",
             "entitlements": [],
-            "attachment_size_limit": 10 * 1024 * 1024,
+            "attachment_size_limit": self.upload_limit,
             "context": 0 if interaction.guild_id else 1,
             "authorizing_integration_owners": {"0": str(interaction.guild_id or 0)},
         }

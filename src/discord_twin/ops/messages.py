@@ -14,7 +14,7 @@ from .. import errors as E
 from ..errors import TwinError, invalid_form
 from ..gateway import GUILD_MESSAGE_REACTIONS, GUILD_MESSAGE_TYPING, GUILD_MESSAGES
 from ..payloads import member_payload
-from ..state import EPHEMERAL, GUILD_CATEGORY, LOADING, Attachment, Channel, Message, TypingEvent
+from ..state import EPHEMERAL, GUILD_CATEGORY, LOADING, Channel, Message, TypingEvent
 from .base import NewFile
 from .channels import ChannelOps
 
@@ -70,6 +70,7 @@ class MessageOps(ChannelOps):
                 if first is not None:
                     return first, False
         reference_id = self._reference(channel, message_reference)
+        attachments = self.new_attachments(files)
         if channel.is_thread and channel.archived:
             if channel.locked:
                 raise TwinError(400, E.THREAD_LOCKED, "Thread is locked")
@@ -84,10 +85,7 @@ class MessageOps(ChannelOps):
             type=19 if reference_id is not None and type == 0 else type,
             embeds=embeds,
             components=components,
-            attachments=[
-                Attachment(self.store.ids.next(), f.filename, f.data, f.content_type, f.description)
-                for f in files
-            ],
+            attachments=attachments,
             # EPHEMERAL only sticks to interaction responses, as on Discord.
             flags=flags & (MESSAGE_FLAGS_ALLOWED | LOADING) & ~(0 if ephemeral_for else EPHEMERAL),
             nonce=nonce,
@@ -214,10 +212,7 @@ class MessageOps(ChannelOps):
         return message
 
     def add_files(self, message: Message, files: list[NewFile]) -> None:
-        message.attachments.extend(
-            Attachment(self.store.ids.next(), f.filename, f.data, f.content_type, f.description)
-            for f in files
-        )
+        message.attachments.extend(self.new_attachments(files))
 
     def delete_message(self, message: Message) -> None:
         message.deleted = True
