@@ -5,6 +5,7 @@ import asyncio
 import discord
 
 from discord_twin import Twin
+from discord_twin.pytest_plugin import client_kwargs, start_client, stop_client
 
 
 async def test_user_message_reaches_on_message_with_member_author(
@@ -32,6 +33,10 @@ async def test_user_message_reaches_on_message_with_member_author(
     )
     reply: discord.Message = await reply_waiter
     assert reply.reference is not None and reply.reference.message_id == first.id
+    assert reply.type is discord.MessageType.reply
+    quoted = reply.reference.resolved
+    assert isinstance(quoted, discord.Message) and quoted.content == "hello bot"
+    assert quoted.author.id == alice.id
     assert twin_client.user in reply.mentions
 
 
@@ -143,3 +148,37 @@ async def test_history_is_newest_first_and_paginates(
     assert newest == ["m4", "m3", "m2"]
     oldest = [m.content async for m in channel.history(limit=None, oldest_first=True)]
     assert oldest == ["m0", "m1", "m2", "m3", "m4"]
+
+
+async def test_history_after_before_around_across_a_downtime(twin: Twin) -> None:
+    """What kimaki does after downtime: read what was posted while it was away, in order."""
+    assert twin.seed is not None
+    alice = twin.create_user("alice")
+    twin.add_member(twin.seed.guild, alice)
+    actor = twin.user(alice)
+    sent = [actor.send(twin.seed.channel, f"m{i}") for i in range(10)]
+    client = discord.Client(**client_kwargs())
+    task = await start_client(twin, client)
+    await stop_client(client, task)
+    sent += [actor.send(twin.seed.channel, f"m{i}") for i in range(10, 130)]
+
+    client = discord.Client(**client_kwargs())
+    task = await start_client(twin, client)
+    try:
+        channel = client.get_channel(twin.seed.channel.id)
+        assert isinstance(channel, discord.TextChannel)
+        missed = [
+            m.content
+            async for m in channel.history(
+                after=discord.Object(sent[9].id), limit=None, oldest_first=True
+            )
+        ]
+        assert missed == [f"m{i}" for i in range(10, 130)]
+        older = [m.content async for m in channel.history(before=sent[120], limit=None)]
+        assert older == [f"m{i}" for i in range(119, -1, -1)]
+        around = [m.content async for m in channel.history(around=sent[50], limit=5)]
+        assert sorted(around) == ["m48", "m49", "m50", "m51", "m52"]
+    finally:
+        await stop_client(client, task)
+    pages = twin.requests_to("GET", "/channels/{channel_id}/messages")
+    assert [r.query.get("after") for r in pages[:2]] == [str(sent[9].id), str(sent[109].id)]
