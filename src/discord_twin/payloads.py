@@ -252,8 +252,33 @@ def attachment_payload(attachment: Attachment, base_url: str, channel_id: int) -
     return payload
 
 
+def emoji_payload(emoji: str) -> dict[str, Any]:
+    """`name:id` (how discord.py puts a custom emoji in the URL) or a unicode emoji."""
+    name, _, emoji_id = emoji.rpartition(":")
+    if name and emoji_id.isdigit():
+        return {"id": emoji_id, "name": name.removeprefix("a:"), "animated": name.startswith("a:")}
+    return {"id": None, "name": emoji}
+
+
+def reaction_payload(emoji: str, users: set[int], viewer_id: int | None) -> dict[str, Any]:
+    """`me` is whether the user reading the message reacted (REST answers per bot)."""
+    return {
+        "emoji": emoji_payload(emoji),
+        "count": len(users),
+        "count_details": {"burst": 0, "normal": len(users)},
+        "me": viewer_id in users,
+        "me_burst": False,
+        "burst_colors": [],
+    }
+
+
 def message_payload(
-    store: Store, message: Message, base_url: str = "", *, with_reference: bool = True
+    store: Store,
+    message: Message,
+    base_url: str = "",
+    *,
+    with_reference: bool = True,
+    viewer_id: int | None = None,
 ) -> MessagePayload:
     author = store.users[message.author_id]
     payload: MessagePayload = {
@@ -276,12 +301,13 @@ def message_payload(
         "type": message.type,
         "flags": message.flags,
     }
-    if message.reactions:
-        payload["reactions"] = [
-            {"emoji": {"id": None, "name": name}, "count": len(users), "me": False}
-            for name, users in message.reactions.items()
-            if users
-        ]
+    reactions = [
+        reaction_payload(emoji, users, viewer_id)
+        for emoji, users in message.reactions.items()
+        if users
+    ]
+    if reactions:
+        payload["reactions"] = reactions
     if message.guild_id is not None:
         payload["guild_id"] = str(message.guild_id)
         guild = store.guilds.get(message.guild_id)

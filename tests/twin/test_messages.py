@@ -182,3 +182,36 @@ async def test_history_after_before_around_across_a_downtime(twin: Twin) -> None
         await stop_client(client, task)
     pages = twin.requests_to("GET", "/channels/{channel_id}/messages")
     assert [r.query.get("after") for r in pages[:2]] == [str(sent[9].id), str(sent[109].id)]
+
+
+async def test_reactions_by_the_bot_and_by_users(twin: Twin, twin_client: discord.Client) -> None:
+    assert twin.seed is not None
+    alice = twin.create_user("alice")
+    twin.add_member(twin.seed.guild, alice)
+    stored = twin.user(alice).send(twin.seed.channel, "queued please")
+    channel = twin_client.get_channel(twin.seed.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    message = await channel.fetch_message(stored.id)
+
+    await message.add_reaction("⏳")
+    assert stored.reactions == {"⏳": {twin.seed.bot.id}}
+    [mine] = (await channel.fetch_message(stored.id)).reactions
+    assert (str(mine.emoji), mine.count, mine.me) == ("⏳", 1, True)
+
+    added = asyncio.ensure_future(twin_client.wait_for("raw_reaction_add", timeout=5))
+    await asyncio.sleep(0)
+    twin.user(alice).react(stored, "⏳")
+    event: discord.RawReactionActionEvent = await added
+    assert (event.user_id, str(event.emoji), event.message_id) == (alice.id, "⏳", stored.id)
+    assert event.member is not None and event.message_author_id == alice.id
+    [both] = (await channel.fetch_message(stored.id)).reactions
+    assert both.count == 2 and {u.id async for u in both.users()} == {alice.id, twin.seed.bot.id}
+
+    removed = asyncio.ensure_future(twin_client.wait_for("raw_reaction_remove", timeout=5))
+    await asyncio.sleep(0)
+    twin.user(alice).unreact(stored, "⏳")
+    assert (await removed).user_id == alice.id
+    await message.remove_reaction("⏳", twin_client.user)  # type: ignore[arg-type]
+    assert (await channel.fetch_message(stored.id)).reactions == []
+    kinds = [e.kind for e in twin.events.since(0, ["reaction_add", "reaction_remove"])]
+    assert kinds == ["reaction_add", "reaction_add", "reaction_remove", "reaction_remove"]

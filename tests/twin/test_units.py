@@ -135,6 +135,13 @@ async def test_limits_are_enforced_for_users_too() -> None:
     with pytest.raises(TwinError):
         twin.ops.create_thread(seed.channel, "t", seed.owner.id, auto_archive_duration=30)
 
+    message = actor.send(seed.channel, "react to me")
+    for i in range(20):
+        actor.react(message, f"e{i}:{1000 + i}")
+    with pytest.raises(TwinError) as too_many:
+        actor.react(message, "one-more:99")
+    assert too_many.value.code == 30010
+
 
 def test_image_sizes_and_content_types_from_headers() -> None:
     from discord_twin.media import content_type, image_size

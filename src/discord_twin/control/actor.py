@@ -64,6 +64,9 @@ class Actor:
     def react(self, message: Message, emoji: str) -> None:
         self.twin.ops.react(message, emoji, self.user.id)
 
+    def unreact(self, message: Message, emoji: str) -> None:
+        self.twin.ops.react(message, emoji, self.user.id, add=False)
+
     def typing(self, channel: Channel) -> TypingEvent:
         return self.twin.ops.typing(channel, self.user.id)
 

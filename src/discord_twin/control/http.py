@@ -50,6 +50,7 @@ class ControlHttp:
             ("DELETE", "/channels/{channel_id}", self.delete_channel),
             ("POST", "/act/{user_id}/messages", self.act_send),
             ("POST", "/act/{user_id}/typing", self.act_typing),
+            ("POST", "/act/{user_id}/reactions", self.act_react),
             ("POST", "/act/{user_id}/threads", self.act_thread),
             ("POST", "/act/{user_id}/slash", self.act_slash),
             ("POST", "/act/{user_id}/autocomplete", self.act_autocomplete),
@@ -215,6 +216,17 @@ class ControlHttp:
                 name: base64.b64decode(data) for name, data in (body.get("files") or {}).items()
             },
         )
+        return json_response(self.js(message))
+
+    async def act_react(self, request: web.Request) -> web.Response:
+        """`{message_id, emoji, remove: false}`: a user adds (or removes) a reaction."""
+        actor = self.twin.user(self._user(request.match_info["user_id"]))
+        body = await request.json()
+        message = self._message(body["message_id"])
+        if body.get("remove"):
+            actor.unreact(message, str(body["emoji"]))
+        else:
+            actor.react(message, str(body["emoji"]))
         return json_response(self.js(message))
 
     async def act_typing(self, request: web.Request) -> web.Response:

@@ -59,8 +59,9 @@ class OpsBase:
             raise not_found(E.UNKNOWN_MESSAGE, "Message")
         return message
 
-    def message_json(self, message: Message) -> dict[str, Any]:
-        return dict(message_payload(self.store, message, self.base_url))
+    def message_json(self, message: Message, viewer_id: int | None = None) -> dict[str, Any]:
+        """The message as `viewer_id` reads it over REST (its reactions' `me`)."""
+        return dict(message_payload(self.store, message, self.base_url, viewer_id=viewer_id))
 
     def new_attachments(self, files: list[NewFile]) -> list[Attachment]:
         """Store uploads as Discord's CDN would (type from name and bytes, image size); more

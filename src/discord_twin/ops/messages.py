@@ -13,7 +13,7 @@ from typing import Any
 from .. import errors as E
 from ..errors import TwinError, invalid_form
 from ..gateway import GUILD_MESSAGE_REACTIONS, GUILD_MESSAGE_TYPING, GUILD_MESSAGES
-from ..payloads import member_payload
+from ..payloads import emoji_payload, member_payload
 from ..state import EPHEMERAL, GUILD_CATEGORY, LOADING, Channel, Message, TypingEvent
 from .base import NewFile
 from .channels import ChannelOps
@@ -23,6 +23,7 @@ NONCE_WINDOW_S = 300.0
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10
 MAX_EMBED_CHARS = 6000
+MAX_REACTIONS = 20
 
 _USER_MENTION = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
@@ -249,20 +250,30 @@ class MessageOps(ChannelOps):
         return event
 
     def react(self, message: Message, emoji: str, user_id: int, *, add: bool = True) -> None:
-        users = message.reactions.setdefault(emoji, set())
+        """Add or remove one user's reaction; a repeat is a no-op, as on Discord."""
+        users = message.reactions.get(emoji, set())
         if add == (user_id in users):
             return
+        if add and not users and sum(1 for u in message.reactions.values() if u) >= MAX_REACTIONS:
+            raise TwinError(400, E.TOO_MANY_REACTIONS, "Maximum number of reactions reached (20)")
+        message.reactions[emoji] = users
         (users.add if add else users.discard)(user_id)
         payload: dict[str, Any] = {
             "user_id": str(user_id),
             "channel_id": str(message.channel_id),
             "message_id": str(message.id),
-            "emoji": {"id": None, "name": emoji},
+            "emoji": emoji_payload(emoji),
             "type": 0,
             "burst": False,
         }
-        if message.guild_id is not None:
-            payload["guild_id"] = str(message.guild_id)
+        guild = self.store.guilds.get(message.guild_id) if message.guild_id else None
+        if guild is not None:
+            payload["guild_id"] = str(guild.id)
+            member = guild.members.get(user_id)
+            if add and member is not None:
+                payload["member"] = member_payload(self.store, member)
+        if add:
+            payload["message_author_id"] = str(message.author_id)
         name = "MESSAGE_REACTION_ADD" if add else "MESSAGE_REACTION_REMOVE"
         self.hub.dispatch(name, payload, guild_id=message.guild_id, intent=GUILD_MESSAGE_REACTIONS)
         self.events.append("reaction_add" if add else "reaction_remove", (message, emoji, user_id))

@@ -43,8 +43,8 @@ class RestBase:
 
     def _message_json(self, request: web.Request, message: Message) -> dict[str, Any]:
         """REST also blanks others' content when the app lacks the MESSAGE_CONTENT intent."""
-        data = self.ops.message_json(message)
         app = current_app(request)
+        data = self.ops.message_json(message, app.bot_user_id)
         if (
             not app.message_content
             and message.guild_id is not None

@@ -6,7 +6,8 @@ from aiohttp import web
 
 from .. import errors as E
 from ..errors import TwinError
-from ..http_util import BODY_KEY, json_response, no_content, read_body
+from ..http_util import BODY_KEY, json_response, no_content, read_body, snowflake
+from ..payloads import user_payload
 from .base import RestBase, Route, current_app
 
 
@@ -27,6 +28,16 @@ class MessageRoutes(RestBase):
                 "DELETE",
                 "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
                 self.remove_reaction,
+            ),
+            (
+                "DELETE",
+                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/{user_id}",
+                self.remove_user_reaction,
+            ),
+            (
+                "GET",
+                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
+                self.get_reaction_users,
             ),
             ("PUT", "/channels/{channel_id}/pins/{message_id}", self.pin),
             ("DELETE", "/channels/{channel_id}/pins/{message_id}", self.unpin),
@@ -102,6 +113,22 @@ class MessageRoutes(RestBase):
         emoji = request.match_info["emoji"]
         self.ops.react(self._message(request), emoji, current_app(request).bot_user_id, add=False)
         return no_content()
+
+    async def remove_user_reaction(self, request: web.Request) -> web.Response:
+        """Removing someone else's reaction (needs Manage Messages on Discord)."""
+        user_id = snowflake(request, "user_id")
+        self.ops.react(self._message(request), request.match_info["emoji"], user_id, add=False)
+        return no_content()
+
+    async def get_reaction_users(self, request: web.Request) -> web.Response:
+        message = self._message(request)
+        after = int(request.query.get("after", "0"))
+        limit = max(1, min(100, int(request.query.get("limit", "25"))))
+        ids = sorted(
+            u for u in message.reactions.get(request.match_info["emoji"], set()) if u > after
+        )
+        users = [user_payload(self.store.users[u]) for u in ids[:limit]]
+        return json_response(users)
 
     async def pin(self, request: web.Request) -> web.Response:
         message = self._message(request)
