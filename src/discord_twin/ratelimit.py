@@ -79,7 +79,7 @@ class RateLimiter:
         """Account one request and say whether it passes, with the headers to send."""
         bucket = bucket_hash(method, template)
         if self.profile == "generous":
-            return Decision(headers=_headers(10_000, 9_999, 1.0, bucket))
+            return Decision(headers=rate_limit_headers(10_000, 9_999, 1.0, bucket))
         now = time.monotonic()
         if counts_globally and not self._global.take(now):
             self.limited_count += 1
@@ -97,7 +97,7 @@ class RateLimiter:
         window = self._windows.setdefault(key, Window(limit, period))
         allowed = window.take(now)
         reset_after = max(0.0, window.reset_at - now)
-        headers = _headers(limit, limit - window.count, reset_after, bucket)
+        headers = rate_limit_headers(limit, limit - window.count, reset_after, bucket)
         if allowed:
             return Decision(headers=headers)
         self.limited_count += 1
@@ -105,7 +105,9 @@ class RateLimiter:
         return Decision(headers=headers, limited=True, retry_after=max(0.001, reset_after))
 
 
-def _headers(limit: int, remaining: int, reset_after: float, bucket: str) -> dict[str, str]:
+def rate_limit_headers(
+    limit: int, remaining: int, reset_after: float, bucket: str
+) -> dict[str, str]:
     # Round up so a client sleeping exactly Reset-After never arrives before the reset.
     reset_after = math.ceil(reset_after * 1000) / 1000
     return {

@@ -7,7 +7,6 @@ predicates: `GET /_twin/wait?kind=message&channel_id=…&contains=…&since=…&
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -16,7 +15,8 @@ from ..errors import TwinError
 from ..http_util import json_response
 from ..payloads import channel_payload, command_payload, member_payload, role_payload, user_payload
 from ..state import Application, Channel, Message, User
-from .http_json import filter_from_query, guarded, json_or_empty, to_json
+from .http_faults import FaultHttp
+from .http_json import Route, filter_from_query, guarded, to_json
 
 if TYPE_CHECKING:
     from .twin import Twin
@@ -36,7 +36,7 @@ class ControlHttp:
         self.twin = twin
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
-        routes: list[tuple[str, str, Callable[[web.Request], Any]]] = [
+        routes: list[Route] = [
             ("GET", "/state", self.state),
             ("POST", "/users", self.create_user),
             ("POST", "/bots", self.create_bot),
@@ -66,15 +66,8 @@ class ControlHttp:
             ("GET", "/requests", self.get_requests),
             ("GET", "/events", self.get_events),
             ("GET", "/wait", self.wait),
-            ("POST", "/ratelimits", self.set_ratelimits),
-            ("POST", "/faults/http", self.add_fault),
-            ("DELETE", "/faults/http", self.clear_faults),
-            ("POST", "/gateway/close", self.gateway_close),
-            ("POST", "/gateway/release", self.gateway_release),
-            ("POST", "/gateway/reconnect", self.gateway_reconnect),
-            ("POST", "/gateway/invalidate", self.gateway_invalidate),
-            ("POST", "/gateway/mute_acks", self.gateway_mute),
         ]
+        routes += FaultHttp(self.twin).routes()
         for method, path, handler in routes:
             router.add_route(method, PREFIX + path, guarded(handler))
 
@@ -334,7 +327,14 @@ class ControlHttp:
             {
                 "cursor": self.twin.cursor(),
                 "events": [
-                    {"index": e.index, "kind": e.kind, "at": e.at, "data": self.js(e.subject)}
+                    {
+                        "index": e.index,
+                        "kind": e.kind,
+                        "at": e.at,
+                        "monotonic": e.monotonic,
+                        "data": self.js(e.subject),
+                        "snapshot": self.js(e.data),
+                    }
                     for e in events
                 ],
             }
@@ -356,58 +356,6 @@ class ControlHttp:
         except TimeoutError as exc:
             return json_response({"message": str(exc), "code": 0}, status=408)
         return json_response({"index": event.index, "data": self.js(event.subject)})
-
-    # ---- limits and faults ----------------------------------------------------------------
-    async def set_ratelimits(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        try:
-            self.twin.set_rate_limits(str(body["profile"]))
-        except ValueError as exc:
-            raise TwinError(400, 50035, str(exc)) from exc
-        return json_response({"profile": self.twin.ratelimits.profile})
-
-    async def add_fault(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        fault = self.twin.add_http_fault(
-            str(body.get("method", "*")),
-            str(body["path"]),
-            body.get("status", 500),
-            count=body.get("count", 1),
-            probability=float(body.get("probability", 1.0)),
-            retry_after=float(body.get("retry_after", 0.0)),
-            delay=float(body.get("delay", 0.0)),
-            is_global=bool(body.get("global", False)),
-        )
-        return json_response({"method": fault.method, "path": fault.path, "status": fault.status})
-
-    async def clear_faults(self, request: web.Request) -> web.Response:
-        self.twin.faults.clear()
-        return json_response({"rules": 0})
-
-    async def gateway_close(self, request: web.Request) -> web.Response:
-        body = await json_or_empty(request)
-        closed = self.twin.gateway.close_connections(
-            int(body.get("code", 4000)), hold=bool(body.get("hold", False))
-        )
-        return json_response({"closed": closed, "held": self.twin.gateway.held})
-
-    async def gateway_release(self, request: web.Request) -> web.Response:
-        self.twin.gateway.release()
-        return json_response({"held": False})
-
-    async def gateway_reconnect(self, request: web.Request) -> web.Response:
-        self.twin.gateway.send_reconnect()
-        return json_response({"sent": "op 7"})
-
-    async def gateway_invalidate(self, request: web.Request) -> web.Response:
-        body = await json_or_empty(request)
-        self.twin.gateway.invalidate_sessions(resumable=bool(body.get("resumable", False)))
-        return json_response({"sent": "op 9"})
-
-    async def gateway_mute(self, request: web.Request) -> web.Response:
-        body = await json_or_empty(request)
-        self.twin.gateway.mute_heartbeat_acks = bool(body.get("muted", True))
-        return json_response({"muted": self.twin.gateway.mute_heartbeat_acks})
 
 
 def _app_json(app: Application) -> dict[str, Any]:

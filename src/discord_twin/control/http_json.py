@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -15,6 +15,8 @@ from ..state import Channel, Command, Interaction, Message, TypingEvent, User
 
 if TYPE_CHECKING:
     from .twin import Twin
+
+Route = tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
 
 
 def guarded(

@@ -15,7 +15,6 @@ from typing import Any
 from aiohttp import web
 
 from ..events import Event
-from ..faults import HTTPFault
 from ..render import render_channel
 from ..server import Core, RequestRecord
 from ..state import (
@@ -33,6 +32,7 @@ from ..state import (
 )
 from .actor import Actor
 from .admin import AdminControls
+from .faults import FaultControls
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -57,7 +57,7 @@ class Seed:
         return self.app.token
 
 
-class Twin(AdminControls, Core):
+class Twin(AdminControls, FaultControls, Core):
     def __init__(
         self,
         *,
@@ -92,6 +92,8 @@ class Twin(AdminControls, Core):
 
     async def stop(self) -> None:
         self.gateway.release()
+        for hold in self.faults.holds:
+            hold.release()  # a held request would keep the server from shutting down
         for conn in list(self.gateway.connections):
             conn.close(1001)
         if self._runner is not None:
@@ -215,6 +217,10 @@ class Twin(AdminControls, Core):
     def requests_to(self, method: str, route: str) -> list[RequestRecord]:
         return [r for r in self.requests if r.method == method and r.route == route]
 
+    def call_times(self, method: str, route: str) -> list[float]:
+        """`time.monotonic()` arrival times of the calls to one route (e.g. to measure spacing)."""
+        return [r.monotonic for r in self.requests_to(method, route)]
+
     def render(self, channel: Channel) -> str:
         return render_channel(self.store, channel)
 
@@ -292,36 +298,6 @@ class Twin(AdminControls, Core):
         event = await self.events.wait_for(("typing",), match, since=since, timeout=timeout)
         typing: TypingEvent = event.subject
         return typing
-
-    # ---- limits and faults ----------------------------------------------------------------
-    def set_rate_limits(self, profile: str) -> None:
-        self.ratelimits.set_profile(profile)
-
-    def add_http_fault(
-        self,
-        method: str,
-        path: str,
-        status: int | None = 500,
-        *,
-        count: int | None = 1,
-        probability: float = 1.0,
-        retry_after: float = 0.0,
-        delay: float = 0.0,
-        is_global: bool = False,
-    ) -> HTTPFault:
-        """E.g. `add_http_fault("POST", "/channels/*/messages", 429, retry_after=0.1)`."""
-        return self.faults.add(
-            HTTPFault(
-                method=method,
-                path=path,
-                status=status,
-                count=count,
-                probability=probability,
-                retry_after=retry_after,
-                delay=delay,
-                is_global=is_global,
-            )
-        )
 
     # ---- internals ------------------------------------------------------------------------
     def _default_guild(self) -> Guild:
