@@ -1,8 +1,9 @@
 """Rate-limit profiles.
 
 `generous` sends headers that never make discord.py wait. `realistic` enforces Discord's
-documented buckets (5 message posts per 5 s per channel, 2 renames per 10 min per channel, 50
-requests/s globally) with the headers discord.py reads, so a well-behaved client never sees 429.
+buckets (5 message posts and, separately, 5 edits per 5 s per channel, 2 renames per 10 min per
+channel, 50 requests/s globally) with the headers discord.py reads, so a well-behaved client
+never sees 429.
 """
 
 from __future__ import annotations
@@ -40,9 +41,13 @@ class Decision:
     is_global: bool = False
 
 
-# (method, route template) -> (limit, period); others get DEFAULT_BUCKET in `realistic`.
+# (method, route template) -> (limit, period), each per channel; others get DEFAULT_BUCKET.
+# Discord documents no numbers; these are what it answers in practice. Edits have a bucket of
+# their own (a different X-RateLimit-Bucket from posts, also 5 per 5 s per channel), so a bot
+# streaming edits does not slow its posts, and discord.py keys them apart too (method + route).
 ROUTE_BUCKETS: dict[tuple[str, str], tuple[int, float]] = {
     ("POST", "/channels/{channel_id}/messages"): (5, 5.0),
+    ("PATCH", "/channels/{channel_id}/messages/{message_id}"): (5, 5.0),
 }
 RENAME_BUCKET = (2, 600.0)
 DEFAULT_BUCKET = (50, 1.0)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import discord
 
 from discord_twin import Twin
@@ -215,3 +216,45 @@ async def test_reactions_by_the_bot_and_by_users(twin: Twin, twin_client: discor
     assert (await channel.fetch_message(stored.id)).reactions == []
     kinds = [e.kind for e in twin.events.since(0, ["reaction_add", "reaction_remove"])]
     assert kinds == ["reaction_add", "reaction_add", "reaction_remove", "reaction_remove"]
+
+
+async def test_edits_keep_silent_flag_fire_updates_and_are_logged(
+    twin: Twin, twin_client: discord.Client
+) -> None:
+    """Issue 11: every message silent but the footer; a test counts posts, edits, pings."""
+    assert twin.seed is not None
+    channel = twin_client.get_channel(twin.seed.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    since = twin.cursor()
+    streaming = await channel.send("part 1", silent=True)
+    edited = asyncio.ensure_future(twin_client.wait_for("raw_message_edit", timeout=5))
+    await asyncio.sleep(0)
+    await streaming.edit(content="part 1, part 2")
+    assert (await edited).message_id == streaming.id
+    await streaming.edit(suppress=True)  # discord.py sends flags here
+    assert twin.store.messages[streaming.id].flags == 4096 | 4
+    footer = await channel.send("done in 3s")
+
+    writes = twin.message_writes(twin.seed.channel, author=twin.seed.bot, since=since)
+    assert [(w.kind, w.content) for w in writes] == [
+        ("create", "part 1"),
+        ("edit", "part 1, part 2"),
+        ("edit", "part 1, part 2"),
+        ("create", "done in 3s"),
+    ]
+    assert [w.message_id for w in writes if w.notifies] == [footer.id]
+    assert all(w.flags & 4096 for w in writes[:3])
+    assert [w.monotonic for w in writes] == sorted(w.monotonic for w in writes)
+
+    # Over raw HTTP, flags that drop SUPPRESS_NOTIFICATIONS cannot unset it, as on Discord.
+    url = f"{twin.api_url}/channels/{channel.id}/messages"
+    headers = {"Authorization": f"Bot {twin.seed.token}"}
+    twin.set_rate_limits("realistic")
+    async with aiohttp.ClientSession(headers=headers) as http:
+        async with http.patch(f"{url}/{streaming.id}", json={"flags": 0}) as resp:
+            assert (await resp.json())["flags"] == 4096
+            edit_bucket = resp.headers["X-RateLimit-Bucket"]
+            assert resp.headers["X-RateLimit-Limit"] == "5"
+        async with http.post(url, json={"content": "post"}) as resp:
+            assert resp.headers["X-RateLimit-Remaining"] == "4"  # edits did not use it up
+            assert resp.headers["X-RateLimit-Bucket"] != edit_bucket

@@ -26,6 +26,7 @@ from ..state import (
     Guild,
     Member,
     Message,
+    MessageWrite,
     Role,
     TypingEvent,
     User,
@@ -220,6 +221,20 @@ class Twin(AdminControls, FaultControls, Core):
     def call_times(self, method: str, route: str) -> list[float]:
         """`time.monotonic()` arrival times of the calls to one route (e.g. to measure spacing)."""
         return [r.monotonic for r in self.requests_to(method, route)]
+
+    def message_writes(
+        self, channel: Channel | None = None, *, author: User | None = None, since: int = 0
+    ) -> list[MessageWrite]:
+        """Every post and edit in order, each as it was then (count posts against edits, see
+        which notified). Threads started from a message are not edits."""
+        writes = [e.data for e in self.events.since(since, ("message_create", "message_update"))]
+        return [
+            w
+            for w in writes
+            if isinstance(w, MessageWrite)
+            and (channel is None or w.channel_id == channel.id)
+            and (author is None or w.author_id == author.id)
+        ]
 
     def render(self, channel: Channel) -> str:
         return render_channel(self.store, channel)

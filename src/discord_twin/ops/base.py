@@ -13,7 +13,7 @@ from ..events import EventLog
 from ..gateway import GUILD_MESSAGES, GUILDS, GatewayHub
 from ..media import content_type, image_size
 from ..payloads import channel_payload, message_payload
-from ..state import Attachment, Channel, Guild, Message, Store
+from ..state import Attachment, Channel, Guild, Message, MessageWrite, Store
 
 INTERACTION_DEADLINE_S = 3.0
 UPLOAD_LIMIT = 25 * 1024 * 1024
@@ -97,7 +97,9 @@ class OpsBase:
         self.hub.dispatch(name, channel_payload(channel), guild_id=channel.guild_id, intent=GUILDS)
         self.events.append(kind, channel)
 
-    def _message_updated(self, message: Message) -> None:
+    def _message_updated(self, message: Message, *, edit: bool = True) -> None:
+        """`edit` is a change by its author (logged with a snapshot); False for Discord's own
+        updates such as a thread started from the message."""
         if message.ephemeral_for is None:
             self.hub.dispatch(
                 "MESSAGE_UPDATE",
@@ -106,4 +108,6 @@ class OpsBase:
                 intent=GUILD_MESSAGES,
                 message=message,
             )
-        self.events.append("message_update", message)
+        self.events.append(
+            "message_update", message, MessageWrite.of("edit", message) if edit else None
+        )

@@ -109,7 +109,7 @@ class ChannelOps(OpsBase):
         self.events.append("thread_create", thread)
         if from_message is not None:
             from_message.thread_id = thread.id
-            self._message_updated(from_message)
+            self._message_updated(from_message, edit=False)
         return thread
 
     def _auto_archive(self, value: Any) -> int:

@@ -14,7 +14,17 @@ from .. import errors as E
 from ..errors import TwinError, invalid_form
 from ..gateway import GUILD_MESSAGE_REACTIONS, GUILD_MESSAGE_TYPING, GUILD_MESSAGES
 from ..payloads import emoji_payload, member_payload
-from ..state import EPHEMERAL, GUILD_CATEGORY, LOADING, Channel, Message, TypingEvent
+from ..state import (
+    EPHEMERAL,
+    GUILD_CATEGORY,
+    IS_COMPONENTS_V2,
+    LOADING,
+    SUPPRESS_EMBEDS,
+    Channel,
+    Message,
+    MessageWrite,
+    TypingEvent,
+)
 from .base import NewFile
 from .channels import ChannelOps
 
@@ -118,7 +128,7 @@ class MessageOps(ChannelOps):
                 intent=GUILD_MESSAGES,
                 message=message,
             )
-        self.events.append("message_create", message)
+        self.events.append("message_create", message, MessageWrite.of("create", message))
         return message, True
 
     def _validate_message(self, content: str, embeds: list[dict[str, Any]], nonce: Any) -> None:
@@ -202,8 +212,11 @@ class MessageOps(ChannelOps):
         if "components" in changes:
             message.components = list(changes["components"] or [])
         if "flags" in changes and changes["flags"] is not None:
-            keep = message.flags & (EPHEMERAL | (1 << 15))
-            message.flags = keep | (int(changes["flags"]) & MESSAGE_FLAGS_ALLOWED)
+            # Discord lets an edit toggle SUPPRESS_EMBEDS and set IS_COMPONENTS_V2; every other
+            # flag (SUPPRESS_NOTIFICATIONS, EPHEMERAL, …) stays as the message was created.
+            wanted = int(changes["flags"])
+            message.flags = (message.flags & ~SUPPRESS_EMBEDS) | (wanted & SUPPRESS_EMBEDS)
+            message.flags |= wanted & IS_COMPONENTS_V2
         if "attachments" in changes and changes["attachments"] is not None:
             keep_ids = {int(a["id"]) for a in changes["attachments"] if "id" in a}
             message.attachments = [a for a in message.attachments if a.id in keep_ids]
