@@ -61,7 +61,9 @@ class Core:
         self.rest = RestApi(self.store, self.ops, self.gateway)
 
     def make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
+        # Bodies past the upload limit must still arrive whole, to be answered 413 / 40005.
+        max_body = max(64, self.ops.upload_limit // 2**20 + 2) * 2**20
+        app = web.Application(middlewares=[self._middleware], client_max_size=max_body)
         self.rest.add_routes(app.router)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._attachment)

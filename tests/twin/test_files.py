@@ -70,7 +70,7 @@ async def test_uploads_over_the_limit_get_413_40005(
     twin: Twin, twin_client: discord.Client
 ) -> None:
     assert twin.seed is not None
-    twin.ops.upload_limit = 1024
+    twin.ops.upload_limit = 1024  # Twin(upload_limit=…) sets it at start
     channel = twin_client.get_channel(twin.seed.channel.id)
     assert isinstance(channel, discord.TextChannel)
     with pytest.raises(discord.HTTPException) as raised:

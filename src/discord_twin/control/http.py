@@ -28,6 +28,10 @@ _WAIT_KINDS = {
     "thread": ("thread_create",),
     "typing": ("typing",),
     "interaction_response": ("interaction_response",),
+    "edit": ("message_update",),
+    "thread_delete": ("thread_delete",),
+    "channel_delete": ("channel_delete",),
+    "request_held": ("request_held",),
 }
 
 

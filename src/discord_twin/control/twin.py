@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from ..events import Event
+from ..ops import UPLOAD_LIMIT
 from ..render import render_channel
 from ..server import Core, RequestRecord
 from ..state import (
@@ -66,8 +67,11 @@ class Twin(AdminControls, FaultControls, Core):
         port: int = 0,
         rate_limits: str = "generous",
         heartbeat_interval_ms: int = 41_250,
+        upload_limit: int = UPLOAD_LIMIT,
     ) -> None:
+        """`upload_limit`: bytes of files per message before 413 / 40005 (`ops.upload_limit`)."""
         super().__init__(rate_limits=rate_limits, heartbeat_interval_ms=heartbeat_interval_ms)
+        self.ops.upload_limit = upload_limit
         self.host = host
         self.port = port
         self._runner: web.AppRunner | None = None

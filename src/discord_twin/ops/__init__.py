@@ -7,7 +7,7 @@ One module per resource family; `Ops` puts them together behind one object.
 
 from __future__ import annotations
 
-from .base import INTERACTION_DEADLINE_S, NewFile, OpsBase
+from .base import INTERACTION_DEADLINE_S, UPLOAD_LIMIT, NewFile, OpsBase
 from .commands import CommandOps
 from .guilds import GuildOps
 from .interactions import InteractionOps
@@ -17,4 +17,4 @@ class Ops(GuildOps, CommandOps, InteractionOps):
     """Every write the twin knows (guilds, channels, messages, commands, interactions)."""
 
 
-__all__ = ["INTERACTION_DEADLINE_S", "NewFile", "Ops", "OpsBase"]
+__all__ = ["INTERACTION_DEADLINE_S", "UPLOAD_LIMIT", "NewFile", "Ops", "OpsBase"]
