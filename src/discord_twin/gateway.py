@@ -18,7 +18,8 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from .events import EventLog
-from .payloads import guild_create_payload, member_payload, user_payload
+from .guild_payloads import guild_create_payload
+from .payloads import member_payload, user_payload
 from .state import Application, Message, Store
 
 # Opcodes

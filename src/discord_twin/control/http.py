@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..errors import TwinError
+from ..guild_payloads import command_payload
 from ..http_util import json_response
-from ..payloads import channel_payload, command_payload, member_payload, role_payload, user_payload
+from ..payloads import channel_payload, member_payload, role_payload, user_payload
 from ..state import Application, Channel, Message, User
 from .http_faults import FaultHttp
 from .http_json import Route, filter_from_query, guarded, to_json

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..errors import TwinError
+from ..guild_payloads import command_payload
 from ..http_util import json_response
-from ..payloads import channel_payload, command_payload, user_payload
+from ..payloads import channel_payload, user_payload
 from ..state import Channel, Command, Interaction, Message, TypingEvent, User
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..errors import check_length, invalid_form
-from ..payloads import command_payload
+from ..guild_payloads import command_payload
 from ..state import Command
 from .base import OpsBase
 

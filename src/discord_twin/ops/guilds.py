@@ -7,7 +7,8 @@ from typing import Any
 from .. import errors as E
 from ..errors import TwinError, check_length, not_found
 from ..gateway import GUILD_MEMBERS, GUILDS
-from ..payloads import guild_create_payload, member_payload, role_payload, user_payload
+from ..guild_payloads import guild_create_payload
+from ..payloads import member_payload, role_payload, user_payload
 from ..state import Guild, Member, Role, User
 from .base import OpsBase
 

@@ -8,8 +8,9 @@ from aiohttp import web
 
 from .. import errors as E
 from ..errors import not_found
+from ..guild_payloads import guild_payload
 from ..http_util import BODY_KEY, json_response, no_content, read_body, snowflake
-from ..payloads import channel_payload, guild_payload, member_payload, role_payload
+from ..payloads import channel_payload, member_payload, role_payload
 from .base import RestBase, Route, current_app, thread_member_json
 
 

@@ -6,8 +6,9 @@ from aiohttp import web
 
 from .. import errors as E
 from ..errors import not_found
+from ..guild_payloads import application_payload
 from ..http_util import json_response, snowflake
-from ..payloads import application_payload, user_payload
+from ..payloads import user_payload
 from .base import RestBase, Route, current_app
 
 
