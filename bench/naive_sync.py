@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
-from kimaki.config import Verbosity
+from kimaki.ids import Verbosity
 from kimaki.mirror import plan
 from kimaki.opencode.client import OpenCodeClient
 

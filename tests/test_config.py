@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kimaki import cli, config
-from kimaki.config import Verbosity
+from kimaki.ids import Verbosity
 
 
 def resolve(argv: list[str], env: dict[str, str] | None = None) -> config.Config:

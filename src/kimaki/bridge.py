@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import discord
 
-from kimaki.config import Verbosity
+from kimaki.ids import Verbosity
 from kimaki.mirror import Plan, Unit, plan
 from kimaki.opencode.client import OpenCodeClient, OpenCodeError
 from kimaki.opencode.models import Message, Session

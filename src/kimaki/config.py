@@ -8,7 +8,6 @@ value becomes a `ConfigError` naming the flag (or variable) it came from.
 from __future__ import annotations
 
 import argparse
-import enum
 import math
 import os
 from collections.abc import Callable, Collection, Mapping
@@ -16,16 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kimaki.ids import Verbosity
+
 DISCORD_API_URL = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg"
-
-
-class Verbosity(enum.StrEnum):
-    """How much of a session a channel shows (see reference/rendering.md)."""
-
-    TOOLS_AND_TEXT = "tools_and_text"
-    TEXT_AND_ESSENTIAL_TOOLS = "text_and_essential_tools"
-    TEXT_ONLY = "text_only"
 
 
 class ConfigError(ValueError):

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from kimaki.config import Verbosity
+from kimaki.ids import Verbosity
 from kimaki.opencode.models import (
     Message,
     Part,

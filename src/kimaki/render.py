@@ -53,7 +53,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from kimaki.config import Verbosity
+from kimaki.ids import Verbosity
 from kimaki.opencode.models import Message, MessageInfo, Part, ReasoningPart, TextPart, ToolPart
 
 MESSAGE_LIMIT = 2000

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from discord_twin.state import Channel
-from kimaki.config import Verbosity
+from kimaki.ids import Verbosity
 from kimaki.opencode.client import TextInput
 from kimaki.opencode.models import Message, TextPart
 from kimaki.origin import parse_tag

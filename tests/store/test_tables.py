@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kimaki.config import Verbosity
+from kimaki.ids import Verbosity
 from kimaki.store import (
     ChannelID,
     Conflict,

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from discord_twin.state import Channel
-from kimaki.config import Verbosity
+from kimaki.ids import Verbosity
 from kimaki.store import ChannelID, ThreadID, ThreadRecord
 from scripted_model import ScriptedModel, bash, text, tool_call
 from tests.support.kimaki_app import Running, StartKimaki

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kimaki.config import Verbosity
+from kimaki.ids import Verbosity
 from kimaki.mirror import error_key, plan
 from kimaki.opencode.models import Message, PartID
 from kimaki.origin import build_tag

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kimaki.config import Verbosity
+from kimaki.ids import Verbosity
 from kimaki.opencode.models import Message, MessageInfo, Part, parse_part
 from kimaki.render import (
     MESSAGE_LIMIT,

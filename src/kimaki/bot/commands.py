@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from kimaki.config import Verbosity
+from kimaki.ids import Verbosity
 from kimaki.opencode.client import OpenCodeError
 from kimaki.opencode.models import SessionID
 from kimaki.projects import ProjectError, add_project, find_project, remove_project

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NewType
+from typing import Any
 
-SessionID = NewType("SessionID", str)
-MessageID = NewType("MessageID", str)
-PartID = NewType("PartID", str)
-PermissionID = NewType("PermissionID", str)
-QuestionID = NewType("QuestionID", str)
+# The id types live in the neutral `kimaki.ids`; named here too for this package's users.
+from kimaki.ids import MessageID as MessageID
+from kimaki.ids import PartID as PartID
+from kimaki.ids import PermissionID as PermissionID
+from kimaki.ids import QuestionID as QuestionID
+from kimaki.ids import SessionID as SessionID
 
 Json = Mapping[str, Any]
 

@@ -6,7 +6,7 @@ default later still reaches channels nobody configured.
 
 from __future__ import annotations
 
-from kimaki.config import Verbosity
+from kimaki.ids import Verbosity
 
 from .db import Database
 from .ids import ChannelID
