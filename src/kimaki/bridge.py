@@ -20,6 +20,7 @@ import discord
 
 from kimaki.ids import Verbosity
 from kimaki.mirror import Plan, Unit, plan
+from kimaki.naming import is_placeholder_title, session_thread_name
 from kimaki.opencode.client import OpenCodeClient, OpenCodeError
 from kimaki.opencode.models import Message, Session
 from kimaki.outbox import Outbox
@@ -38,7 +39,6 @@ from kimaki.store.db import now_ms
 
 log = logging.getLogger(__name__)
 
-PLACEHOLDER_TITLE = "New session - "
 TYPING_REFRESH = 7.0
 COALESCE_SECONDS = 0.4
 PAGE_SIZE = 50
@@ -176,7 +176,7 @@ class ThreadBridge:
     async def apply_title(self, session: Session) -> None:
         """Rename once per distinct generated title, unless a person renamed the thread."""
         title = session.title.strip()
-        if not title or title.startswith(PLACEHOLDER_TITLE):
+        if is_placeholder_title(title):
             return
         async with self._rename_lock:
             record = self.ctx.store.threads.get(self.thread_id)
@@ -200,9 +200,7 @@ class ThreadBridge:
 
     def name_for(self, title: str) -> str:
         """A sync thread keeps its `Sync: ` prefix so people see where it came from."""
-        if self.record.origin is Origin.SYNC:
-            return ("Sync: " + title.strip())[:100]
-        return title.strip()[:100]
+        return session_thread_name(title, synced=self.record.origin is Origin.SYNC)
 
     async def _thread(self) -> discord.Thread | None:
         channel = self.ctx.discord.get_channel(self.thread_id)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import discord
 
+from kimaki.discord_limits import NAME_LIMIT
 from kimaki.store import Store
 from kimaki.store.db import Conflict
 from kimaki.store.ids import ChannelID, GuildID
@@ -29,7 +30,7 @@ class ProjectError(ValueError):
 def channel_name(directory: Path) -> str:
     """`My Project_2` → `my-project-2`: Discord's text-channel alphabet, at most 100 chars."""
     name = _NOT_ALLOWED.sub("-", directory.name.lower()).strip("-")
-    name = re.sub(r"-{2,}", "-", name)[:100].strip("-")
+    name = re.sub(r"-{2,}", "-", name)[:NAME_LIMIT].strip("-")
     return name or "project"
 
 

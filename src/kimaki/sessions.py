@@ -18,6 +18,7 @@ from typing import Literal
 import discord
 
 from kimaki.bridge import BridgeContext, ThreadBridge
+from kimaki.naming import prompt_thread_name
 from kimaki.opencode.client import (
     EventStream,
     OpenCodeError,
@@ -43,14 +44,7 @@ from kimaki.store.db import now_ms
 
 log = logging.getLogger(__name__)
 
-THREAD_NAME_LIMIT = 100
 AUTO_ARCHIVE_MINUTES: Literal[1440] = 1440
-
-
-def thread_name(text: str) -> str:
-    """The first line of the prompt, cut to Discord's 100 characters."""
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return (first or "session")[:THREAD_NAME_LIMIT]
 
 
 def prompt_text(message: discord.Message) -> str:
@@ -125,7 +119,7 @@ class SessionsRuntime:
             )
             return
         thread = await message.create_thread(
-            name=thread_name(text), auto_archive_duration=AUTO_ARCHIVE_MINUTES
+            name=prompt_thread_name(text), auto_archive_duration=AUTO_ARCHIVE_MINUTES
         )
         try:
             session = await self.ctx.opencode.create_session(str(project.directory))

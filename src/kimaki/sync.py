@@ -32,6 +32,7 @@ from pathlib import Path
 import discord
 
 from kimaki.bridge import BridgeContext, ThreadBridge
+from kimaki.naming import is_placeholder_title, session_thread_name
 from kimaki.opencode.client import OpenCodeError
 from kimaki.opencode.models import Message, Session
 from kimaki.origin import discord_drives
@@ -41,8 +42,6 @@ from kimaki.store.db import now_ms
 
 log = logging.getLogger(__name__)
 
-SYNC_PREFIX = "Sync: "
-PLACEHOLDER_TITLE = "New session - "
 LIST_LIMIT = 100
 CONCURRENCY = 8
 
@@ -57,10 +56,6 @@ class SyncSettings:
     prompt names the thread instead."""
     busy_cutoff: float = 600.0
     """A separate process's turn with no progress for this long is treated as dead."""
-
-
-def sync_thread_name(title: str) -> str:
-    return (SYNC_PREFIX + title.strip())[:100]
 
 
 class SyncLoop:
@@ -196,7 +191,7 @@ class SyncLoop:
 
     async def _adopt(self, project: Project, session: Session) -> None:
         """A new session from outside Discord: give it a Sync thread (once, ever)."""
-        named = bool(session.title) and not session.title.startswith(PLACEHOLDER_TITLE)
+        named = not is_placeholder_title(session.title)
         if not named and time.time() - session.created / 1000 < self.settings.title_wait:
             return  # OpenCode has not named it yet; look again next tick
         messages = await self.ctx.opencode.all_messages(session.id, session.directory)
@@ -221,7 +216,7 @@ class SyncLoop:
             channel = await self._channel(project.channel_id)
             if channel is None:
                 return None
-            name = sync_thread_name(title)
+            name = session_thread_name(title, synced=True)
             thread = await channel.create_thread(name=name, type=discord.ChannelType.public_thread)
             try:
                 record = self.ctx.store.threads.add(

@@ -22,16 +22,14 @@ from typing import Any, Protocol
 
 import discord
 
+from kimaki.discord_limits import CHOICES_LIMIT, NAME_LIMIT, PLACEHOLDER_LIMIT, ROWS_LIMIT
 from kimaki.opencode.models import Question
 
 OTHER = "other"
 """The select value of the "Other…" choice (option values are `o<index>`)."""
 REASON = "reason"
 """The permission button that opens the "why?" form before denying."""
-SELECT_OPTIONS_MAX = 25
-LABEL_MAX = 100
-DESCRIPTION_MAX = 100
-QUESTIONS_PER_MESSAGE = 5  # one action row per question
+QUESTIONS_PER_MESSAGE = ROWS_LIMIT  # one action row per question
 
 
 class PromptActions(Protocol):
@@ -157,7 +155,7 @@ class QuestionSelect(
             options = question_options(question)
             select = discord.ui.Select(
                 custom_id=custom_id,
-                placeholder=(question.header or question.question or "Choose")[:150],
+                placeholder=(question.header or question.question or "Choose")[:PLACEHOLDER_LIMIT],
                 options=options,
                 min_values=1,
                 max_values=len(options) if question.multiple else 1,
@@ -185,12 +183,12 @@ class QuestionSelect(
 
 
 def question_options(question: Question) -> list[discord.SelectOption]:
-    room = SELECT_OPTIONS_MAX - (1 if question.custom else 0)
+    room = CHOICES_LIMIT - (1 if question.custom else 0)
     options = [
         discord.SelectOption(
-            label=(option.label or f"option {n + 1}")[:LABEL_MAX],
+            label=(option.label or f"option {n + 1}")[:NAME_LIMIT],
             value=f"o{n}",
-            description=option.description[:DESCRIPTION_MAX] or None,
+            description=option.description[:NAME_LIMIT] or None,
         )
         for n, option in enumerate(question.options[:room])
     ]

@@ -15,10 +15,12 @@ import hashlib
 import sqlite3
 from dataclasses import dataclass
 
+from kimaki.discord_limits import NONCE_LIMIT
+
 from .db import Database, now_ms
 from .ids import DiscordMessageID, OutboxRowID, PartID, SessionID, ThreadID
 
-NONCE_LENGTH = 25  # Discord's maximum
+NONCE_LENGTH = NONCE_LIMIT
 
 
 class OutboxState(enum.StrEnum):

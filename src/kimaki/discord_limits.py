@@ -1,0 +1,22 @@
+"""Discord's limits, written once (the API rejects anything past them)."""
+
+from __future__ import annotations
+
+MESSAGE_LIMIT = 2000
+"""Message content, in code points (Discord counts `len(str)`; discord-api-docs#1315)."""
+
+NAME_LIMIT = 100
+"""Channel and thread names; also slash-command choice names, select option labels and
+descriptions."""
+
+PLACEHOLDER_LIMIT = 150
+"""A select menu's placeholder."""
+
+CHOICES_LIMIT = 25
+"""Autocomplete choices per answer, and options per select menu."""
+
+NONCE_LIMIT = 25
+"""A message nonce, in characters."""
+
+ROWS_LIMIT = 5
+"""Action rows per message."""
