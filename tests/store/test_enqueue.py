@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kimaki.store import (
+    OutboxConflict,
     Outgoing,
     PartID,
     SessionCursor,
@@ -138,3 +139,18 @@ def test_parts_need_a_session(store: Store, thread: ThreadRecord) -> None:
         store.enqueue(thread.thread_id, None, [Outgoing("k#0", "x", parts=(P1,))])
     assert store.enqueue(thread.thread_id, None, [Outgoing("notice:1#0", "hello")]) == 1
     assert store.outbox.in_thread(thread.thread_id)[0].session_id is None
+
+
+def test_a_key_queued_with_other_content_is_refused_and_stores_nothing(
+    store: Store, thread: ThreadRecord
+) -> None:
+    """Two different plans for one key: an error, never a silent drop of the second."""
+    assert store.enqueue(thread.thread_id, thread.session_id, rendered(P1, "first")) == 1
+    clash = [Outgoing(part_key(P1), "first, then more", parts=(P1, P2))]
+    with pytest.raises(OutboxConflict):
+        store.enqueue(thread.thread_id, thread.session_id, clash)
+    assert [r.content for r in store.outbox.in_thread(thread.thread_id)] == ["first"]
+    assert not store.handled_parts.is_handled(thread.session_id, P2), "P2 was never posted"
+    with pytest.raises(OutboxConflict):  # the same words, but now they would notify
+        store.enqueue(thread.thread_id, None, [Outgoing(part_key(P1), "first", notify=True)])
+    assert store.enqueue(thread.thread_id, thread.session_id, rendered(P1, "first")) == 0

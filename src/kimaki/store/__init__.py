@@ -19,6 +19,7 @@ from .ids import (
     ThreadID,
 )
 from .outbox import (
+    OutboxConflict,
     OutboxRow,
     OutboxState,
     OutboxTable,
@@ -45,6 +46,7 @@ __all__ = [
     "HandledPartsTable",
     "MessageID",
     "Origin",
+    "OutboxConflict",
     "OutboxRow",
     "OutboxRowID",
     "OutboxState",

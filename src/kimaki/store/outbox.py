@@ -2,7 +2,8 @@
 
 A row is `pending` until Discord confirms it (`sent`, with the message id) or refuses
 it for good (`failed`, with the reason). Its `key` names what it mirrors (part and
-chunk, or a synthetic key) so enqueuing the same thing twice is a no-op; its `nonce`
+chunk, or a synthetic key) so enqueuing the same thing twice is a no-op (the same key
+with different content is an error, never a silent drop); its `nonce`
 is derived from the thread and key, so re-sending after a crash makes Discord return
 the first message instead of posting a second. Order within a thread is `id` order.
 """
@@ -12,15 +13,22 @@ from __future__ import annotations
 import base64
 import enum
 import hashlib
+import logging
 import sqlite3
 from dataclasses import dataclass
 
 from kimaki.discord_limits import NONCE_LIMIT
 
-from .db import Database, now_ms
+from .db import Conflict, Database, now_ms
 from .ids import DiscordMessageID, OutboxRowID, PartID, SessionID, ThreadID
 
 NONCE_LENGTH = NONCE_LIMIT
+
+log = logging.getLogger(__name__)
+
+
+class OutboxConflict(Conflict):
+    """A message's key is queued already, with different content."""
 
 
 class OutboxState(enum.StrEnum):
@@ -183,13 +191,34 @@ class OutboxTable:
     def _insert(
         self, thread_id: ThreadID, session_id: SessionID | None, messages: list[Outgoing]
     ) -> int:
-        """Insert rows whose key is new; call only inside a transaction. Returns how many."""
+        """Insert rows whose key is new; call only inside a transaction. Returns how many.
+
+        A key already queued with the same thread, content and notification is a retry
+        and adds nothing. The same key with anything else is a bug upstream (two plans
+        for one part): dropping the new row would lose content while its parts count as
+        handled, so it raises `OutboxConflict` and the caller's transaction stores nothing.
+        """
         at = now_ms()
         added = 0
         for message in messages:
-            cursor = self.db.conn.execute(
+            existing = self.db.conn.execute(
+                "SELECT thread_id, content, notify FROM outbox WHERE key = ?", (message.key,)
+            ).fetchone()
+            if existing is not None:
+                wanted = (thread_id, message.content, int(message.notify))
+                if tuple(existing) != wanted:
+                    log.error(
+                        "outbox: key %r is queued with other content; refusing %.80r",
+                        message.key,
+                        message.content,
+                    )
+                    raise OutboxConflict(
+                        f"outbox key {message.key!r} already holds different content"
+                    )
+                continue
+            self.db.conn.execute(
                 "INSERT INTO outbox (thread_id, session_id, key, nonce, content, notify,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     thread_id,
                     session_id,
@@ -200,5 +229,5 @@ class OutboxTable:
                     at,
                 ),
             )
-            added += cursor.rowcount
+            added += 1
         return added
