@@ -150,3 +150,27 @@ def test_trusted_guilds_keep_the_first_reason_and_can_be_forgotten(store: Store)
     assert store.trusted_guilds.remove(GuildID(7))
     assert not store.trusted_guilds.remove(GuildID(7))
     assert store.trusted_guilds.get(GuildID(7)) is None
+
+
+def test_a_bind_intent_is_dropped_when_its_thread_is_recorded(store: Store, tmp_path: Path) -> None:
+    directory = tmp_path / "p"
+    store.projects.add(ChannelID(20), GuildID(10), directory)
+    session = SessionID("ses_intent")
+    intent = store.bind_intents.add(
+        session, ChannelID(20), directory, Origin.DISCORD, "hello", message_id=DiscordMessageID(7)
+    )
+    assert store.bind_intents.get(session) == intent
+    assert intent.message_id == 7 and intent.origin is Origin.DISCORD
+    record = store.bind_thread(
+        ThreadID(7), session, ChannelID(20), directory, Origin.DISCORD, applied_title="hello"
+    )
+    assert record.thread_id == 7
+    assert store.bind_intents.get(session) is None and store.bind_intents.all() == []
+    store.bind_intents.add(session, ChannelID(20), directory, Origin.DISCORD, "again")
+    with pytest.raises(Conflict):  # a session has one thread, ever; the intent stays
+        store.bind_thread(
+            ThreadID(8), session, ChannelID(20), directory, Origin.DISCORD, applied_title=None
+        )
+    assert store.bind_intents.get(session) is not None
+    store.projects.remove(ChannelID(20))
+    assert store.bind_intents.all() == [], "a forgotten project takes its intents along"

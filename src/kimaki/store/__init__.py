@@ -5,6 +5,7 @@ See `db.py` for why calls are synchronous and how transactions work.
 
 from __future__ import annotations
 
+from .bind_intents import BindIntent, BindIntentTable
 from .channel_settings import ChannelSettingsTable
 from .db import DB_FILENAME, Conflict, Database, StoreError
 from .handled_parts import HandledPartsTable
@@ -37,6 +38,8 @@ from .trusted_guilds import TrustedGuild, TrustedGuildTable, TrustSource
 
 __all__ = [
     "DB_FILENAME",
+    "BindIntent",
+    "BindIntentTable",
     "ChannelID",
     "ChannelSettingsTable",
     "Conflict",

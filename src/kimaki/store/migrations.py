@@ -116,4 +116,21 @@ _V3: Migration = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)
+# Threads kimaki is about to create (`bind_intents.py`): written before the Discord call,
+# so a crash or timeout after Discord made the thread finds and adopts it instead of
+# making a second one.
+_V4: Migration = (
+    """
+    CREATE TABLE bind_intents (
+        session_id TEXT    PRIMARY KEY,
+        channel_id INTEGER NOT NULL REFERENCES projects (channel_id) ON DELETE CASCADE,
+        directory  TEXT    NOT NULL,
+        origin     TEXT    NOT NULL CHECK (origin IN ('discord', 'sync')),
+        name       TEXT    NOT NULL,
+        message_id INTEGER,
+        created_at INTEGER NOT NULL
+    )
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)

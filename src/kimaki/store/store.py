@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from .bind_intents import BindIntentTable
 from .channel_settings import ChannelSettingsTable
 from .db import DB_FILENAME, DEFAULT_BUSY_TIMEOUT_MS, Database, StoreError
 from .handled_parts import HandledPartsTable
-from .ids import PartID, SessionID, ThreadID
+from .ids import ChannelID, PartID, SessionID, ThreadID
 from .outbox import OutboxTable, Outgoing
 from .projects import ProjectTable
 from .prompts import PromptTable
 from .session_cursors import SessionCursor, SessionCursorTable
-from .threads import ThreadTable
+from .threads import Origin, ThreadRecord, ThreadTable
 from .trusted_guilds import TrustedGuildTable
 
 
@@ -28,6 +29,7 @@ class Store:
         self.session_cursors = SessionCursorTable(db)
         self.prompts = PromptTable(db)
         self.trusted_guilds = TrustedGuildTable(db)
+        self.bind_intents = BindIntentTable(db)
 
     @classmethod
     def open(cls, data_dir: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Store:
@@ -84,3 +86,21 @@ class Store:
             if cursor is not None:
                 self.session_cursors.save(cursor)
         return added
+
+    def bind_thread(
+        self,
+        thread_id: ThreadID,
+        session_id: SessionID,
+        channel_id: ChannelID,
+        directory: Path,
+        origin: Origin,
+        *,
+        applied_title: str | None,
+    ) -> ThreadRecord:
+        """Record a created thread and drop its intent, together (`Conflict` if bound)."""
+        with self.db.transaction():
+            record = self.threads.add(
+                thread_id, session_id, channel_id, directory, origin, applied_title=applied_title
+            )
+            self.bind_intents.remove(session_id)
+        return record
