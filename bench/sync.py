@@ -276,7 +276,7 @@ async def adopt_all(
     begin = time.perf_counter()
     for _ in range(40):
         await sync.tick()
-        await app.sessions.settle()
+        await app.bridges.settle()
         if len(bench.sync_threads(parents)) >= want:
             break
     await app.outbox.flush(timeout=600)
@@ -304,7 +304,7 @@ class ScaleResult:
 async def idle_cost(bench: Bench, plan: Plan, directories: Sequence[Path]) -> list[ScaleResult]:
     app = await bench.start_kimaki("idle", [], KIMAKI_DISABLE_SYNC="1")
     counter = RequestCounter(app.opencode)
-    sync = SyncLoop(app.ctx, app.sessions, SyncSettings(grace=86_400))
+    sync = SyncLoop(app.bridges, SyncSettings(grace=86_400))
     naive_client = OpenCodeClient(lambda: bench.server.endpoint)
     naive_counter = RequestCounter(naive_client)
     parents: set[int] = set()
@@ -335,7 +335,7 @@ async def empty_sessions_cost(bench: Bench, plan: Plan) -> TickCost:
     await populate(bench, [project], plan.sessions, prompt=False)
     app = await bench.start_kimaki("empty", [project], KIMAKI_DISABLE_SYNC="1")
     counter = RequestCounter(app.opencode)
-    sync = SyncLoop(app.ctx, app.sessions, SyncSettings(grace=86_400))
+    sync = SyncLoop(app.bridges, SyncSettings(grace=86_400))
     await sync.tick()
     cost = await measure_ticks(sync.tick, counter, bench.opencode_pids, plan.kimaki_ticks)
     await app.stop()

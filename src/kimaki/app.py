@@ -1,9 +1,10 @@
-"""The running kimaki process: start the parts, serve until told to stop, stop them.
+"""The running kimaki process: build the parts, serve until told to stop, stop them.
 
-`Kimaki` holds one run's parts and their order: store → OpenCode server → client and
-event stream → Discord bot (whose `setup_hook` starts the outbox and the sessions
-runtime) → ready. Stopping goes the other way. Tests run a `Kimaki` in-process against
-the Discord twin and the shared OpenCode server; `run()` is what the CLI calls.
+`wire` builds one run's parts, in dependency order, and is the one place they are
+connected. `Kimaki` starts them: store → OpenCode client and event stream → Discord bot
+(whose `setup_hook` starts the outbox, the event router, asks and sync) → ready.
+Stopping goes the other way. Tests run a `Kimaki` in-process against the Discord twin
+and the shared OpenCode server; `run()` is what the CLI calls.
 """
 
 from __future__ import annotations
@@ -13,27 +14,34 @@ import contextlib
 import logging
 import signal
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiohttp
 import discord
 
 from kimaki.asks import Asks
-from kimaki.bot.client import KimakiBot
-from kimaki.bot.commands import register_commands
+from kimaki.bot.client import KimakiBot, Routes
+from kimaki.bot.commands import ProjectDeps, SessionDeps, SettingsDeps, register_commands
 from kimaki.bot.endpoints import use_discord_endpoints
 from kimaki.bot.invite import invite_url
+from kimaki.bot.messages import MessageRoutes
+from kimaki.bot.prompt_board import DiscordPromptBoard
+from kimaki.bot.prompt_handlers import PromptHandlers
 from kimaki.bot.token import TokenMissing, load_token
 from kimaki.bridge import BridgeContext
+from kimaki.bridges import Bridges
 from kimaki.config import Config
 from kimaki.opencode.binary import OpenCodeNotFound, find_opencode
 from kimaki.opencode.client import EndpointSource, EventStream, OpenCodeClient
 from kimaki.opencode.kimaki_config import opencode_config_env
 from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
 from kimaki.outbox import Outbox
-from kimaki.sessions import SessionsRuntime
-from kimaki.store import ChannelID, Store, ThreadID
+from kimaki.router import EventRouter
+from kimaki.sessions import Sessions
+from kimaki.store import Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
+from kimaki.util import background_task
 
 log = logging.getLogger("kimaki")
 
@@ -42,6 +50,89 @@ T = TypeVar("T")
 
 class StartupError(RuntimeError):
     """kimaki cannot start; the message is one line saying what to do."""
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Everything one kimaki run is made of."""
+
+    store: Store
+    opencode: OpenCodeClient
+    events: EventStream
+    bot: KimakiBot
+    outbox: Outbox
+    bridges: Bridges
+    sync: SyncLoop | None
+    asks: Asks
+    router: EventRouter
+    sessions: Sessions
+
+
+def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[str, Any]) -> Parts:
+    """Build every part in dependency order and connect them; nothing runs yet.
+
+    The Discord client comes first, since everything that posts needs it. What Discord
+    delivers flows the other way, to parts built after the client: its `Routes` are
+    closures over the names assigned below, called only once the client has logged in,
+    when every part exists. That is the one arrow that points back, and it is here.
+    """
+    store = Store.open(config.data_dir)
+    opencode = OpenCodeClient(opencode_endpoint)
+    events = EventStream(opencode)
+
+    async def project_message(message: discord.Message) -> None:
+        await messages.in_project(message)
+
+    async def thread_message(message: discord.Message) -> None:
+        await messages.in_thread(message)
+
+    async def thread_deleted(thread_id: ThreadID) -> None:
+        await bridges.thread_gone(thread_id, "deleted in Discord")
+
+    async def startup() -> None:
+        await outbox.start()
+        events.start()
+        router.start()
+        asks.start()
+        if sync is not None:
+            sync.start()
+
+    routes = Routes(
+        project_message=project_message,
+        thread_message=thread_message,
+        thread_deleted=thread_deleted,
+        startup=startup,
+        prompt_actions=lambda: prompt_handlers,
+    )
+    bot = KimakiBot(config, store, routes, **bot_options)
+
+    async def thread_gone(thread_id: ThreadID, exc: discord.HTTPException) -> None:
+        await bridges.thread_gone(thread_id, f"Discord answered {exc.status}")
+
+    outbox = Outbox(store, bot, on_thread_gone=thread_gone)
+    bridges = Bridges(BridgeContext(store, opencode, outbox, bot, config.verbosity))
+    sync = None
+    if not config.disable_sync:
+        settings = SyncSettings(interval=config.sync_interval, grace=config.sync_grace)
+        sync = SyncLoop(bridges, settings)
+    poke_sync = sync.poke if sync is not None else None
+    asks = Asks(
+        bridges,
+        DiscordPromptBoard(bot),
+        timeout_minutes=config.permission_timeout,
+        on_unbound_session=poke_sync,
+    )
+    router = EventRouter(events, bridges, asks, on_unbound_session=poke_sync)
+    sessions = Sessions(bridges)
+    messages = MessageRoutes(store, sessions, asks)
+    prompt_handlers = PromptHandlers(asks)
+    register_commands(
+        bot.tree,
+        projects_deps=ProjectDeps(store, opencode),
+        session_deps=SessionDeps(store, opencode, bridges),
+        settings_deps=SettingsDeps(store),
+    )
+    return Parts(store, opencode, events, bot, outbox, bridges, sync, asks, router, sessions)
 
 
 class Kimaki:
@@ -57,31 +148,20 @@ class Kimaki:
         self.config = config
         self.token = token
         self.opencode_version = opencode_version
-        self.store = Store.open(config.data_dir)
         self.first_start = not (config.data_dir / "started").exists()
-        self.opencode = OpenCodeClient(opencode)
-        self.events = EventStream(self.opencode)
-        self.bot = KimakiBot(config, self.store, **(bot_options or {}))
-        self.outbox = Outbox(self.store, self.bot, on_thread_gone=self._thread_gone)
-        self.ctx = BridgeContext(self.store, self.opencode, self.outbox, self.bot, config.verbosity)
-        self.sessions = SessionsRuntime(self.ctx, self.events)
-        self.asks = Asks(
-            self.ctx,
-            self.sessions,
-            allow_all_users=config.allow_all_users,
-            timeout_minutes=config.permission_timeout,
-        )
-        self.sessions.on_ask = self.asks.handle
-        self.bot.prompt_actions = self.asks
-        self.sync: SyncLoop | None = None
-        if not config.disable_sync:
-            settings = SyncSettings(interval=config.sync_interval, grace=config.sync_grace)
-            self.sync = SyncLoop(self.ctx, self.sessions, settings)
-        register_commands(self.bot.tree, self)
-        self.bot.on_startup = self._start_background
-        self.bot.on_project_message = self._project_message
-        self.bot.on_thread_message = self._thread_message
+        self.parts = wire(config, opencode, bot_options or {})
+        self.store = self.parts.store
+        self.opencode = self.parts.opencode
+        self.events = self.parts.events
+        self.bot = self.parts.bot
+        self.outbox = self.parts.outbox
+        self.bridges = self.parts.bridges
+        self.sync = self.parts.sync
+        self.asks = self.parts.asks
+        self.router = self.parts.router
+        self.sessions = self.parts.sessions
         self._connection: asyncio.Task[None] | None = None
+        self._recovering: asyncio.Task[None] | None = None
         self._stopped = False
 
     async def start(self, timeout: float = 60.0) -> None:
@@ -108,6 +188,8 @@ class Kimaki:
             if self._connection in done:
                 self._connection.result()
             raise StartupError(f"Discord did not become ready within {timeout:g}s")
+        # Threads an interrupted bind made before a crash (needs the guild cache).
+        self._recovering = background_task.start(self.bridges.recover(), name="recover-binds")
         self._announce()
 
     async def _connect(self) -> None:
@@ -119,14 +201,6 @@ class Kimaki:
                 "Portal (Applications → your app → Bot → Privileged Gateway Intents → "
                 "Message Content Intent), then start kimaki again"
             ) from None
-
-    async def _start_background(self) -> None:
-        await self.outbox.start()
-        self.events.start()
-        self.sessions.start()
-        self.asks.start()
-        if self.sync is not None:
-            self.sync.start()
 
     def _announce(self) -> None:
         app_id = self.bot.application_id
@@ -152,10 +226,13 @@ class Kimaki:
         if self._stopped:
             return
         self._stopped = True
+        if self._recovering is not None:
+            self._recovering.cancel()
         if self.sync is not None:
             await self.sync.stop()
+        await self.router.stop()
         await self.asks.stop()
-        await self.sessions.stop()
+        await self.bridges.close()
         await self.outbox.stop()
         await self.events.stop()
         await self.bot.close()
@@ -164,27 +241,6 @@ class Kimaki:
                 await asyncio.wait_for(self._connection, 10)
         await self.opencode.close()
         self.store.close()
-
-    # --- routing from the bot
-
-    async def _project_message(self, message: discord.Message) -> None:
-        project = self.store.projects.get(ChannelID(message.channel.id))
-        if project is not None:
-            await self.sessions.start_from_message(message, project)
-
-    async def _thread_message(self, message: discord.Message) -> None:
-        record = self.store.threads.get(ThreadID(message.channel.id))
-        if record is None or record.deleted:
-            return
-        words = message.content.strip()
-        who = message.author.display_name
-        if words and await self.asks.deny_with_message(record.thread_id, who, words):
-            return  # the words went to the agent as the reason for the denial
-        await self.sessions.follow_up(message, record)
-
-    async def _thread_gone(self, thread_id: ThreadID, exc: discord.HTTPException) -> None:
-        log.info("thread %s is gone (%s); its session is no longer mirrored", thread_id, exc)
-        self.store.threads.mark_deleted(thread_id)
 
 
 async def run(config: Config) -> int:

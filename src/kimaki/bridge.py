@@ -1,11 +1,16 @@
 """One bridge per bound thread: it owns mirroring its OpenCode session into that thread.
 
-Events only *wake* a bridge; what to post is always derived from what OpenCode's REST
-API says (`mirror.plan` over the session's messages, minus what the store records as
-handled). So a missed event, an SSE reconnect or a kimaki restart needs no special
-path: the next wake reads the truth and posts exactly what is missing, once, through
-the outbox. Wakes coalesce: one reconcile runs at a time per thread, and a wake
-during a reconcile schedules exactly one more.
+Events reach a bridge through its inbox (`deliver`) and are handled there, in order, in
+the bridge's own task: a slow rename or a slow session delays no other thread. Events
+only *wake* a bridge; what to post is always derived from what OpenCode's REST API says
+(`mirror.plan` over the session's messages, minus what the store records as handled).
+So a missed event, an SSE reconnect or a kimaki restart needs no special path: the next
+wake reads the truth and posts exactly what is missing, once, through the outbox.
+
+Exactly once rests on one rule: between reading the handled parts and enqueueing the
+plan, no other reconcile of the same thread may run. `reconcile` takes a per-bridge
+lock, so a wake, a sync tick and a catch-up never interleave there. Wakes coalesce: a
+wake during a reconcile schedules exactly one more.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 
@@ -22,7 +28,16 @@ from kimaki.ids import Verbosity
 from kimaki.mirror import Plan, Unit, plan
 from kimaki.naming import is_placeholder_title, session_thread_name
 from kimaki.opencode.client import OpenCodeClient, OpenCodeError
-from kimaki.opencode.models import Message, Session
+from kimaki.opencode.models import (
+    Event,
+    Message,
+    PartUpdated,
+    Session,
+    SessionErrored,
+    SessionIdle,
+    SessionStatusChanged,
+    SessionUpdated,
+)
 from kimaki.outbox import Outbox
 from kimaki.render import pack, render_notice
 from kimaki.store import (
@@ -36,6 +51,7 @@ from kimaki.store import (
     synthetic_key,
 )
 from kimaki.store.db import now_ms
+from kimaki.util.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +71,25 @@ class BridgeContext:
     default_verbosity: Verbosity
 
 
+ThreadGone = Callable[[ThreadID, str], Awaitable[None]]
+"""Told when Discord says the thread no longer exists (`Bridges.thread_gone`)."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Work run in the bridge's task, between events (e.g. a catch-up after a reconnect)."""
+
+    work: Callable[[], Awaitable[Any]]
+    done: asyncio.Future[Any]
+
+
 class ThreadBridge:
-    def __init__(self, ctx: BridgeContext, record: ThreadRecord) -> None:
+    def __init__(self, ctx: BridgeContext, record: ThreadRecord, *, on_gone: ThreadGone) -> None:
         self.ctx = ctx
         self.record = record
+        self._on_gone = on_gone
+        self._inbox: Inbox[Event | _Job] = Inbox(self._handle, name=f"bridge-{record.thread_id}")
+        self._reconciling = asyncio.Lock()
         self._dirty = False
         self._worker: asyncio.Task[None] | None = None
         self._typing: asyncio.Task[None] | None = None
@@ -70,6 +101,40 @@ class ThreadBridge:
     def thread_id(self) -> ThreadID:
         return self.record.thread_id
 
+    # --- the inbox
+
+    def deliver(self, event: Event) -> None:
+        """An OpenCode event about this thread's session: handled in order, in this
+        bridge's task."""
+        self._inbox.put(event)
+
+    async def run(self, work: Callable[[], Awaitable[Any]]) -> Any:
+        """Run `work` in this bridge's task, after the events delivered before it."""
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inbox.put(_Job(work, done))
+        return await done
+
+    async def _handle(self, item: Event | _Job) -> None:
+        if isinstance(item, _Job):
+            try:
+                result = await item.work()
+            except Exception as exc:
+                if not item.done.done():
+                    item.done.set_exception(exc)
+                return
+            if not item.done.done():
+                item.done.set_result(result)
+            return
+        if isinstance(item, SessionStatusChanged) and item.status is not None:
+            self.set_busy(item.status.is_busy)
+        elif isinstance(item, SessionIdle):
+            self.set_busy(False)
+        if isinstance(item, SessionUpdated) and item.session is not None:
+            await self.apply_title(item.session)
+            return
+        if isinstance(item, SessionErrored) or changes_messages(item):
+            self.wake()
+
     # --- mirroring
 
     def wake(self) -> None:
@@ -79,9 +144,11 @@ class ThreadBridge:
             self._worker = asyncio.create_task(self._work(), name=f"bridge-{self.thread_id}")
 
     async def settle(self) -> None:
-        """Wait until no reconcile is running or scheduled (tests, shutdown)."""
-        while self._worker is not None and not self._worker.done():
-            await asyncio.shield(self._worker)
+        """Wait until the inbox is empty and no reconcile runs or is scheduled (tests)."""
+        while not self._inbox.idle or (self._worker is not None and not self._worker.done()):
+            await self._inbox.drain()
+            if self._worker is not None and not self._worker.done():
+                await asyncio.shield(self._worker)
 
     async def _work(self) -> None:
         while self._dirty:
@@ -99,7 +166,11 @@ class ThreadBridge:
                 return
 
     async def reconcile(self) -> Plan:
-        """Post whatever finished since last time, exactly once."""
+        """Post whatever finished since last time, exactly once (one at a time per thread)."""
+        async with self._reconciling:
+            return await self._reconcile()
+
+    async def _reconcile(self) -> Plan:
         record = self.ctx.store.threads.get(self.thread_id)
         if record is None or record.deleted:
             return Plan()
@@ -208,12 +279,20 @@ class ThreadBridge:
             return channel
         try:
             fetched = await self.ctx.discord.fetch_channel(self.thread_id)
-        except discord.NotFound:
-            self.ctx.store.threads.mark_deleted(self.thread_id)
+        except discord.NotFound as exc:
+            await self._on_gone(self.thread_id, f"not found: {exc.text or exc.status}")
             return None
         except discord.HTTPException:
             return None
         return fetched if isinstance(fetched, discord.Thread) else None
+
+    async def after_reconnect(self, session: Session, *, busy: bool, connected_at: int) -> None:
+        """What the event stream may have missed: busy state, new parts, the title."""
+        self.set_busy(busy)
+        cursor = self.ctx.store.session_cursors.get(session.id)
+        if cursor is None or cursor.last_updated < session.updated:
+            await self.catch_up(session, busy=busy, connected_at=connected_at)
+        await self.apply_title(session)
 
     async def catch_up(self, session: Session, *, busy: bool, connected_at: int) -> None:
         """Reconcile now; remember `session.updated` once everything up to it is handled.
@@ -224,7 +303,6 @@ class ThreadBridge:
         completed: the server died under it. Say so, once, so the person sends again.
         A turn begun after the reconnect is left alone: it may not show as busy yet.
         """
-        await self.settle()
         try:
             result = await self.reconcile()
         except OpenCodeError as exc:
@@ -252,12 +330,21 @@ class ThreadBridge:
     # --- bookkeeping
 
     async def close(self) -> None:
+        """Stop everything this bridge runs (never called from its own tasks)."""
         self._idle.set()
+        await self._inbox.close()
         for task in (self._worker, self._typing):
-            if task is not None:
+            if task is not None and task is not asyncio.current_task():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+
+
+def changes_messages(event: Event) -> bool:
+    """Whether this event can make something postable (streaming updates cannot)."""
+    if isinstance(event, PartUpdated):
+        return event.part is not None and event.part.is_finished
+    return event.type in ("message.updated", "message.removed")
 
 
 def pack_units(units: Sequence[Unit]) -> list[Outgoing]:

@@ -4,8 +4,9 @@ Each tick lists the sessions of every registered directory (one request per
 directory, all directories concurrently, each under a timeout) and compares them with
 the per-session cursors in the store. Only a session that changed (a newer
 `time.updated`, a new title, or a turn still running) is looked at further: its
-thread is found or created under a per-session lock, and its `ThreadBridge` posts
-what finished, exactly as for Discord-originated sessions. An idle tick therefore
+thread is found or made by `Bridges.bind` (exactly once, even across a crash or a
+timeout in the middle of creating it), and its `ThreadBridge` posts what finished,
+exactly as for Discord-originated sessions. An idle tick therefore
 fetches no messages and makes no Discord request.
 
 Ownership needs no flag: a session whose newest user message carries the
@@ -14,7 +15,7 @@ thread; once it has a thread, the same bridge mirrors it whoever drives it, and 
 tag keeps the Discord user's own words from being echoed back.
 
 Sessions run through the shared server also wake their bridges through
-`/global/event` (see `sessions.py`); the poll is the safety net and the only signal
+`/global/event` (see `router.py`); the poll is the safety net and the only signal
 for sessions run by a separate `opencode` process, whose busy state is inferred from
 an incomplete newest assistant message, with a cutoff for processes that died.
 """
@@ -31,13 +32,13 @@ from pathlib import Path
 
 import discord
 
-from kimaki.bridge import BridgeContext, ThreadBridge
+from kimaki.bridge import ThreadBridge
+from kimaki.bridges import Bridges
 from kimaki.naming import is_placeholder_title, session_thread_name
 from kimaki.opencode.client import OpenCodeError
 from kimaki.opencode.models import Message, Session
 from kimaki.origin import discord_drives
-from kimaki.sessions import SessionsRuntime
-from kimaki.store import ChannelID, Conflict, Origin, Project, SessionCursor, ThreadID
+from kimaki.store import ChannelID, Origin, Project, SessionCursor
 from kimaki.store.db import now_ms
 
 log = logging.getLogger(__name__)
@@ -61,14 +62,13 @@ class SyncSettings:
 class SyncLoop:
     def __init__(
         self,
-        ctx: BridgeContext,
-        sessions: SessionsRuntime,
+        bridges: Bridges,
         settings: SyncSettings,
         *,
         started_at_ms: int | None = None,
     ) -> None:
-        self.ctx = ctx
-        self.sessions = sessions
+        self.bridges = bridges
+        self.ctx = bridges.ctx
         self.settings = settings
         self.started_at_ms = started_at_ms if started_at_ms is not None else now_ms()
         self._wake = asyncio.Event()
@@ -85,7 +85,6 @@ class SyncLoop:
     # --- lifecycle
 
     def start(self) -> None:
-        self.sessions.on_unbound_session = self.poke
         self._task = asyncio.create_task(self._run(), name="sync")
 
     async def stop(self) -> None:
@@ -177,7 +176,7 @@ class SyncLoop:
             return
         cursor = self.ctx.store.session_cursors.get(session.id)
         if record is not None:
-            bridge = self.sessions.bridge_for(record)
+            bridge = self.bridges.for_record(record)
             if cursor is None or cursor.last_updated < session.updated:
                 await self._mirror(bridge, session)
             if cursor is None or cursor.last_title != session.title:
@@ -209,29 +208,12 @@ class SyncLoop:
     async def _get_or_create(
         self, project: Project, session: Session, title: str
     ) -> ThreadBridge | None:
-        async with self.sessions.lock_for(session.id):
-            record = self.ctx.store.threads.by_session(session.id)
-            if record is not None:
-                return None if record.deleted else self.sessions.bridge_for(record)
-            channel = await self._channel(project.channel_id)
-            if channel is None:
-                return None
-            name = session_thread_name(title, synced=True)
-            thread = await channel.create_thread(name=name, type=discord.ChannelType.public_thread)
-            try:
-                record = self.ctx.store.threads.add(
-                    ThreadID(thread.id),
-                    session.id,
-                    project.channel_id,
-                    project.directory,
-                    Origin.SYNC,
-                    applied_title=name,
-                )
-            except Conflict:
-                await thread.delete()
-                return None
-            log.info("syncing session %s into thread %s (%s)", session.id, thread.id, name)
-            return self.sessions.bridge_for(record)
+        channel = await self._channel(project.channel_id)
+        if channel is None:
+            return None
+        name = session_thread_name(title, synced=True)
+        bound = await self.bridges.bind(session.id, project.directory, channel, Origin.SYNC, name)
+        return bound.bridge
 
     async def _channel(self, channel_id: ChannelID) -> discord.TextChannel | None:
         channel = self.ctx.discord.get_channel(channel_id)
@@ -245,7 +227,6 @@ class SyncLoop:
 
     async def _mirror(self, bridge: ThreadBridge, session: Session) -> None:
         """Post what finished; keep re-reading (no cursor) while a turn is running."""
-        await bridge.settle()
         result = await bridge.reconcile()
         checked = now_ms()
         busy = (result.turn_running or result.blocked) and self._still_running(session, checked)

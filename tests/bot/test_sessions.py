@@ -109,7 +109,7 @@ async def test_what_happened_while_the_event_stream_was_down_is_posted_once(
         channel=thread,
         timeout=TIMEOUT,
     )
-    await running.app.sessions.settle()
+    await running.app.bridges.settle()
     await running.app.outbox.flush(record.thread_id)
     contents = [m.content for m in twin.messages(thread) if m.author_id != running.owner.id]
     joined = "\n".join(contents)

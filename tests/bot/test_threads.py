@@ -29,7 +29,8 @@ async def test_typing_while_busy_and_not_after(
     await running.twin.wait_for_message(
         lambda m: "typed reply" in m.content, channel=thread, timeout=TIMEOUT
     )
-    bridge = running.app.sessions.bridges[ThreadID(thread.id)]
+    bridge = running.app.bridges.get(ThreadID(thread.id))
+    assert bridge is not None
 
     async def stopped() -> bool:
         return bridge._typing is None or bridge._typing.done()
@@ -78,7 +79,7 @@ async def test_a_name_set_by_hand_is_kept(
     await running.twin.wait_for_message(
         lambda m: "kept" in m.content, channel=thread, timeout=TIMEOUT
     )
-    await running.app.sessions.catch_up()  # looks at the title again, as after a reconnect
+    await running.app.router.catch_up()  # looks at the title again, as after a reconnect
     assert running.twin.channel(thread.id).name == "my name"
 
 

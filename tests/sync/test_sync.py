@@ -164,7 +164,7 @@ async def test_handoff_terminal_discord_terminal_posts_each_message_once(
     )
     assert back.returncode == 0
     await wait_text(running, thread, "Three back in the terminal.")
-    await running.app.sessions.settle()
+    await running.app.bridges.settle()
     await running.app.outbox.flush(record.thread_id)
 
     lines = [line for m in bot_lines(running, thread) for line in m.split("\n")]
@@ -211,7 +211,7 @@ async def test_raising_verbosity_does_not_flood_old_threads(
     running.app.store.session_cursors.forget(record.session_id)  # force a re-read
     ticks = running.app.sync.ticks  # type: ignore[union-attr]
     await eventually(lambda: _ticked(running, ticks + 3), what="more sync ticks")
-    await running.app.sessions.settle()
+    await running.app.bridges.settle()
     assert bot_lines(running, thread) == before
     assert "┣ bash" not in transcript(running, thread)
 
@@ -251,7 +251,7 @@ async def test_old_sessions_are_left_alone_and_a_bound_one_continues_after_a_res
     thread = await sync_thread(running)
     await wait_text(running, thread, "Bound answer.")
     record = record_of(running, thread)
-    await running.app.sessions.settle()
+    await running.app.bridges.settle()
     await running.app.outbox.flush(record.thread_id)
     await running.app.stop()
 

@@ -1,10 +1,11 @@
 """The discord.py client: connects, places slash commands, routes messages.
 
-Routing only: every decision about a session lives in `kimaki.sessions`, every access
-decision in `kimaki.bot.gate` (trust, then the access rule), which also stands in front
-of every interaction. Background work (the OpenCode event stream, the outbox, the
-sessions runtime) is started from `setup_hook`, as discord.py intends, so it runs on
-the client's loop and is up before the first event arrives.
+Routing only: what Discord delivers goes to the `Routes` given at construction (every
+decision about a session lives below, in `kimaki.sessions`, `kimaki.asks` and
+`kimaki.bridges`); every access decision is `kimaki.bot.gate`'s (trust, then the access
+rule), which also stands in front of every interaction. Background work (the OpenCode
+event stream, the outbox, the event router) is started from `setup_hook` (`Routes.startup`),
+as discord.py intends, so it runs on the client's loop and is up before the first event.
 
 Slash commands are registered only in served guilds; a guild that becomes served
 (`kimaki guild allow`) gets them within `trust_poll` seconds, one that stops being
@@ -16,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import discord
-from discord import app_commands
 
+from kimaki.bot.commands import KimakiTree
 from kimaki.bot.gate import Gate, GatedState
 from kimaki.bot.prompts_ui import PromptActions, register_prompt_items
 from kimaki.bot.trust import Trust
@@ -31,6 +33,22 @@ from kimaki.util import background_task
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[discord.Message], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Routes:
+    """Where the client hands what Discord delivers, after the gate admitted it."""
+
+    project_message: MessageHandler
+    """A message in a project channel."""
+    thread_message: MessageHandler
+    """A message in a bound thread."""
+    thread_deleted: Callable[[ThreadID], Awaitable[None]]
+    """Someone deleted a thread (any thread: the handler knows which are bound)."""
+    startup: Callable[[], Awaitable[None]]
+    """Start the background work (from `setup_hook`, once logged in)."""
+    prompt_actions: Callable[[], PromptActions]
+    """What prompt buttons, menus and forms do (clicks work across restarts)."""
 
 
 def intents() -> discord.Intents:
@@ -50,6 +68,7 @@ class KimakiBot(discord.Client):
         self,
         config: Config,
         store: Store,
+        routes: Routes,
         *,
         trust_poll: float = TRUST_POLL_SECONDS,
         **options: Any,
@@ -66,13 +85,9 @@ class KimakiBot(discord.Client):
         )
         self.config = config
         self.store = store
-        self.tree = app_commands.CommandTree(self)
-        self.on_project_message: MessageHandler | None = None
-        self.on_thread_message: MessageHandler | None = None
-        self.on_startup: Callable[[], Awaitable[None]] | None = None
+        self.routes = routes
+        self.tree = KimakiTree(self)
         self.connected = asyncio.Event()
-        self.prompt_actions: PromptActions | None = None
-        """What prompt buttons and menus do (`kimaki.asks.Asks`); clicks work across restarts."""
         register_prompt_items(self)
         self.trust_poll = trust_poll
         self._served: dict[int, bool] = {}
@@ -88,11 +103,14 @@ class KimakiBot(discord.Client):
             **options,
         )
 
+    @property
+    def prompt_actions(self) -> PromptActions:
+        return self.routes.prompt_actions()
+
     async def setup_hook(self) -> None:
         if self.application is not None:
             self.trust.learn(self.application)
-        if self.on_startup is not None:
-            await self.on_startup()
+        await self.routes.startup()
 
     async def on_ready(self) -> None:
         await self.place_commands()
@@ -123,16 +141,15 @@ class KimakiBot(discord.Client):
             record = self.store.threads.get(ThreadID(channel.id))
             if record is None or record.deleted:
                 return
-            handler = self.on_thread_message
+            handler = self.routes.thread_message
         else:
             if self.store.projects.get(ChannelID(channel.id)) is None:
                 return
-            handler = self.on_project_message
+            handler = self.routes.project_message
         if not decision:
             await self._refuse(message, decision.reason)
             return
-        if handler is not None:
-            await handler(message)
+        await handler(message)
 
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         """A deleted project channel takes its project with it; everything else goes on."""
@@ -148,8 +165,7 @@ class KimakiBot(discord.Client):
 
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
         """A user deleted a thread: its session is never mirrored into Discord again."""
-        if self.store.threads.mark_deleted(ThreadID(payload.thread_id)):
-            log.info("thread %s was deleted; its session will not be mirrored", payload.thread_id)
+        await self.routes.thread_deleted(ThreadID(payload.thread_id))
 
     async def _refuse(self, message: discord.Message, reason: str) -> None:
         log.info("refused %s (%s): %s", message.author, message.author.id, reason)

@@ -5,8 +5,8 @@ click needs (`kimaki:perm:<permission id>:<once|always|reject|reason>`,
 `kimaki:q:<question id>:<index>`), registered once on the client
 (`register_prompt_items`). So a click on a message posted before a restart still
 reaches kimaki: nothing lives in memory between posting and clicking. What a click
-*does* is decided by the client's `prompt_actions` (`kimaki.asks.Asks`); this module
-only parses and builds components.
+*does* is decided by the client's `prompt_actions` (`kimaki.bot.prompt_handlers`);
+this module only parses and builds components.
 
 **Deny** rejects with one tap; **Deny with reason…** opens a modal for words that
 reach the agent. The two modals (deny reason, "Other…" free text) are opened by a
@@ -33,7 +33,7 @@ QUESTIONS_PER_MESSAGE = ROWS_LIMIT  # one action row per question
 
 
 class PromptActions(Protocol):
-    """What a click, pick or modal submit does; implemented by `kimaki.asks.Asks`."""
+    """What a click, pick or modal submit does (`kimaki.bot.prompt_handlers`)."""
 
     async def permission_clicked(
         self, interaction: discord.Interaction[Any], request_id: str, reply: str

@@ -1,0 +1,32 @@
+"""What an admitted message does: in a project channel it starts a session; in a bound
+thread it answers a waiting permission, or prompts the thread's session."""
+
+from __future__ import annotations
+
+import discord
+
+from kimaki.asks import Asks
+from kimaki.sessions import Sessions
+from kimaki.store import ChannelID, Store, ThreadID
+
+
+class MessageRoutes:
+    def __init__(self, store: Store, sessions: Sessions, asks: Asks) -> None:
+        self.store = store
+        self.sessions = sessions
+        self.asks = asks
+
+    async def in_project(self, message: discord.Message) -> None:
+        project = self.store.projects.get(ChannelID(message.channel.id))
+        if project is not None:
+            await self.sessions.start_from_message(message, project)
+
+    async def in_thread(self, message: discord.Message) -> None:
+        record = self.store.threads.get(ThreadID(message.channel.id))
+        if record is None or record.deleted:
+            return
+        words = message.content.strip()
+        who = message.author.display_name
+        if words and await self.asks.deny_with_message(record.thread_id, who, words):
+            return  # the words went to the agent as the reason for the denial
+        await self.sessions.follow_up(message, record)
