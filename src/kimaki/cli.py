@@ -13,6 +13,7 @@ from kimaki import __version__, config
 from kimaki.app import run
 from kimaki.cli_projects import add_subcommands, run_project_command
 from kimaki.logs import setup_logging
+from kimaki.util.private_files import tighten
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,6 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = config.resolve(args)
     except config.ConfigError as exc:
         parser.exit(2, f"kimaki: error: {exc}\n")
+    try:
+        tighten(settings.data_dir)
+    except OSError as exc:
+        print(f"kimaki: cannot make the data dir private: {exc}", file=sys.stderr)
+        return 1
     if args.command == "project":
         return run_project_command(args, settings)
     setup_logging(settings.log_dir, debug=args.debug)

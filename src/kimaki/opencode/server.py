@@ -5,6 +5,10 @@ protected by a password made fresh at each kimaki start, so other local users ca
 drive agents through its port. It runs in its own process group so that stopping it
 also stops whatever it spawned, and its pid is recorded in the data dir so that a
 kimaki killed with -9 can reap the orphan at its next start.
+
+Its environment is the agent's (`agent_env`: no kimaki secret), and everything it
+prints goes through a pump into `logs/opencode-server.log` with every known secret
+hidden, so neither the bot token nor the server password reaches that file.
 """
 
 from __future__ import annotations
@@ -21,17 +25,23 @@ import secrets
 import signal
 import socket
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import aiohttp
 
+from kimaki.agent_env import agent_environment
+from kimaki.util.private_files import open_private, private_dir, write_private
+from kimaki.util.redaction import SECRETS
+
 log = logging.getLogger(__name__)
 
 _LISTENING = re.compile(r"listening on (http://\S+)")
 _PR_SET_PDEATHSIG = 1
+# A line longer than this is written in pieces (a secret split between two is not hidden).
+_LONGEST_LINE = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -39,7 +49,7 @@ class Endpoint:
     """Where the server listens and the credentials it wants."""
 
     base_url: str
-    password: str
+    password: str = field(repr=False)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -99,6 +109,7 @@ class OpenCodeServer:
         self.start_timeout = start_timeout
         self.cwd = cwd or data_dir
         self.password = secrets.token_urlsafe(32)
+        SECRETS.add_basic_auth("opencode", self.password)
         self.version: str | None = None
         self.restarts = 0
         self._proc: asyncio.subprocess.Process | None = None
@@ -108,7 +119,7 @@ class OpenCodeServer:
         self.gave_up = asyncio.Event()
         self._stopping = False
         self._supervisor: asyncio.Task[None] | None = None
-        self._pump: asyncio.Task[None] | None = None
+        self._pumps: list[asyncio.Task[None]] = []
         self._log_file: IO[bytes] | None = None
 
     # --- public surface
@@ -133,8 +144,8 @@ class OpenCodeServer:
 
     async def start(self) -> Endpoint:
         """Start the server and its supervisor; return once it answers health checks."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
+        private_dir(self.log_path.parent)
         await asyncio.to_thread(reap_orphan, self.pid_path, self.stop_policy)
         self._stopping = False
         endpoint = await self._spawn_until_ready()
@@ -176,19 +187,20 @@ class OpenCodeServer:
     async def _spawn_until_ready(self) -> Endpoint:
         port = _free_port()
         self._open_log()
-        env = {**os.environ, **self.extra_env}
-        env["OPENCODE_SERVER_PASSWORD"] = self.password
+        env = agent_environment({**os.environ, **self.extra_env})
+        env["OPENCODE_SERVER_PASSWORD"] = self.password  # after: its value is a secret
         env["PWD"] = str(self.cwd)  # OpenCode trusts $PWD over getcwd()
         env.setdefault("OPENCODE_DISABLE_AUTOUPDATE", "1")
         args = [str(self.binary), "serve", "--hostname", "127.0.0.1", "--port", str(port)]
         args.append("--print-logs")
+        if log.isEnabledFor(logging.DEBUG):  # `kimaki -v`: OpenCode's log in detail too
+            args += ["--log-level", "DEBUG"]
         self._write_log(f"--- kimaki: starting {' '.join(args)}\n")
-        assert self._log_file is not None
         self._proc = await asyncio.create_subprocess_exec(
             *args,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
-            stderr=self._log_file,
+            stderr=asyncio.subprocess.PIPE,
             env=env,
             cwd=self.cwd,
             start_new_session=True,
@@ -197,7 +209,11 @@ class OpenCodeServer:
         self._record_pid(self._proc.pid)
         log.info("opencode server starting (pid %s, %s)", self._proc.pid, self.binary)
         listening: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._pump = asyncio.create_task(self._pump_stdout(self._proc, listening))
+        assert self._proc.stdout is not None and self._proc.stderr is not None
+        self._pumps = [
+            asyncio.create_task(self._pump(self._proc.stdout, listening), name="opencode-stdout"),
+            asyncio.create_task(self._pump(self._proc.stderr, None), name="opencode-stderr"),
+        ]
         try:
             async with asyncio.timeout(self.start_timeout):
                 base_url = await self._wait_listening(self._proc, listening)
@@ -227,15 +243,19 @@ class OpenCodeServer:
             return listening.result()
         raise OpenCodeServerError(f"process exited with code {proc.returncode}")
 
-    async def _pump_stdout(
-        self, proc: asyncio.subprocess.Process, listening: asyncio.Future[str]
+    async def _pump(
+        self, stream: asyncio.StreamReader, listening: asyncio.Future[str] | None
     ) -> None:
-        """Copy stdout to the log (keeping the pipe drained) and spot the listening line."""
-        assert proc.stdout is not None
-        while line := await proc.stdout.readline():
-            self._write_log(line)
+        """Copy one output stream to the log, secrets hidden, and spot the listening line.
+
+        The pipe must stay drained whatever happens, or the server blocks on a write.
+        """
+        async for line in _lines(stream):
+            self._write_log(SECRETS.redact_bytes(line))
+            if listening is None or listening.done():
+                continue
             match = _LISTENING.search(line.decode(errors="replace"))
-            if match and not listening.done():
+            if match:
                 listening.set_result(match.group(1).rstrip("/"))
 
     # --- supervision
@@ -306,10 +326,10 @@ class OpenCodeServer:
                     continue
         # The leader is gone; make sure nothing it spawned outlives it.
         _signal_group(proc.pid, signal.SIGKILL)
-        if self._pump is not None:
+        for pump in self._pumps:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._pump, 2)
-            self._pump = None
+                await asyncio.wait_for(pump, 2)
+        self._pumps = []
         log.info("opencode server stopped (pid %s, code %s)", proc.pid, proc.returncode)
 
     # --- files
@@ -318,23 +338,26 @@ class OpenCodeServer:
         if self._log_file is not None:
             return
         _rotate(self.log_path)
-        self._log_file = self.log_path.open("ab", buffering=0)
+        self._log_file = open_private(self.log_path, "ab", buffering=0)
 
     def _write_log(self, data: bytes | str) -> None:
         if self._log_file is None:
             return
-        self._log_file.write(data.encode() if isinstance(data, str) else data)
+        try:
+            self._log_file.write(data.encode() if isinstance(data, str) else data)
+        except OSError as exc:  # a full disk must not stop the pumps draining the pipes
+            log.warning("cannot write %s: %s; closing it", self.log_path, exc)
+            self._close_log()
 
     def _close_log(self) -> None:
         if self._log_file is not None:
-            self._log_file.close()
+            with contextlib.suppress(OSError):
+                self._log_file.close()
             self._log_file = None
 
     def _record_pid(self, pid: int) -> None:
         record = {"pid": pid, "binary": str(self.binary), "started": time.time()}
-        tmp = self.pid_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record))
-        tmp.replace(self.pid_path)
+        write_private(self.pid_path, json.dumps(record))
 
 
 # --- helpers that need no server object
@@ -404,6 +427,30 @@ def _rotate(path: Path, limit: int = 20 * 1024 * 1024) -> None:
     with contextlib.suppress(FileNotFoundError):
         if path.stat().st_size > limit:
             path.replace(path.with_suffix(path.suffix + ".1"))
+
+
+async def _lines(stream: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    """`stream`'s lines, each whole (a secret is hidden only within one piece of text).
+
+    `readline` would drop a line longer than the stream's buffer limit; here such a line
+    is gathered, and only one longer than `_LONGEST_LINE` comes out in pieces.
+    """
+    partial = bytearray()
+    while True:
+        try:
+            line = await stream.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:  # end of stream
+            if partial or exc.partial:
+                yield bytes(partial) + exc.partial
+            return
+        except asyncio.LimitOverrunError as exc:
+            partial += await stream.readexactly(exc.consumed)
+            if len(partial) >= _LONGEST_LINE:
+                yield bytes(partial)
+                partial.clear()
+            continue
+        yield bytes(partial) + line
+        partial.clear()
 
 
 async def _wait_healthy(endpoint: Endpoint, proc: asyncio.subprocess.Process) -> str:
