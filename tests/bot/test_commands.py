@@ -17,6 +17,7 @@ from kimaki.store import ChannelID, ThreadID, ThreadRecord
 from scripted_model import ScriptedModel, text
 from tests.support.kimaki_app import Running, StartKimaki
 from tests.support.waiting import eventually
+from tests.support.world import World
 
 TIMEOUT = 60
 
@@ -177,9 +178,10 @@ async def test_the_stored_prompt_carries_the_escaped_discord_user_tag(
 
 
 async def test_add_project_and_remove_project_slash_commands(
-    start_kimaki: StartKimaki, make_project: Callable[[], Path]
+    start_kimaki: StartKimaki, make_project: Callable[[], Path], world: World
 ) -> None:
-    running = await start_kimaki()
+    # Test projects live outside the home: let Discord add projects where they are.
+    running = await start_kimaki(KIMAKI_PROJECTS_ROOT=str(world.root / "projects"))
     twin, owner = running.twin, running.owner
     new_project = make_project()
     known = await running.app.opencode.projects()  # what autocomplete offers

@@ -81,7 +81,9 @@ class Commands:
                 return
             await interaction.response.defer(thinking=True)
             try:
-                added = await add_project(self.app.store, interaction.guild, path)
+                added = await add_project(
+                    self.app.store, interaction.guild, path, from_discord=self.app.config
+                )
             except ProjectError as exc:
                 await interaction.edit_original_response(content=f"⬦ {exc}")
                 return
