@@ -11,7 +11,7 @@ import pytest
 
 from kimaki.agent_env import agent_environment
 from kimaki.logs import PrivateRotatingFileHandler, setup_logging
-from kimaki.opencode.server import _LONGEST_LINE, _lines
+from kimaki.opencode.server_log import LONGEST_LINE, lines
 from kimaki.util.redaction import REDACTED, RedactingFilter, Secrets, remember_secret
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.the-bot-token-itself-0123456789"
@@ -88,17 +88,17 @@ async def test_server_output_lines_come_whole_even_past_the_buffer_limit() -> No
     long_line = b"x" * 300 + TOKEN.encode() + b"\n"
     stream.feed_data(b"first\n" + long_line + b"no newline at the end")
     stream.feed_eof()
-    lines = [line async for line in _lines(stream)]
-    assert lines == [b"first\n", long_line, b"no newline at the end"]
-    assert TOKEN not in Secrets([TOKEN]).redact_bytes(lines[1]).decode()
+    got = [line async for line in lines(stream)]
+    assert got == [b"first\n", long_line, b"no newline at the end"]
+    assert TOKEN not in Secrets([TOKEN]).redact_bytes(got[1]).decode()
 
 
 async def test_a_line_longer_than_the_longest_comes_in_pieces_and_nothing_is_lost() -> None:
     stream = asyncio.StreamReader(limit=1024)
-    huge = b"y" * (_LONGEST_LINE + 5000) + b"\n"
+    huge = b"y" * (LONGEST_LINE + 5000) + b"\n"
     stream.feed_data(huge)
     stream.feed_eof()
-    pieces = [piece async for piece in _lines(stream)]
+    pieces = [piece async for piece in lines(stream)]
     assert len(pieces) > 1 and b"".join(pieces) == huge
 
 

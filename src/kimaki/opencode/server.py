@@ -25,23 +25,22 @@ import secrets
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import aiohttp
 
 from kimaki.agent_env import agent_environment
-from kimaki.util.private_files import open_private, private_dir, write_private
+from kimaki.opencode.server_log import ServerLog
+from kimaki.util.private_files import private_dir, write_private
 from kimaki.util.redaction import SECRETS
 
 log = logging.getLogger(__name__)
 
 _LISTENING = re.compile(r"listening on (http://\S+)")
 _PR_SET_PDEATHSIG = 1
-# A line longer than this is written in pieces (a secret split between two is not hidden).
-_LONGEST_LINE = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,7 @@ class OpenCodeServer:
         self._stopping = False
         self._supervisor: asyncio.Task[None] | None = None
         self._pumps: list[asyncio.Task[None]] = []
-        self._log_file: IO[bytes] | None = None
+        self._log = ServerLog(self.log_path)
 
     # --- public surface
 
@@ -145,7 +144,6 @@ class OpenCodeServer:
     async def start(self) -> Endpoint:
         """Start the server and its supervisor; return once it answers health checks."""
         private_dir(self.data_dir)
-        private_dir(self.log_path.parent)
         await asyncio.to_thread(reap_orphan, self.pid_path, self.stop_policy)
         self._stopping = False
         endpoint = await self._spawn_until_ready()
@@ -172,7 +170,7 @@ class OpenCodeServer:
                 await self._supervisor
             self._supervisor = None
         await self._terminate()
-        self._close_log()
+        self._log.close()
         with contextlib.suppress(FileNotFoundError):
             self.pid_path.unlink()
 
@@ -186,7 +184,7 @@ class OpenCodeServer:
 
     async def _spawn_until_ready(self) -> Endpoint:
         port = _free_port()
-        self._open_log()
+        self._log.open()
         env = agent_environment({**os.environ, **self.extra_env})
         env["OPENCODE_SERVER_PASSWORD"] = self.password  # after: its value is a secret
         env["PWD"] = str(self.cwd)  # OpenCode trusts $PWD over getcwd()
@@ -195,7 +193,7 @@ class OpenCodeServer:
         args.append("--print-logs")
         if log.isEnabledFor(logging.DEBUG):  # `kimaki -v`: OpenCode's log in detail too
             args += ["--log-level", "DEBUG"]
-        self._write_log(f"--- kimaki: starting {' '.join(args)}\n")
+        self._log.write(f"--- kimaki: starting {' '.join(args)}\n")
         self._proc = await asyncio.create_subprocess_exec(
             *args,
             stdin=asyncio.subprocess.DEVNULL,
@@ -211,8 +209,11 @@ class OpenCodeServer:
         listening: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         assert self._proc.stdout is not None and self._proc.stderr is not None
         self._pumps = [
-            asyncio.create_task(self._pump(self._proc.stdout, listening), name="opencode-stdout"),
-            asyncio.create_task(self._pump(self._proc.stderr, None), name="opencode-stderr"),
+            asyncio.create_task(
+                self._log.pump(self._proc.stdout, _spot_listening(listening)),
+                name="opencode-stdout",
+            ),
+            asyncio.create_task(self._log.pump(self._proc.stderr), name="opencode-stderr"),
         ]
         try:
             async with asyncio.timeout(self.start_timeout):
@@ -242,21 +243,6 @@ class OpenCodeServer:
         if listening in done:
             return listening.result()
         raise OpenCodeServerError(f"process exited with code {proc.returncode}")
-
-    async def _pump(
-        self, stream: asyncio.StreamReader, listening: asyncio.Future[str] | None
-    ) -> None:
-        """Copy one output stream to the log, secrets hidden, and spot the listening line.
-
-        The pipe must stay drained whatever happens, or the server blocks on a write.
-        """
-        async for line in _lines(stream):
-            self._write_log(SECRETS.redact_bytes(line))
-            if listening is None or listening.done():
-                continue
-            match = _LISTENING.search(line.decode(errors="replace"))
-            if match:
-                listening.set_result(match.group(1).rstrip("/"))
 
     # --- supervision
 
@@ -334,27 +320,6 @@ class OpenCodeServer:
 
     # --- files
 
-    def _open_log(self) -> None:
-        if self._log_file is not None:
-            return
-        _rotate(self.log_path)
-        self._log_file = open_private(self.log_path, "ab", buffering=0)
-
-    def _write_log(self, data: bytes | str) -> None:
-        if self._log_file is None:
-            return
-        try:
-            self._log_file.write(data.encode() if isinstance(data, str) else data)
-        except OSError as exc:  # a full disk must not stop the pumps draining the pipes
-            log.warning("cannot write %s: %s; closing it", self.log_path, exc)
-            self._close_log()
-
-    def _close_log(self) -> None:
-        if self._log_file is not None:
-            with contextlib.suppress(OSError):
-                self._log_file.close()
-            self._log_file = None
-
     def _record_pid(self, pid: int) -> None:
         record = {"pid": pid, "binary": str(self.binary), "started": time.time()}
         write_private(self.pid_path, json.dumps(record))
@@ -423,34 +388,17 @@ def _free_port() -> int:
         return port
 
 
-def _rotate(path: Path, limit: int = 20 * 1024 * 1024) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        if path.stat().st_size > limit:
-            path.replace(path.with_suffix(path.suffix + ".1"))
+def _spot_listening(listening: asyncio.Future[str]) -> Callable[[bytes], None]:
+    """Resolve `listening` with the URL of the first "listening on" line."""
 
-
-async def _lines(stream: asyncio.StreamReader) -> AsyncIterator[bytes]:
-    """`stream`'s lines, each whole (a secret is hidden only within one piece of text).
-
-    `readline` would drop a line longer than the stream's buffer limit; here such a line
-    is gathered, and only one longer than `_LONGEST_LINE` comes out in pieces.
-    """
-    partial = bytearray()
-    while True:
-        try:
-            line = await stream.readuntil(b"\n")
-        except asyncio.IncompleteReadError as exc:  # end of stream
-            if partial or exc.partial:
-                yield bytes(partial) + exc.partial
+    def on_line(line: bytes) -> None:
+        if listening.done():
             return
-        except asyncio.LimitOverrunError as exc:
-            partial += await stream.readexactly(exc.consumed)
-            if len(partial) >= _LONGEST_LINE:
-                yield bytes(partial)
-                partial.clear()
-            continue
-        yield bytes(partial) + line
-        partial.clear()
+        match = _LISTENING.search(line.decode(errors="replace"))
+        if match:
+            listening.set_result(match.group(1).rstrip("/"))
+
+    return on_line
 
 
 async def _wait_healthy(endpoint: Endpoint, proc: asyncio.subprocess.Process) -> str:
