@@ -1,1 +1,1 @@
-"""Small helpers every layer may use; nothing here imports the rest of kimaki."""
+"""Small helpers with no kimaki knowledge, usable from every layer."""
