@@ -42,6 +42,7 @@ from kimaki.sessions import Sessions
 from kimaki.store import Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
 from kimaki.util import background_task
+from kimaki.util.private_files import private_file
 
 log = logging.getLogger("kimaki")
 
@@ -128,7 +129,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
     prompt_handlers = PromptHandlers(asks)
     register_commands(
         bot.tree,
-        projects_deps=ProjectDeps(store, opencode),
+        projects_deps=ProjectDeps(store, opencode, config),
         session_deps=SessionDeps(store, opencode, bridges),
         settings_deps=SettingsDeps(store),
     )
@@ -206,7 +207,7 @@ class Kimaki:
         app_id = self.bot.application_id
         if app_id is not None and (self.first_start or not self.bot.guilds):
             log.info("invite kimaki to your server: %s", invite_url(app_id))
-        (self.config.data_dir / "started").touch()
+        private_file(self.config.data_dir / "started")
         projects = len(self.store.projects.all())
         sync = "off" if self.config.disable_sync else f"on every {self.config.sync_interval:g}s"
         log.info(

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 
 from kimaki.bot.commands.base import AnyCommand, CommandGroup, answer_later, project_of, reply
+from kimaki.config import Config
 from kimaki.discord_limits import CHOICES_LIMIT, NAME_LIMIT
 from kimaki.opencode.client import OpenCodeClient, OpenCodeError
 from kimaki.projects import ProjectError, add_project, find_project, remove_project
@@ -19,6 +20,8 @@ class ProjectDeps:
     store: Store
     opencode: OpenCodeClient
     """For autocomplete: the projects OpenCode knows."""
+    settings: Config
+    """Which directories a Discord user may register (`--projects-root`)."""
 
 
 group: CommandGroup[ProjectDeps] = CommandGroup()
@@ -54,7 +57,7 @@ def add_project_command(deps: ProjectDeps) -> AnyCommand:
 
 async def _add(deps: ProjectDeps, guild: discord.Guild, path: str) -> str:
     try:
-        added = await add_project(deps.store, guild, path)
+        added = await add_project(deps.store, guild, path, from_discord=deps.settings)
     except ProjectError as exc:
         return str(exc)
     return f"added `{added.project.directory}` as {added.channel.mention}"
