@@ -145,7 +145,7 @@ async def reconcile_with_follow_up(running: Running, thread_id: int, words: str)
         return any(words in m.text() for m in page.messages)
 
     await eventually(stored, what="the follow-up stored mid-answer")
-    await running.app.sessions.bridge_for(record).reconcile()
+    await running.app.bridges.for_record(record).reconcile()
 
 
 async def test_a_follow_up_written_mid_answer_keeps_both_answers_in_order(
