@@ -8,7 +8,7 @@ import pytest
 
 from discord_twin import Twin
 from kimaki.opencode.models import SessionID
-from kimaki.store import ThreadID
+from kimaki.store import ChannelID, ThreadID
 from scripted_model import ScriptedModel, text
 from tests.support.kimaki_app import Running, StartKimaki
 
@@ -122,3 +122,36 @@ async def test_a_refused_member_cannot_drive_a_thread_or_use_commands(
 
     after = await running.app.opencode.all_messages(record.session_id, str(running.project))
     assert [m.info.id for m in after] == [m.info.id for m in before]
+
+
+async def test_every_registered_command_is_behind_the_gate(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    """No command checks access itself, so each one, present or added later, must be
+    refused by the gate: a refused member runs them all and changes nothing."""
+    running = await start_kimaki()
+    twin = running.twin
+    scripted_model.add_rule("tau-gate", [text("gated reply")])
+    since = twin.cursor()
+    twin.user(running.owner).send(running.channel, "tau-gate starts")
+    thread = await twin.wait_for_thread(parent=running.channel, since=since, timeout=TIMEOUT)
+    await twin.wait_for_message(lambda m: "gated reply" in m.content, channel=thread)
+    projects = running.app.store.projects.all()
+    verbosity = running.app.store.channel_settings.verbosity(ChannelID(running.channel.id))
+
+    plain = member(twin, "uma")
+    commands = running.app.bot.tree.get_commands()
+    assert {c.name for c in commands} >= {"add-project", "abort", "resume", "verbosity"}
+    for command in commands:
+        options: dict[str, Any] = {}
+        for parameter in getattr(command, "parameters", []):
+            if parameter.required:
+                choices = parameter.choices
+                options[parameter.name] = choices[0].value if choices else str(running.project)
+        where = thread if command.name in ("abort", "session-id") else running.channel
+        handle = twin.user(plain).slash(command.name, options, channel=where)
+        await handle.wait_response(timeout=TIMEOUT)
+        answer = handle.message()
+        assert answer is not None and answer.content.startswith("⬦ kimaki: "), command.name
+    assert running.app.store.projects.all() == projects
+    assert running.app.store.channel_settings.verbosity(ChannelID(running.channel.id)) == verbosity

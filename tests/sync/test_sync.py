@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 
 from discord_twin.state import Channel
@@ -358,3 +359,28 @@ async def test_a_follow_up_in_a_sync_thread_mid_answer_keeps_both_answers(
         line for m in bot_lines(running, thread) for line in m.split("\n") if line.startswith("⬥")
     ]
     assert answers == ["⬥ Terminal's answer.", "⬥ Discord's answer."]
+
+
+async def test_a_thread_create_cut_off_by_the_directory_timeout_is_adopted_not_repeated(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel, world: World
+) -> None:
+    """Discord made the thread, but the scan's timeout cancelled the call before the answer:
+    the next tick finds the thread the recorded intent made and mirrors into it."""
+    running = await start_kimaki(**FAST)
+    assert running.app.sync is not None
+    running.app.sync.settings = dataclasses.replace(
+        running.app.sync.settings, directory_timeout=1.5
+    )
+    scripted_model.add_rule("s-cut", [text("Cut off, then adopted.")], title="Cut off")
+    hold = running.twin.hold_requests("POST", "/channels/*/threads", after_processing=True)
+    try:
+        assert (await opencode_run(world, running.project, ["s-cut", "go"])).returncode == 0
+        await hold.wait_held(1, timeout=TIMEOUT)
+        thread = await sync_thread(running)
+        await wait_text(running, thread, "Cut off, then adopted.")
+    finally:
+        hold.release()
+    assert record_of(running, thread).thread_id == thread.id
+    assert [t.id for t in running.twin.threads(running.channel)] == [thread.id]
+    lines = [line for m in bot_lines(running, thread) for line in m.split("\n")]
+    assert lines == ["» **user:** s-cut go", "⬥ Cut off, then adopted."]

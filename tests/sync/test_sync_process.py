@@ -83,3 +83,43 @@ async def test_kill_9_of_kimaki_mid_turn_then_restart_mirrors_each_part_once(
     for marker in ("sk9 one.", "echo sk9-two", "echo sk9-three", "sk9 four."):
         assert joined.count(marker) == 1, twin.render(thread)
     assert [t.id for t in twin.threads(channel)] == [thread.id]
+
+
+async def test_kill_9_between_creating_a_sync_thread_and_recording_it_leaves_one_thread(
+    world: World,
+    twin: Twin,
+    scripted_model: ScriptedModel,
+    make_project: Callable[[], Path],
+    tmp_path: Path,
+) -> None:
+    """Discord made the thread but kimaki died before it heard back: the next start
+    adopts that thread (the intent was recorded first) instead of making a second."""
+    data = tmp_path / "data"
+    env = kimaki_env(world, twin, extra={"KIMAKI_SYNC_INTERVAL": "0.5"})
+    project = make_project()
+    prompt = f"bind-once-{project.name}"
+    scripted_model.add_rule(prompt, [text("Bound once.")], title="Bound once")
+    channel_id = await project_add(env, data, project)
+    channel = next(c for c in twin.channels() if c.id == channel_id)
+    result = await opencode_run(world, project, [prompt], timeout=240)
+    assert result.returncode == 0, result.stderr
+
+    hold = twin.hold_requests("POST", "/channels/*/threads", after_processing=True)
+    try:
+        async with kimaki(env, data) as first:
+            await hold.wait_held(1, timeout=TIMEOUT)  # created on Discord, answer held back
+            await first.kill9()
+    finally:
+        hold.release()
+    made = [t for t in twin.threads(channel) if t.name == "Sync: Bound once"]
+    assert len(made) == 1, "the held create went through on Discord's side"
+
+    async with kimaki(env, data) as second:
+
+        async def mirrored() -> bool:
+            return "⬥ Bound once." in bot_lines(twin, made[0])
+
+        await eventually(mirrored, timeout=TIMEOUT, what="the answer in the adopted thread")
+        assert await second.stop() == 0, second.output
+    assert [t.id for t in twin.threads(channel)] == [made[0].id]
+    assert bot_lines(twin, made[0]) == [f"» **user:** {prompt}", "⬥ Bound once."]
