@@ -7,7 +7,8 @@ from typing import Any
 import discord
 import discord.gateway
 import discord.http
-import yarl
+
+from kimaki.bot.endpoints import use_discord_endpoints
 
 
 def point_discord_py_at(api_url: str, gateway_url: str) -> None:
@@ -15,9 +16,10 @@ def point_discord_py_at(api_url: str, gateway_url: str) -> None:
 
     `api_url` is the versioned base (`http://host:port/api/v10`); `gateway_url` is the websocket
     (`ws://host:port/gateway`). Both are class attributes in discord.py, so this is process-wide.
+    The patch itself is kimaki's own (`kimaki.bot.endpoints`), so the twin's tests exercise
+    exactly what kimaki does against the real Discord.
     """
-    discord.http.Route.BASE = api_url.rstrip("/")
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+    use_discord_endpoints(api_url, gateway_url)
 
 
 def current_endpoints() -> tuple[str, str]:
