@@ -8,6 +8,7 @@ no build step and nothing fetched from elsewhere.
 
 from __future__ import annotations
 
+import html
 import re
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -43,8 +44,16 @@ def add_viewer_routes(router: web.UrlDispatcher, twin: Twin) -> None:
     LiveFeed(api).add_routes(router)
 
     async def page(request: web.Request) -> web.Response:
+        """The page, titled after the guilds (so a tab says which twin it shows)."""
         check_local(request, writes=False)
-        return _static_file("index.html")
+        response = _static_file("index.html")
+        guilds = ", ".join(g.name for g in twin.store.guilds.values()) or "no guilds"
+        title = html.escape(f"{guilds} · discord twin")
+        assert isinstance(response.body, bytes)
+        response.body = response.body.replace(
+            b"<title>discord twin</title>", f"<title>{title}</title>".encode()
+        )
+        return response
 
     async def static(request: web.Request) -> web.Response:
         check_local(request, writes=False)

@@ -119,6 +119,9 @@ class WebApi:
     async def messages(self, request: web.Request) -> web.Response:
         channel = self.twin.ops.channel(snowflake(request, "channel_id"))
         shown = [m for m in self.twin.store.live_messages(channel.id) if self.visible(m)]
+        starter = self.twin.store.messages.get(channel.id) if channel.is_thread else None
+        if starter is not None and not starter.deleted:
+            shown.insert(0, starter)  # a thread made from a message opens with it, as on Discord
         return json_response([self.message_json(m) for m in shown])
 
     def message_json(self, message: Message) -> dict[str, Any]:

@@ -120,7 +120,7 @@ class WebBot(discord.Client):
             await channel.send("Allow **bash**?", view=Controls(self.received))
         elif text == "typing please":
             await channel.typing()
-        elif text == "thread please" and isinstance(channel, discord.TextChannel):
+        elif text.startswith("please fix") and isinstance(channel, discord.TextChannel):
             await self.post_thread(message)
         elif message.attachments:
             await self.echo_files(message)
@@ -163,7 +163,9 @@ class WebBot(discord.Client):
         @find.autocomplete("language")
         async def find_language(interaction: Interaction, current: str) -> list[Any]:
             received.autocomplete.append(current)
-            return [app_commands.Choice(name=f"lang: {n}", value=n) for n in LANGUAGES if current in n]
+            return [
+                app_commands.Choice(name=f"lang: {n}", value=n) for n in LANGUAGES if current in n
+            ]
 
         @self.tree.command(name="secret", description="Answer only you can see", guild=guild)
         async def secret(interaction: Interaction) -> None:

@@ -11,6 +11,7 @@ import contextlib
 import sys
 from pathlib import Path
 
+import discord
 from playwright.async_api import Page, async_playwright
 
 from discord_twin import Twin
@@ -32,17 +33,23 @@ async def build_scene(twin: Twin, bot: WebBot) -> Channel:
     channel = twin.create_channel(seed.guild, "kimaki", parent=projects, topic="~/src/kimaki")
     twin.create_channel(seed.guild, "website", parent=projects, topic="~/src/website")
     since = twin.cursor()
-    twin.user(seed.owner).send(channel, "thread please")
+    twin.user(seed.owner).send(
+        channel, "please fix the flaky sync test: it fails about one run in ten"
+    )
     thread = await twin.wait_for_thread(parent=channel, since=since)
     await twin.wait_for_message(lambda m: bool(m.components), channel=thread, since=since)
     return thread
 
 
-async def screenshot(page: Page, twin: Twin, thread: Channel, path: Path) -> None:
+async def screenshot(page: Page, twin: Twin, bot: WebBot, thread: Channel, path: Path) -> None:
     await page.set_viewport_size(VIEWPORT)
     await open_client(page, twin.url, thread.id)
     await page.wait_for_selector(".md-codeblock")
     await page.wait_for_selector(".select")
+    channel = bot.get_channel(thread.id)
+    assert isinstance(channel, discord.Thread)
+    await channel.typing()
+    await page.wait_for_selector(".typing.active")
     await page.evaluate("document.fonts.ready")
     path.parent.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(path))
@@ -60,7 +67,7 @@ async def run(out: Path | None, serve: bool, port: int) -> None:
             async with async_playwright() as playwright:
                 browser = await launch_chromium(playwright)
                 page = await browser.new_page()
-                await screenshot(page, twin, thread, out)
+                await screenshot(page, twin, bot, thread, out)
                 await browser.close()
             print(f"wrote {out}")
         if serve:

@@ -36,9 +36,7 @@ async def test_a_message_typed_in_the_page_reaches_the_bot_and_shows(
     await box.press("Enter")
     shown = page.locator(".message", has_text="hello from the page")
     await expect(shown).to_be_visible(timeout=WAIT_MS)
-    await expect(shown.locator(".message-content")).to_have_text(
-        "hello from the page\nsecond line"
-    )
+    await expect(shown.locator(".message-content")).to_have_text("hello from the page\nsecond line")
     await until(lambda: bot.received.messages, what="the bot's on_message")
     seen = bot.received.messages[0]
     assert seen.content == "hello from the page\nsecond line"
@@ -120,7 +118,7 @@ async def test_threads_open_from_the_list_with_code_buttons_and_glyphs(
 ) -> None:
     assert twin.seed is not None
     await open_client(page, twin.url, twin.seed.channel.id)
-    await send(page, "thread please")
+    await send(page, "please fix the flaky test")
     link = page.locator(
         f'.thread-list[data-parent-id="{twin.seed.channel.id}"] a', has_text="Fix the flaky test"
     )

@@ -58,11 +58,13 @@ function appendBlocks(parent, text, ctx) {
       i += 1;
       continue;
     }
-    if (LIST_ITEM.test(line)) {
-      const items = [];
-      while (i < lines.length && LIST_ITEM.test(lines[i])) {
-        items.push(LIST_ITEM.exec(lines[i]));
-        i += 1;
+    if ((match = LIST_ITEM.exec(line))) {
+      // One list per kind: a `1.` item at the first item's depth after `-` items starts anew.
+      const ordered = /\d/.test(match[2]);
+      const items = [match];
+      for (i += 1; i < lines.length && (match = LIST_ITEM.exec(lines[i])); i += 1) {
+        if (match[1].length <= items[0][1].length && /\d/.test(match[2]) !== ordered) break;
+        items.push(match);
       }
       parent.append(list(items, ctx));
       continue;

@@ -170,7 +170,7 @@ export class MessageList {
 
   threadChip(message) {
     const thread = message.thread;
-    if (!thread) return null;
+    if (!thread || this.app.store.openChannelId === thread.id) return null; // not inside itself
     const count = thread.message_count ?? 0;
     return h(
       "button",
