@@ -129,6 +129,9 @@ async def test_threads_open_from_the_list_with_code_buttons_and_glyphs(
     await expect(page.locator(".md-codeblock")).to_be_visible(timeout=WAIT_MS)
     await expect(page.locator(".button.success", has_text="Accept")).to_be_visible()
     await expect(page.locator('.select[data-custom-id="model"]')).to_be_visible()
+    # The thread opens with the message it was made from; the bot's two messages form a group.
+    await expect(page.locator(".message").first).to_contain_text("please fix the flaky test")
+    await expect(page.locator(".message.grouped")).to_have_count(1)
 
     glyphs = await page.evaluate(GLYPH_PROBE, KIMAKI_GLYPHS)
     assert glyphs["tofuStable"], "two missing code points should draw the same box"

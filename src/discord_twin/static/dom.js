@@ -7,7 +7,9 @@ export function h(tag, attrs, ...children) {
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === undefined || value === null || value === false) continue;
     if (key === "class") el.className = value;
-    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (key === "dataset") {
+      for (const [name, data] of Object.entries(value)) if (data != null) el.dataset[name] = data;
+    }
     else if (key === "style") Object.assign(el.style, value);
     else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
     else if (value === true) el.setAttribute(key, "");
