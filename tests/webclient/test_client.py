@@ -173,3 +173,26 @@ async (glyphs) => {
   };
 }
 """
+
+
+async def test_after_a_dropped_feed_the_page_catches_up_and_marks_unread(
+    page: Page, twin: Twin, bot: WebBot
+) -> None:
+    assert twin.seed is not None
+    seed = twin.seed
+    other = twin.create_channel(seed.guild, "other")
+    await open_client(page, twin.url, seed.channel.id)
+    await page.evaluate("twinApp.live.socket.close()")
+    twin.user(seed.owner).send(seed.channel, "said while the feed was down")
+    twin.user(seed.owner).send(other, "news elsewhere")
+    await expect(page.locator(".message", has_text="said while the feed was down")).to_be_visible(
+        timeout=WAIT_MS
+    )
+    await expect(page.locator("body")).to_have_attribute("data-live", "1", timeout=WAIT_MS)
+    # A message in a channel you are not looking at marks it, until you open it.
+    twin.user(seed.owner).send(other, "more news")
+    unread = page.locator(f'.sidebar a.unread[data-channel-id="{other.id}"]')
+    await expect(unread).to_be_visible(timeout=WAIT_MS)
+    await unread.click()
+    await expect(page.locator(".message-content")).to_have_text(["news elsewhere", "more news"])
+    await expect(unread).to_have_count(0)

@@ -27,10 +27,12 @@ export const api = {
  */
 export function connectLive({ cursor, onBatch, onStatus, onReconnect }) {
   let delay = 250;
+  const live = { socket: null };
   const open = () => {
     const url = new URL(`${BASE}/live?since=${cursor()}`, location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     const socket = new WebSocket(url);
+    live.socket = socket;
     socket.addEventListener("open", () => {
       delay = 250;
       onStatus(true);
@@ -46,4 +48,5 @@ export function connectLive({ cursor, onBatch, onStatus, onReconnect }) {
     });
   };
   open();
+  return live;
 }

@@ -30,7 +30,7 @@ class App {
     } catch (error) {
       console.error("web client: first load failed", error);
     }
-    connectLive({
+    this.live = connectLive({
       cursor: () => this.cursor,
       onBatch: (batch) => this.batch(batch),
       onStatus: (live) => this.setLive(live),
