@@ -28,6 +28,7 @@ PREFIX = "/_twin/web"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Application command option types the page converts from the text it sends.
 SUB_COMMAND, SUB_COMMAND_GROUP, INTEGER, BOOLEAN, NUMBER = 1, 2, 4, 5, 10
+MAX_OPEN_MODALS = 100
 
 
 def is_loopback_host(host: str) -> bool:
@@ -216,6 +217,8 @@ class WebApi:
         result["response_type"] = handle.response_type
         if handle.modal is not None:
             self._modal_sources[interaction.id] = handle
+            while len(self._modal_sources) > MAX_OPEN_MODALS:  # modals closed unsubmitted
+                del self._modal_sources[next(iter(self._modal_sources))]
             result["modal"] = handle.modal
         return result
 

@@ -7,7 +7,8 @@ async function call(path, init) {
     const response = await fetch(BASE + path, { cache: "no-store", ...init });
     const text = await response.text();
     const body = text ? JSON.parse(text) : {};
-    if (!response.ok) return { failed: body.message || `${response.status} ${response.statusText}` };
+    if (!response.ok)
+      return { failed: body.message || `${response.status} ${response.statusText}` };
     return body;
   } catch (error) {
     return { failed: `the twin could not be reached (${error.message})` };
@@ -17,7 +18,11 @@ async function call(path, init) {
 export const api = {
   get: (path) => call(path, {}),
   post: (path, body) =>
-    call(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }),
+    call(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    }),
   postForm: (path, form) => call(path, { method: "POST", body: form }),
 };
 

@@ -5,7 +5,17 @@ import { fill, h } from "./dom.js";
 
 const SUB_COMMAND = 1;
 const SUB_COMMAND_GROUP = 2;
-const TYPE_NAMES = { 3: "text", 4: "integer", 5: "true/false", 6: "user", 7: "channel", 8: "role", 9: "mentionable", 10: "number", 11: "file" };
+const TYPE_NAMES = {
+  3: "text",
+  4: "integer",
+  5: "true/false",
+  6: "user",
+  7: "channel",
+  8: "role",
+  9: "mentionable",
+  10: "number",
+  11: "file",
+};
 
 /** Every runnable entry: `/name`, `/name sub`, `/name group sub`, with the leaf's options. */
 export function commandEntries(commands) {
@@ -13,10 +23,17 @@ export function commandEntries(commands) {
   const walk = (command, path, options, description) => {
     const subs = options.filter((o) => o.type === SUB_COMMAND || o.type === SUB_COMMAND_GROUP);
     if (!subs.length) {
-      entries.push({ command, path, name: [command.name, ...path].join(" "), description, options });
+      entries.push({
+        command,
+        path,
+        name: [command.name, ...path].join(" "),
+        description,
+        options,
+      });
       return;
     }
-    for (const sub of subs) walk(command, [...path, sub.name], sub.options || [], sub.description || description);
+    for (const sub of subs)
+      walk(command, [...path, sub.name], sub.options || [], sub.description || description);
   };
   for (const command of commands) walk(command, [], command.options || [], command.description);
   return entries;
@@ -40,18 +57,29 @@ export class CommandPicker {
     const query = /^\/([^\n]*)$/.exec(text);
     if (!query) return this.hide();
     const wanted = query[1].trim().toLowerCase();
-    this.matches = commandEntries(commands).filter((e) => e.name.startsWith(wanted) || (wanted && e.name.includes(wanted)));
+    this.matches = commandEntries(commands).filter(
+      (e) => e.name.startsWith(wanted) || (wanted && e.name.includes(wanted)),
+    );
     this.active = 0;
     this.render();
   }
 
   render() {
-    fill(this.el, 
-      h("div", { class: "command-picker-title" }, this.matches.length ? "Commands" : "No commands match"),
+    fill(
+      this.el,
+      h(
+        "div",
+        { class: "command-picker-title" },
+        this.matches.length ? "Commands" : "No commands match",
+      ),
       ...this.matches.map((entry, i) => {
         const row = h(
           "div",
-          { class: i === this.active ? "command-option active" : "command-option", role: "option", dataset: { command: entry.name } },
+          {
+            class: i === this.active ? "command-option active" : "command-option",
+            role: "option",
+            dataset: { command: entry.name },
+          },
           h("span", { class: "command-option-name" }, `/${entry.name}`),
           entry.options.map((o) => h("span", { class: "command-option-arg" }, o.name)),
           h("span", { class: "command-option-description" }, entry.description || ""),
@@ -113,17 +141,43 @@ export class CommandForm {
         { class: "command-form-head" },
         h("span", { class: "command-chip" }, `/${entry.name}`),
         h("span", { class: "command-form-description" }, entry.description || ""),
-        h("button", { class: "command-cancel", type: "button", title: "Cancel (Esc)", onclick: () => onDone() }, "×"),
+        h(
+          "button",
+          {
+            class: "command-cancel",
+            type: "button",
+            title: "Cancel (Esc)",
+            onclick: () => onDone(),
+          },
+          "×",
+        ),
       ),
-      this.fields.length ? h("div", { class: "command-fields" }, this.fields.map((f) => f.el)) : null,
-      h("div", { class: "command-form-foot" }, h("span", { class: "hint" }, "Enter to send · Esc to cancel"), h("button", { class: "button primary command-send", type: "button", onclick: () => this.run() }, "Send")),
+      this.fields.length
+        ? h(
+            "div",
+            { class: "command-fields" },
+            this.fields.map((f) => f.el),
+          )
+        : null,
+      h(
+        "div",
+        { class: "command-form-foot" },
+        h("span", { class: "hint" }, "Enter to send · Esc to cancel"),
+        h(
+          "button",
+          { class: "button primary command-send", type: "button", onclick: () => this.run() },
+          "Send",
+        ),
+      ),
       this.status,
     );
     this.el.addEventListener("keydown", (event) => this.key(event));
   }
 
   focus() {
-    (this.el.querySelector("input, select") || this.el.querySelector("button.command-send")).focus();
+    (
+      this.el.querySelector("input, select") || this.el.querySelector("button.command-send")
+    ).focus();
   }
 
   key(event) {
@@ -148,7 +202,13 @@ export class CommandForm {
   }
 
   body(extra) {
-    return { channel_id: this.channel.id, command_id: this.entry.command.id, path: this.entry.path, options: this.values(), ...extra };
+    return {
+      channel_id: this.channel.id,
+      command_id: this.entry.command.id,
+      path: this.entry.path,
+      options: this.values(),
+      ...extra,
+    };
   }
 
   async run() {
@@ -168,19 +228,45 @@ export class CommandForm {
 
   field(option) {
     const name = `${option.name}${option.required ? " *" : ""}`;
-    const label = h("span", { class: "command-field-label", title: option.description || "" }, name);
-    const wrap = (control, extra) => h("label", { class: "command-field", dataset: { option: option.name } }, label, control, extra || null);
+    const label = h(
+      "span",
+      { class: "command-field-label", title: option.description || "" },
+      name,
+    );
+    const wrap = (control, extra) =>
+      h(
+        "label",
+        { class: "command-field", dataset: { option: option.name } },
+        label,
+        control,
+        extra || null,
+      );
     if (option.choices?.length) {
-      const select = h("select", { name: option.name }, h("option", { value: "" }, option.required ? "Choose…" : "(none)"), option.choices.map((c) => h("option", { value: String(c.value) }, c.name)));
+      const select = h(
+        "select",
+        { name: option.name },
+        h("option", { value: "" }, option.required ? "Choose…" : "(none)"),
+        option.choices.map((c) => h("option", { value: String(c.value) }, c.name)),
+      );
       return { option, el: wrap(select), value: () => select.value };
     }
     if (option.autocomplete) {
       const suggest = new Suggestions(this, option);
-      return { option, el: wrap(suggest.input, suggest.list), value: () => suggest.value(), suggest };
+      return {
+        option,
+        el: wrap(suggest.input, suggest.list),
+        value: () => suggest.value(),
+        suggest,
+      };
     }
     const pick = this.pickFrom(option);
     if (pick) {
-      const select = h("select", { name: option.name }, h("option", { value: "" }, "(none)"), pick.map(([value, text]) => h("option", { value }, text)));
+      const select = h(
+        "select",
+        { name: option.name },
+        h("option", { value: "" }, "(none)"),
+        pick.map(([value, text]) => h("option", { value }, text)),
+      );
       return { option, el: wrap(select), value: () => select.value };
     }
     const numeric = option.type === 4 || option.type === 10;
@@ -197,13 +283,21 @@ export class CommandForm {
   /** Booleans, users, channels and roles are picked from what the page knows. */
   pickFrom(option) {
     const store = this.app.store;
-    if (option.type === 5) return [["true", "True"], ["false", "False"]];
-    const users = () => [...store.users.values()].map((u) => [u.id, `@${u.global_name || u.username}`]);
+    if (option.type === 5)
+      return [
+        ["true", "True"],
+        ["false", "False"],
+      ];
+    const users = () =>
+      [...store.users.values()].map((u) => [u.id, `@${u.global_name || u.username}`]);
     const roles = () => [...store.roles.values()].map((r) => [r.id, `@${r.name}`]);
     if (option.type === 6) return users();
     if (option.type === 8) return roles();
     if (option.type === 9) return [...users(), ...roles()];
-    if (option.type === 7) return [...store.channels.values()].filter((c) => c.guild_id === this.channel.guild_id).map((c) => [c.id, `#${c.name}`]);
+    if (option.type === 7)
+      return [...store.channels.values()]
+        .filter((c) => c.guild_id === this.channel.guild_id)
+        .map((c) => [c.id, `#${c.name}`]);
     return null;
   }
 }
@@ -217,7 +311,12 @@ class Suggestions {
     this.choices = [];
     this.active = -1;
     this.asked = 0;
-    this.input = h("input", { name: option.name, type: "text", autocomplete: "off", placeholder: option.description || "start typing" });
+    this.input = h("input", {
+      name: option.name,
+      type: "text",
+      autocomplete: "off",
+      placeholder: option.description || "start typing",
+    });
     this.list = h("div", { class: "autocomplete-list", hidden: true, role: "listbox" });
     this.input.addEventListener("input", () => {
       this.chosen = null;
@@ -233,7 +332,10 @@ class Suggestions {
 
   async ask() {
     const ticket = ++this.asked;
-    const outcome = await this.form.app.api.post("/autocomplete", this.form.body({ focused: this.option.name }));
+    const outcome = await this.form.app.api.post(
+      "/autocomplete",
+      this.form.body({ focused: this.option.name }),
+    );
     if (ticket !== this.asked) return; // a newer keystroke's answer wins
     this.choices = outcome.choices || [];
     this.active = -1;
@@ -241,10 +343,21 @@ class Suggestions {
   }
 
   render(failed) {
-    fill(this.list, 
-      ...(failed && !this.choices.length ? [h("div", { class: "autocomplete-empty" }, `⚠ ${failed}`)] : []),
+    fill(
+      this.list,
+      ...(failed && !this.choices.length
+        ? [h("div", { class: "autocomplete-empty" }, `⚠ ${failed}`)]
+        : []),
       ...this.choices.map((choice, i) => {
-        const row = h("div", { class: i === this.active ? "autocomplete-option active" : "autocomplete-option", role: "option", dataset: { value: String(choice.value) } }, choice.name);
+        const row = h(
+          "div",
+          {
+            class: i === this.active ? "autocomplete-option active" : "autocomplete-option",
+            role: "option",
+            dataset: { value: String(choice.value) },
+          },
+          choice.name,
+        );
         row.addEventListener("mousedown", (event) => {
           event.preventDefault();
           this.choose(i);

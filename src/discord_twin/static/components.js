@@ -3,7 +3,14 @@
 import { fill, h } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 
-const BUTTON_STYLES = { 1: "primary", 2: "secondary", 3: "success", 4: "danger", 5: "link", 6: "premium" };
+const BUTTON_STYLES = {
+  1: "primary",
+  2: "secondary",
+  3: "success",
+  4: "danger",
+  5: "link",
+  6: "premium",
+};
 const SELECT_TYPES = new Set([3, 5, 6, 7, 8]);
 
 export function renderComponents(message, app) {
@@ -15,21 +22,40 @@ export function renderComponents(message, app) {
 }
 
 function component(c, message, app, box) {
-  if (c.type === 1) return h("div", { class: "action-row" }, (c.components || []).map((x) => component(x, message, app, box)));
+  if (c.type === 1)
+    return h(
+      "div",
+      { class: "action-row" },
+      (c.components || []).map((x) => component(x, message, app, box)),
+    );
   if (c.type === 2) return button(c, message, app, box);
   if (SELECT_TYPES.has(c.type)) return select(c, message, app, box);
-  if (c.type === 10) return h("div", { class: "text-display" }, renderMarkdown(c.content || "", app.markdownContext()));
+  if (c.type === 10)
+    return h(
+      "div",
+      { class: "text-display" },
+      renderMarkdown(c.content || "", app.markdownContext()),
+    );
   if (c.type === 9) {
     return h(
       "div",
       { class: "section" },
-      h("div", { class: "section-text" }, (c.components || []).map((x) => component(x, message, app, box))),
+      h(
+        "div",
+        { class: "section-text" },
+        (c.components || []).map((x) => component(x, message, app, box)),
+      ),
       c.accessory ? component(c.accessory, message, app, box) : null,
     );
   }
   if (c.type === 17) {
-    const color = c.accent_color != null ? `#${c.accent_color.toString(16).padStart(6, "0")}` : null;
-    return h("div", { class: "container", style: color ? { borderLeftColor: color } : undefined }, (c.components || []).map((x) => component(x, message, app, box)));
+    const color =
+      c.accent_color != null ? `#${c.accent_color.toString(16).padStart(6, "0")}` : null;
+    return h(
+      "div",
+      { class: "container", style: color ? { borderLeftColor: color } : undefined },
+      (c.components || []).map((x) => component(x, message, app, box)),
+    );
   }
   if (c.type === 14) return h("hr", { class: "separator" });
   return h("div", { class: "unsupported" }, `[component type ${c.type}]`);
@@ -37,15 +63,35 @@ function component(c, message, app, box) {
 
 function button(c, message, app, box) {
   const style = BUTTON_STYLES[c.style] || "secondary";
-  const label = [c.emoji?.name ? h("span", { class: "emoji" }, c.emoji.name) : null, c.label || null];
+  const label = [
+    c.emoji?.name ? h("span", { class: "emoji" }, c.emoji.name) : null,
+    c.label || null,
+  ];
   if (style === "link") {
-    return h("a", { class: "button link", href: c.url, target: "_blank", rel: "noopener noreferrer" }, label, " ↗");
+    return h(
+      "a",
+      { class: "button link", href: c.url, target: "_blank", rel: "noopener noreferrer" },
+      label,
+      " ↗",
+    );
   }
-  const el = h("button", { class: `button ${style}`, type: "button", disabled: Boolean(c.disabled), dataset: { customId: c.custom_id } }, label);
+  const el = h(
+    "button",
+    {
+      class: `button ${style}`,
+      type: "button",
+      disabled: Boolean(c.disabled),
+      dataset: { customId: c.custom_id },
+    },
+    label,
+  );
   el.addEventListener("click", async () => {
     el.disabled = true;
     el.classList.add("pending");
-    const outcome = await app.interact("/components", { message_id: message.id, custom_id: c.custom_id });
+    const outcome = await app.interact("/components", {
+      message_id: message.id,
+      custom_id: c.custom_id,
+    });
     el.classList.remove("pending");
     el.disabled = Boolean(c.disabled);
     if (outcome.failed) showFailure(box, outcome.failed);
@@ -57,12 +103,18 @@ function button(c, message, app, box) {
 function selectOptions(c, app) {
   if (c.type === 3) return c.options || [];
   const store = app.store;
-  const users = () => [...store.users.values()].map((u) => ({ label: u.global_name || u.username, value: u.id }));
-  const roles = () => [...store.roles.values()].filter((r) => r.name !== "@everyone").map((r) => ({ label: `@${r.name}`, value: r.id }));
+  const users = () =>
+    [...store.users.values()].map((u) => ({ label: u.global_name || u.username, value: u.id }));
+  const roles = () =>
+    [...store.roles.values()]
+      .filter((r) => r.name !== "@everyone")
+      .map((r) => ({ label: `@${r.name}`, value: r.id }));
   if (c.type === 5) return users();
   if (c.type === 6) return roles();
   if (c.type === 7) return [...users(), ...roles()];
-  return [...store.channels.values()].filter((ch) => ch.type === 0).map((ch) => ({ label: `#${ch.name}`, value: ch.id }));
+  return [...store.channels.values()]
+    .filter((ch) => ch.type === 0)
+    .map((ch) => ({ label: `#${ch.name}`, value: ch.id }));
 }
 
 function select(c, message, app, box) {
@@ -72,17 +124,32 @@ function select(c, message, app, box) {
   const multi = max > 1;
   let chosen = new Set(options.filter((o) => o.default).map((o) => o.value));
   let opened = null;
-  const root = h("div", { class: multi ? "select multi" : "select", dataset: { customId: c.custom_id } });
+  const root = h("div", {
+    class: multi ? "select multi" : "select",
+    dataset: { customId: c.custom_id },
+  });
   const face = h("button", { class: "select-face", type: "button", disabled: Boolean(c.disabled) });
   const menu = h("div", { class: "select-menu", role: "listbox", hidden: true });
 
   const faceText = () => {
     const labels = options.filter((o) => chosen.has(o.value)).map((o) => o.label);
-    fill(face, h("span", { class: labels.length ? "select-value" : "select-placeholder" }, labels.join(", ") || c.placeholder || "Make a selection"), h("span", { class: "chevron" }, "⌄"));
+    fill(
+      face,
+      h(
+        "span",
+        { class: labels.length ? "select-value" : "select-placeholder" },
+        labels.join(", ") || c.placeholder || "Make a selection",
+      ),
+      h("span", { class: "chevron" }, "⌄"),
+    );
   };
   const send = async (values) => {
     face.classList.add("pending");
-    const outcome = await app.interact("/components", { message_id: message.id, custom_id: c.custom_id, values });
+    const outcome = await app.interact("/components", {
+      message_id: message.id,
+      custom_id: c.custom_id,
+      values,
+    });
     face.classList.remove("pending");
     if (outcome.failed) showFailure(box, outcome.failed);
   };
@@ -91,26 +158,44 @@ function select(c, message, app, box) {
     menu.hidden = true;
     root.classList.remove("open");
     document.removeEventListener("mousedown", outside, true);
-    const changed = opened !== null && [...chosen].sort().join("\n") !== [...opened].sort().join("\n");
+    const changed =
+      opened !== null && [...chosen].sort().join("\n") !== [...opened].sort().join("\n");
     if (submit && multi && changed && chosen.size >= min && chosen.size <= max) send([...chosen]);
   };
   const outside = (event) => {
     if (!root.contains(event.target)) close(true);
   };
   const renderMenu = () => {
-    fill(menu, 
+    fill(
+      menu,
       ...options.map((o) => {
         const row = h(
           "div",
-          { class: chosen.has(o.value) ? "select-option chosen" : "select-option", role: "option", dataset: { value: o.value }, "aria-selected": chosen.has(o.value) ? "true" : "false" },
+          {
+            class: chosen.has(o.value) ? "select-option chosen" : "select-option",
+            role: "option",
+            dataset: { value: o.value },
+            "aria-selected": chosen.has(o.value) ? "true" : "false",
+          },
           multi ? h("span", { class: "checkbox" }, chosen.has(o.value) ? "☑" : "☐") : null,
           o.emoji?.name ? h("span", { class: "emoji" }, o.emoji.name) : null,
-          h("div", { class: "select-option-text" }, h("div", { class: "select-option-label" }, o.label), o.description ? h("div", { class: "select-option-description" }, o.description) : null),
+          h(
+            "div",
+            { class: "select-option-text" },
+            h("div", { class: "select-option-label" }, o.label),
+            o.description ? h("div", { class: "select-option-description" }, o.description) : null,
+          ),
         );
         row.addEventListener("click", () => pick(o.value));
         return row;
       }),
-      multi ? h("div", { class: "select-hint" }, `Pick ${min === max ? min : `${min}–${max}`}; close the menu to send`) : null,
+      multi
+        ? h(
+            "div",
+            { class: "select-hint" },
+            `Pick ${min === max ? min : `${min}–${max}`}; close the menu to send`,
+          )
+        : null,
     );
   };
   const pick = (value) => {
@@ -133,6 +218,7 @@ function select(c, message, app, box) {
     menu.hidden = false;
     root.classList.add("open");
     document.addEventListener("mousedown", outside, true);
+    menu.scrollIntoView({ block: "nearest" });
   });
   root.addEventListener("keydown", (event) => {
     if (event.key === "Escape") close(true);

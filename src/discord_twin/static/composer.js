@@ -12,7 +12,12 @@ export class Composer {
     this.files = [];
     this.lastTyping = 0;
     this.form = null;
-    this.fileInput = h("input", { type: "file", multiple: true, hidden: true, class: "file-input" });
+    this.fileInput = h("input", {
+      type: "file",
+      multiple: true,
+      hidden: true,
+      class: "file-input",
+    });
     this.fileList = h("div", { class: "pending-files", hidden: true });
     this.error = h("div", { class: "composer-error", hidden: true });
     this.text = h("textarea", { class: "composer-input", rows: 1, "aria-label": "Message" });
@@ -20,9 +25,22 @@ export class Composer {
     this.row = h(
       "div",
       { class: "composer-row" },
-      h("button", { class: "attach", type: "button", title: "Upload a file", onclick: () => this.fileInput.click() }, "+"),
+      h(
+        "button",
+        {
+          class: "attach",
+          type: "button",
+          title: "Upload a file",
+          onclick: () => this.fileInput.click(),
+        },
+        "+",
+      ),
       this.text,
-      h("button", { class: "send", type: "button", title: "Send (Enter)", onclick: () => this.send() }, "➤"),
+      h(
+        "button",
+        { class: "send", type: "button", title: "Send (Enter)", onclick: () => this.send() },
+        "➤",
+      ),
     );
     root.append(this.fileList, this.formSlot, this.row, this.error, this.fileInput);
     this.picker = new CommandPicker(root, (entry) => this.startCommand(entry));
@@ -88,7 +106,8 @@ export class Composer {
 
   renderFiles() {
     this.fileList.hidden = !this.files.length;
-    fill(this.fileList, 
+    fill(
+      this.fileList,
       ...this.files.map((file, i) =>
         h(
           "div",

@@ -9,8 +9,7 @@ export function h(tag, attrs, ...children) {
     if (key === "class") el.className = value;
     else if (key === "dataset") {
       for (const [name, data] of Object.entries(value)) if (data != null) el.dataset[name] = data;
-    }
-    else if (key === "style") Object.assign(el.style, value);
+    } else if (key === "style") Object.assign(el.style, value);
     else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
     else if (value === true) el.setAttribute(key, "");
     else el.setAttribute(key, String(value));

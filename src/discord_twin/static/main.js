@@ -14,7 +14,11 @@ class App {
     this.api = api;
     this.store = new Store();
     this.cursor = 0;
-    this.sidebar = new Sidebar(document.getElementById("guilds"), document.getElementById("channels"), this);
+    this.sidebar = new Sidebar(
+      document.getElementById("guilds"),
+      document.getElementById("channels"),
+      this,
+    );
     this.list = new MessageList(document.getElementById("messages"), this);
     this.typing = new TypingIndicator(document.getElementById("typing"), this);
     this.composer = new Composer(document.getElementById("composer"), this);
@@ -106,8 +110,11 @@ class App {
 
   renderTitle(channel) {
     const parent = isThread(channel) ? this.store.channels.get(channel.parent_id) : null;
-    fill(this.title, 
-      parent ? h("a", { class: "title-parent", href: `#/channels/${parent.id}` }, `# ${parent.name}`) : null,
+    fill(
+      this.title,
+      parent
+        ? h("a", { class: "title-parent", href: `#/channels/${parent.id}` }, `# ${parent.name}`)
+        : null,
       parent ? h("span", { class: "title-sep" }, " › ") : null,
       h("span", { class: "title-name" }, isThread(channel) ? channel.name : `# ${channel.name}`),
       channel.topic ? h("span", { class: "title-topic" }, channel.topic) : null,

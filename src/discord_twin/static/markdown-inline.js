@@ -20,7 +20,10 @@ const rules = [
   { re: /<a?:(\w{2,32}):\d{1,20}>/y, make: (m) => h("span", { class: "md-emoji" }, `:${m[1]}:`) },
   { re: /<\/([-_\p{L}\p{N} ]{1,96}):\d{1,20}>/uy, make: (m) => mention("/", m[1], "") },
   { re: /@(everyone|here)(?![\w])/y, make: (m) => mention("@", m[1], "") },
-  { re: /\*\*\*(?!\s)([\s\S]+?)\*\*\*(?!\*)/y, make: (m, ctx) => wrap("strong", h("em", {}, renderInline(m[1], ctx))) },
+  {
+    re: /\*\*\*(?!\s)([\s\S]+?)\*\*\*(?!\*)/y,
+    make: (m, ctx) => wrap("strong", h("em", {}, renderInline(m[1], ctx))),
+  },
   { re: /\*\*([\s\S]+?)\*\*(?!\*)/y, make: (m, ctx) => wrap("strong", renderInline(m[1], ctx)) },
   { re: /__([\s\S]+?)__(?!_)/y, make: (m, ctx) => wrap("u", renderInline(m[1], ctx)) },
   {
@@ -106,7 +109,11 @@ function mention(prefix, name, fallback) {
 
 function channelMention(id, ctx) {
   const name = ctx.channel(id);
-  const el = h("span", { class: "md-mention md-channel", dataset: { channelId: id } }, `#${name || "unknown"}`);
+  const el = h(
+    "span",
+    { class: "md-mention md-channel", dataset: { channelId: id } },
+    `#${name || "unknown"}`,
+  );
   if (name) el.addEventListener("click", () => ctx.openChannel(id));
   return el;
 }
@@ -117,7 +124,14 @@ const DATE_STYLES = {
   d: { year: "numeric", month: "2-digit", day: "2-digit" },
   D: { year: "numeric", month: "long", day: "numeric" },
   f: { year: "numeric", month: "long", day: "numeric", hour: "numeric", minute: "2-digit" },
-  F: { weekday: "long", year: "numeric", month: "long", day: "numeric", hour: "numeric", minute: "2-digit" },
+  F: {
+    weekday: "long",
+    year: "numeric",
+    month: "long",
+    day: "numeric",
+    hour: "numeric",
+    minute: "2-digit",
+  },
 };
 const UNITS = [
   ["year", 31536000],
@@ -132,7 +146,10 @@ export function timestamp(seconds, style) {
   const date = new Date(seconds * 1000);
   try {
     const full = new Intl.DateTimeFormat(undefined, DATE_STYLES.F).format(date);
-    const text = style === "R" ? relativeTime(date) : new Intl.DateTimeFormat(undefined, DATE_STYLES[style]).format(date);
+    const text =
+      style === "R"
+        ? relativeTime(date)
+        : new Intl.DateTimeFormat(undefined, DATE_STYLES[style]).format(date);
     return h("time", { class: "md-timestamp", datetime: date.toISOString(), title: full }, text);
   } catch {
     return `<t:${seconds}:${style}>`;
@@ -143,7 +160,8 @@ function relativeTime(date) {
   const diff = (date.getTime() - Date.now()) / 1000;
   const format = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
   for (const [unit, size] of UNITS) {
-    if (Math.abs(diff) >= size || unit === "second") return format.format(Math.round(diff / size), unit);
+    if (Math.abs(diff) >= size || unit === "second")
+      return format.format(Math.round(diff / size), unit);
   }
   return "";
 }

@@ -139,7 +139,9 @@ function quote(text, ctx) {
 /** Items with their indentation: two spaces or more opens a nested list. */
 function list(items, ctx) {
   const make = (ordered, first) =>
-    ordered ? h("ol", { class: "md-list", start: parseInt(first, 10) }) : h("ul", { class: "md-list" });
+    ordered
+      ? h("ol", { class: "md-list", start: parseInt(first, 10) })
+      : h("ul", { class: "md-list" });
   const rootOrdered = /\d/.test(items[0][2]);
   const stack = [{ indent: items[0][1].length, el: make(rootOrdered, items[0][2]) }];
   for (const [, spaces, marker, text] of items) {

@@ -104,7 +104,11 @@ export class MessageList {
           { class: "message-header" },
           h("span", { class: "author" }, displayName(author)),
           author.bot ? h("span", { class: "bot-tag" }, "APP") : null,
-          h("time", { class: "message-time", datetime: message.timestamp, title: time.toLocaleString() }, shortTime(time)),
+          h(
+            "time",
+            { class: "message-time", datetime: message.timestamp, title: time.toLocaleString() },
+            shortTime(time),
+          ),
         ),
         loading ? thinking(author) : this.content(message),
         ...(message.embeds || []).map((e) => this.embed(e)),
@@ -132,7 +136,14 @@ export class MessageList {
     const ref = message.referenced_message;
     if (ref) {
       const text = ref.content.length > 80 ? ref.content.slice(0, 80) + "…" : ref.content;
-      return h("div", { class: "message-context" }, "↪ ", h("span", { class: "author" }, displayName(ref.author)), " ", text);
+      return h(
+        "div",
+        { class: "message-context" },
+        "↪ ",
+        h("span", { class: "author" }, displayName(ref.author)),
+        " ",
+        text,
+      );
     }
     return null;
   }
@@ -141,13 +152,15 @@ export class MessageList {
     if (!message.content) return null;
     const body = renderMarkdown(message.content, this.app.markdownContext());
     body.classList.add("message-content");
-    if (message.edited_timestamp) body.append(h("span", { class: "edited", title: message.edited_timestamp }, " (edited)"));
+    if (message.edited_timestamp)
+      body.append(h("span", { class: "edited", title: message.edited_timestamp }, " (edited)"));
     return body;
   }
 
   embed(embed) {
     const ctx = this.app.markdownContext();
-    const color = embed.color !== undefined ? `#${embed.color.toString(16).padStart(6, "0")}` : null;
+    const color =
+      embed.color !== undefined ? `#${embed.color.toString(16).padStart(6, "0")}` : null;
     return h(
       "div",
       { class: "embed", style: color ? { borderLeftColor: color } : undefined },
@@ -159,11 +172,18 @@ export class MessageList {
             "div",
             { class: "embed-fields" },
             embed.fields.map((f) =>
-              h("div", { class: f.inline ? "embed-field inline" : "embed-field" }, h("div", { class: "embed-field-name" }, renderMarkdown(f.name, ctx)), renderMarkdown(f.value, ctx)),
+              h(
+                "div",
+                { class: f.inline ? "embed-field inline" : "embed-field" },
+                h("div", { class: "embed-field-name" }, renderMarkdown(f.name, ctx)),
+                renderMarkdown(f.value, ctx),
+              ),
             ),
           )
         : null,
-      embed.image?.url && isLocalUrl(embed.image.url) ? h("img", { class: "embed-image", src: embed.image.url, alt: "" }) : null,
+      embed.image?.url && isLocalUrl(embed.image.url)
+        ? h("img", { class: "embed-image", src: embed.image.url, alt: "" })
+        : null,
       embed.footer?.text ? h("div", { class: "embed-footer" }, embed.footer.text) : null,
     );
   }
@@ -174,15 +194,29 @@ export class MessageList {
     const count = thread.message_count ?? 0;
     return h(
       "button",
-      { class: "thread-chip", type: "button", dataset: { threadId: thread.id }, onclick: () => this.app.openChannel(thread.id) },
+      {
+        class: "thread-chip",
+        type: "button",
+        dataset: { threadId: thread.id },
+        onclick: () => this.app.openChannel(thread.id),
+      },
       h("span", { class: "thread-chip-name" }, thread.name),
-      h("span", { class: "thread-chip-count" }, `${count} ${count === 1 ? "message" : "messages"} ›`),
+      h(
+        "span",
+        { class: "thread-chip-count" },
+        `${count} ${count === 1 ? "message" : "messages"} ›`,
+      ),
     );
   }
 }
 
 function thinking(author) {
-  return h("div", { class: "thinking" }, `${displayName(author)} is thinking`, h("span", { class: "dots" }, "…"));
+  return h(
+    "div",
+    { class: "thinking" },
+    `${displayName(author)} is thinking`,
+    h("span", { class: "dots" }, "…"),
+  );
 }
 
 function attachments(list) {
@@ -192,12 +226,20 @@ function attachments(list) {
     { class: "attachments" },
     list.map((a) => {
       const image = (a.content_type || "").startsWith("image/") || IMAGE.test(a.filename);
-      const link = h("a", { class: "attachment-download", href: a.url, download: a.filename }, "Download");
+      const link = h(
+        "a",
+        { class: "attachment-download", href: a.url, download: a.filename },
+        "Download",
+      );
       if (image && isLocalUrl(a.url)) {
         return h(
           "figure",
           { class: "attachment image", dataset: { filename: a.filename } },
-          h("a", { href: a.url, target: "_blank", rel: "noopener" }, h("img", { src: a.url, alt: a.filename, loading: "lazy" })),
+          h(
+            "a",
+            { href: a.url, target: "_blank", rel: "noopener" },
+            h("img", { src: a.url, alt: a.filename, loading: "lazy" }),
+          ),
           h("figcaption", {}, a.filename, " · ", formatSize(a.size), " · ", link),
         );
       }
@@ -205,7 +247,12 @@ function attachments(list) {
         "div",
         { class: "attachment file", dataset: { filename: a.filename } },
         h("span", { class: "file-icon" }, (a.filename.split(".").pop() || "file").slice(0, 4)),
-        h("div", { class: "file-meta" }, h("a", { class: "file-name", href: a.url, download: a.filename }, a.filename), h("div", { class: "file-size" }, formatSize(a.size))),
+        h(
+          "div",
+          { class: "file-meta" },
+          h("a", { class: "file-name", href: a.url, download: a.filename }, a.filename),
+          h("div", { class: "file-size" }, formatSize(a.size)),
+        ),
         link,
       );
     }),
@@ -214,7 +261,11 @@ function attachments(list) {
 
 function reactions(list) {
   if (!list.length) return null;
-  return h("div", { class: "reactions" }, list.map((r) => h("span", { class: "reaction" }, `${r.emoji.name} ${r.count}`)));
+  return h(
+    "div",
+    { class: "reactions" },
+    list.map((r) => h("span", { class: "reaction" }, `${r.emoji.name} ${r.count}`)),
+  );
 }
 
 function initial(user) {

@@ -15,13 +15,25 @@ export class Sidebar {
 
   render() {
     const store = this.app.store;
-    if (!store.guilds.some((g) => g.id === this.guildId)) this.guildId = store.guilds[0]?.id ?? null;
-    fill(this.rail, 
+    if (!store.guilds.some((g) => g.id === this.guildId))
+      this.guildId = store.guilds[0]?.id ?? null;
+    fill(
+      this.rail,
       ...store.guilds.map((g) =>
         h(
           "button",
-          { class: g.id === this.guildId ? "guild active" : "guild", type: "button", title: g.name, dataset: { guildId: g.id }, onclick: () => this.showGuild(g.id) },
-          g.name.split(/\s+/).map((w) => w[0]).join("").slice(0, 3),
+          {
+            class: g.id === this.guildId ? "guild active" : "guild",
+            type: "button",
+            title: g.name,
+            dataset: { guildId: g.id },
+            onclick: () => this.showGuild(g.id),
+          },
+          g.name
+            .split(/\s+/)
+            .map((w) => w[0])
+            .join("")
+            .slice(0, 3),
         ),
       ),
     );
@@ -32,7 +44,10 @@ export class Sidebar {
     }
     const channels = store.guildChannels(guild.id);
     const loose = channels.filter((c) => c.type !== CATEGORY && !c.parent_id);
-    const parts = [h("h1", { class: "guild-name" }, guild.name), ...loose.map((c) => this.channel(c))];
+    const parts = [
+      h("h1", { class: "guild-name" }, guild.name),
+      ...loose.map((c) => this.channel(c)),
+    ];
     for (const category of channels.filter((c) => c.type === CATEGORY)) {
       parts.push(
         h(
@@ -65,7 +80,9 @@ export class Sidebar {
         ? h(
             "div",
             { class: "thread-list", dataset: { parentId: channel.id } },
-            threads.map((t) => this.link(t, "└", t.name, t.thread_metadata?.archived ? "thread archived" : "thread")),
+            threads.map((t) =>
+              this.link(t, "└", t.name, t.thread_metadata?.archived ? "thread archived" : "thread"),
+            ),
           )
         : null,
     );
@@ -78,10 +95,17 @@ export class Sidebar {
     if (store.unread.has(channel.id)) classes.push("unread");
     return h(
       "a",
-      { class: classes.join(" "), href: `#/channels/${channel.id}`, dataset: { channelId: channel.id }, title: name },
+      {
+        class: classes.join(" "),
+        href: `#/channels/${channel.id}`,
+        dataset: { channelId: channel.id },
+        title: name,
+      },
       h("span", { class: "glyph" }, glyph),
       h("span", { class: "name" }, name),
-      isThread(channel) && channel.message_count ? h("span", { class: "count" }, String(channel.message_count)) : null,
+      isThread(channel) && channel.message_count
+        ? h("span", { class: "count" }, String(channel.message_count))
+        : null,
     );
   }
 }
