@@ -1,0 +1,1 @@
+"""Small helpers with no kimaki knowledge, usable from every layer."""
