@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .errors import TwinError
+from .guild_payloads import command_payload
 from .http_util import json_response, read_body, snowflake
-from .payloads import channel_payload, command_payload, role_payload, user_payload
+from .payloads import channel_payload, role_payload, user_payload
 from .state import Channel, Command, Message, User
 
 if TYPE_CHECKING:
