@@ -7,12 +7,14 @@ data-dir rule at work rather than the hidden-directory one.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from discord_twin.state import Message
 from tests.support.kimaki_app import Running, StartKimaki
+from tests.support.world import commit_all
 
 TIMEOUT = 60
 
@@ -36,9 +38,22 @@ async def test_add_project_refuses_all_but_directories_under_the_home_with_one_a
     (home / ".ssh").mkdir()
     (home / "code" / "app").mkdir(parents=True)
     (home / "code" / "escape").symlink_to(running.project)  # exists, outside the home
+    # Git repositories OpenCode knows (it lists committed git worktrees as projects).
+    for known in (home / "code" / "app", running.project):
+        await asyncio.to_thread(commit_all, known, init=True)
+        await running.app.opencode.create_session(str(known))
     twin, guild = running.twin, running.channel.guild_id
     channels_before = {c.id for c in twin.channels()}
     projects_before = running.app.store.projects.all()
+
+    # Autocomplete offers what OpenCode knows under the home, not this test's project.
+    typed = await (
+        twin.user(running.owner)
+        .autocomplete("add-project", {"path": ""}, "path", channel=running.channel)
+        .wait_response(timeout=TIMEOUT)
+    )
+    offered = [c["value"] for c in typed.choices or []]
+    assert offered == [str(home / "code" / "app")], offered
 
     refused = {
         "/": "/",

@@ -11,6 +11,7 @@ from kimaki.bot.commands.base import AnyCommand, CommandGroup, answer_later, pro
 from kimaki.config import Config
 from kimaki.discord_limits import CHOICES_LIMIT, NAME_LIMIT
 from kimaki.opencode.client import OpenCodeClient, OpenCodeError
+from kimaki.project_paths import ProjectRules
 from kimaki.projects import ProjectError, add_project, find_project, remove_project
 from kimaki.store import Store
 
@@ -44,7 +45,9 @@ def add_project_command(deps: ProjectDeps) -> AnyCommand:
             projects = await deps.opencode.projects()
         except OpenCodeError:
             return []
-        paths = sorted({p.worktree for p in projects if p.worktree not in ("", "/")})
+        rules = ProjectRules.of(deps.settings.projects_roots, deps.settings.data_dir)
+        # Offer only what /add-project would accept from Discord.
+        paths = sorted({p.worktree for p in projects if rules.allowed(p.worktree)})
         wanted = current.lower()
         return [
             app_commands.Choice(name=path, value=path)
