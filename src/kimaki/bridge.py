@@ -109,21 +109,18 @@ class ThreadBridge:
         self._inbox.put(event)
 
     async def run(self, work: Callable[[], Awaitable[Any]]) -> Any:
-        """Run `work` in this bridge's task, after the events delivered before it."""
+        """Run `work` in this bridge's task, after the events delivered before it.
+
+        Raises `CancelledError` if the bridge closes (its thread is gone) first.
+        """
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._inbox.put(_Job(work, done))
+        if not self._inbox.put(_Job(work, done)):
+            done.cancel()
         return await done
 
     async def _handle(self, item: Event | _Job) -> None:
         if isinstance(item, _Job):
-            try:
-                result = await item.work()
-            except Exception as exc:
-                if not item.done.done():
-                    item.done.set_exception(exc)
-                return
-            if not item.done.done():
-                item.done.set_result(result)
+            await _run_job(item)
             return
         if isinstance(item, SessionStatusChanged) and item.status is not None:
             self.set_busy(item.status.is_busy)
@@ -330,14 +327,31 @@ class ThreadBridge:
     # --- bookkeeping
 
     async def close(self) -> None:
-        """Stop everything this bridge runs (never called from its own tasks)."""
+        """Stop everything this bridge runs; work handed to `run` and not done is cancelled."""
         self._idle.set()
-        await self._inbox.close()
+        for item in await self._inbox.close():
+            if isinstance(item, _Job):
+                item.done.cancel()
         for task in (self._worker, self._typing):
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+
+
+async def _run_job(job: _Job) -> None:
+    """Run `job`, and settle its future whatever happens (a caller awaits it)."""
+    try:
+        result = await job.work()
+    except asyncio.CancelledError:
+        job.done.cancel()
+        raise
+    except Exception as exc:
+        if not job.done.done():
+            job.done.set_exception(exc)
+        return
+    if not job.done.done():
+        job.done.set_result(result)
 
 
 def changes_messages(event: Event) -> bool:

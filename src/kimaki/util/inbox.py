@@ -36,13 +36,15 @@ class Inbox(Generic[T]):
         self._worker: asyncio.Task[None] | None = None
         self._closed = False
 
-    def put(self, item: T) -> None:
-        """Queue `item`; it is handled after every item queued before it."""
+    def put(self, item: T) -> bool:
+        """Queue `item`; it is handled after every item queued before it. False (and
+        dropped) once the inbox is closed."""
         if self._closed:
-            return
+            return False
         self._items.append(item)
         if self._worker is None or self._worker.done():
             self._worker = background_task.start(self._work(), name=self._name)
+        return True
 
     @property
     def idle(self) -> bool:
@@ -53,14 +55,16 @@ class Inbox(Generic[T]):
         while self._worker is not None and not self._worker.done():
             await asyncio.shield(self._worker)
 
-    async def close(self) -> None:
-        """Drop what is queued and stop; later items are ignored."""
+    async def close(self) -> list[T]:
+        """Stop; later items are refused. Returns the items dropped unhandled."""
         self._closed = True
+        dropped = list(self._items)
         self._items.clear()
-        if self._worker is not None:
+        if self._worker is not None and self._worker is not asyncio.current_task():
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._worker
+        return dropped
 
     async def _work(self) -> None:
         while self._items:
