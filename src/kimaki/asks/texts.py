@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from kimaki.discord_limits import MESSAGE_LIMIT
+from kimaki.discord_limits import CHOICES_LIMIT, MESSAGE_LIMIT
 from kimaki.opencode.models import PermissionRequest
 
 DECISIONS = {
@@ -50,7 +50,7 @@ def question_text(questions: Sequence[Any], answers: Sequence[Sequence[str] | No
         lines = [f"❓ **{question.header or 'Question'}**"]
         if question.question:
             lines.append(question.question)
-        for option in question.options[:25]:
+        for option in question.options[:CHOICES_LIMIT]:
             described = f" — {option.description}" if option.description else ""
             lines.append(f"• **{option.label}**{described}")
         if question.multiple:
