@@ -27,8 +27,10 @@ from kimaki.bot.token import TokenMissing, load_token
 from kimaki.bridge import BridgeContext
 from kimaki.config import Config
 from kimaki.opencode.binary import OpenCodeNotFound, find_opencode
-from kimaki.opencode.client import EndpointSource, EventStream, OpenCodeClient
+from kimaki.opencode.endpoint import EndpointSource
+from kimaki.opencode.events import EventStream
 from kimaki.opencode.kimaki_config import opencode_config_env
+from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
 from kimaki.outbox import Outbox
 from kimaki.sessions import SessionsRuntime

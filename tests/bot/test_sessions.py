@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from discord_twin.state import Channel
-from kimaki.opencode.client import TextInput
+from kimaki.opencode.prompt import TextInput
 from scripted_model import ScriptedModel, bash, text
 from tests.support.kimaki_app import Running, StartKimaki
 from tests.support.waiting import eventually

@@ -14,7 +14,7 @@ from discord import app_commands
 
 from kimaki.bot.access import check
 from kimaki.config import Verbosity
-from kimaki.opencode.client import OpenCodeError
+from kimaki.opencode.errors import OpenCodeError
 from kimaki.opencode.models import SessionID
 from kimaki.projects import ProjectError, add_project, find_project, remove_project
 from kimaki.store import ChannelID, Origin, Project, ThreadID, ThreadRecord

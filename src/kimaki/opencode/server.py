@@ -10,7 +10,6 @@ kimaki killed with -9 can reap the orphan at its next start.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import ctypes
 import json
@@ -28,24 +27,13 @@ from typing import IO, Any
 
 import aiohttp
 
+from kimaki.opencode.endpoint import Endpoint
+from kimaki.util.backoff import Backoff
+
 log = logging.getLogger(__name__)
 
 _LISTENING = re.compile(r"listening on (http://\S+)")
 _PR_SET_PDEATHSIG = 1
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where the server listens and the credentials it wants."""
-
-    base_url: str
-    password: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """HTTP basic auth as OpenCode wants it (user `opencode`)."""
-        token = base64.b64encode(f"opencode:{self.password}".encode()).decode()
-        return {"Authorization": f"Basic {token}"}
 
 
 class OpenCodeServerError(RuntimeError):
@@ -66,7 +54,7 @@ class RestartPolicy:
     stable_after: float = 120.0
 
     def delay(self, attempt: int) -> float:
-        return float(min(self.max_delay, self.first_delay * 2 ** (attempt - 1)))
+        return Backoff(initial=self.first_delay, maximum=self.max_delay).delay(attempt)
 
 
 @dataclass(frozen=True)

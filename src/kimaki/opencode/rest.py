@@ -1,4 +1,4 @@
-"""Async client for the shared OpenCode server: REST calls and the global event stream.
+"""Async REST client for the shared OpenCode server.
 
 Every request has a timeout, names the directory of the instance it is about (OpenCode
 picks the project instance from `?directory=`), and fails with an `OpenCodeError`
@@ -8,19 +8,15 @@ client follows the server across supervisor restarts (new port, same password).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import logging
-import random
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import aiohttp
 
+from kimaki.opencode.endpoint import Endpoint, EndpointSource, current
+from kimaki.opencode.errors import OpenCodeError, OpenCodeUnavailable, http_error
 from kimaki.opencode.models import (
-    Event,
     Health,
     Message,
     MessagePage,
@@ -32,51 +28,11 @@ from kimaki.opencode.models import (
     Session,
     SessionID,
     SessionStatus,
-    parse_event,
 )
-from kimaki.opencode.server import Endpoint
+from kimaki.opencode.prompt import TextInput
 
-log = logging.getLogger(__name__)
-
-EndpointSource = Endpoint | Callable[[], Endpoint | None]
 KEEPALIVE_SECONDS = 4.0
 PermissionReply = Literal["once", "always", "reject"]
-
-
-class OpenCodeError(Exception):
-    """Base for everything the client raises."""
-
-
-class OpenCodeUnavailable(OpenCodeError):
-    """The server could not be reached in time (down, restarting, or hung)."""
-
-
-class OpenCodeHTTPError(OpenCodeError):
-    """The server answered with an error status."""
-
-    def __init__(self, status: int, name: str | None, message: str, body: Any) -> None:
-        super().__init__(f"HTTP {status}{f' {name}' if name else ''}: {message}")
-        self.status = status
-        self.name = name
-        self.body = body
-
-
-class NotFound(OpenCodeHTTPError):
-    """The session, permission or question does not exist (any more)."""
-
-
-@dataclass(frozen=True)
-class TextInput:
-    """A text part for a prompt. `synthetic` parts reach the model but are not the user's words."""
-
-    text: str
-    synthetic: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        part: dict[str, Any] = {"type": "text", "text": self.text}
-        if self.synthetic:
-            part["synthetic"] = True
-        return part
 
 
 class OpenCodeClient:
@@ -106,10 +62,10 @@ class OpenCodeClient:
             self._http = None
 
     def endpoint(self) -> Endpoint:
-        current = self._endpoint() if callable(self._endpoint) else self._endpoint
-        if current is None:
+        endpoint = current(self._endpoint)
+        if endpoint is None:
             raise OpenCodeUnavailable("the OpenCode server is not running (restarting?)")
-        return current
+        return endpoint
 
     def http(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
@@ -322,7 +278,7 @@ class OpenCodeClient:
                     text = await resp.text()
                     data = _decode(text)
                     if resp.status >= 400:
-                        raise _http_error(resp.status, data, text)
+                        raise http_error(resp.status, data, text)
                     return data, resp.headers
             except aiohttp.ServerDisconnectedError as exc:
                 if attempt < attempts:
@@ -343,20 +299,6 @@ def _decode(text: str) -> Any:
         return text
 
 
-def _http_error(status: int, data: Any, text: str) -> OpenCodeHTTPError:
-    name: str | None = None
-    message = text[:300]
-    if isinstance(data, Mapping):
-        name = data.get("name") if isinstance(data.get("name"), str) else None
-        inner = data.get("data")
-        if isinstance(inner, Mapping) and isinstance(inner.get("message"), str):
-            message = inner["message"]
-        elif isinstance(data.get("message"), str):
-            message = data["message"]
-    cls = NotFound if status == 404 else OpenCodeHTTPError
-    return cls(status, name, message, data)
-
-
 def _list(data: Any) -> list[Mapping[str, Any]]:
     if not isinstance(data, list):
         raise OpenCodeError(f"expected a JSON list, got {type(data).__name__}")
@@ -367,171 +309,3 @@ def _mapping(data: Any) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
         raise OpenCodeError(f"expected a JSON object, got {type(data).__name__}")
     return data
-
-
-# --- the global event stream
-
-
-@dataclass(frozen=True)
-class Resync:
-    """The stream (re)connected or a subscriber fell behind: events were missed.
-
-    The stream does not replay what happened while it was down, so whoever gets
-    this must re-read what it cares about over REST.
-    """
-
-    reason: Literal["connected", "reconnected", "overflow"]
-
-
-StreamItem = Event | Resync
-
-
-@dataclass(frozen=True)
-class Backoff:
-    first: float = 0.5
-    maximum: float = 10.0
-
-    def delay(self, failures: int) -> float:
-        base = min(self.maximum, self.first * 2 ** max(0, failures - 1))
-        return float(base * random.uniform(0.8, 1.2))
-
-
-class Subscription:
-    """One consumer's view of the event stream: an async iterator of `StreamItem`s."""
-
-    def __init__(self, stream: EventStream, maxsize: int) -> None:
-        self._stream = stream
-        self._queue: asyncio.Queue[StreamItem] = asyncio.Queue(maxsize)
-
-    def offer(self, item: StreamItem) -> None:
-        """Queue an item; a consumer that fell behind gets one `Resync` instead of a backlog."""
-        try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
-            while not self._queue.empty():
-                self._queue.get_nowait()
-            self._queue.put_nowait(Resync("overflow"))
-
-    async def get(self) -> StreamItem:
-        return await self._queue.get()
-
-    def close(self) -> None:
-        self._stream.unsubscribe(self)
-
-    def __aiter__(self) -> AsyncIterator[StreamItem]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[StreamItem]:
-        while True:
-            yield await self._queue.get()
-
-
-class EventStream:
-    """Reads `/global/event` forever and fans it out to subscribers.
-
-    Reconnects with backoff when the connection drops or goes silent (the server
-    sends a heartbeat about every 10 s), and tells every subscriber with `Resync`.
-    """
-
-    def __init__(
-        self,
-        client: OpenCodeClient,
-        *,
-        backoff: Backoff | None = None,
-        silence_timeout: float = 35.0,
-        queue_size: int = 10_000,
-    ) -> None:
-        self._client = client
-        self._backoff = backoff or Backoff()
-        self._silence_timeout = silence_timeout
-        self._queue_size = queue_size
-        self._subscribers: list[Subscription] = []
-        self._task: asyncio.Task[None] | None = None
-        self.connected = asyncio.Event()
-        self.connects = 0
-
-    def subscribe(self) -> Subscription:
-        sub = Subscription(self, self._queue_size)
-        self._subscribers.append(sub)
-        return sub
-
-    def unsubscribe(self, sub: Subscription) -> None:
-        with contextlib.suppress(ValueError):
-            self._subscribers.remove(sub)
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="opencode-events")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        self.connected.clear()
-
-    def _publish(self, item: StreamItem) -> None:
-        for sub in list(self._subscribers):
-            sub.offer(item)
-
-    async def _run(self) -> None:
-        failures = 0
-        while True:
-            try:
-                async for item in self._read_once():
-                    failures = 0
-                    self._publish(item)
-                reason = "stream ended"
-            except (OpenCodeError, aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                reason = str(exc) or type(exc).__name__
-            self.connected.clear()
-            failures += 1
-            delay = self._backoff.delay(failures)
-            log.info("opencode event stream lost (%s); reconnecting in %.1fs", reason, delay)
-            await asyncio.sleep(delay)
-
-    async def _read_once(self) -> AsyncIterator[StreamItem]:
-        endpoint = self._client.endpoint()
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=self._silence_timeout)
-        async with self._client.http().get(
-            endpoint.base_url + "/global/event",
-            timeout=timeout,
-            headers={**endpoint.headers, "Accept": "text/event-stream"},
-        ) as resp:
-            if resp.status != 200:
-                raise _http_error(resp.status, None, (await resp.text())[:300])
-            self.connects += 1
-            self.connected.set()
-            yield Resync("connected" if self.connects == 1 else "reconnected")
-            async for data in _sse_data(resp.content):
-                try:
-                    payload = json.loads(data)
-                except ValueError:
-                    log.warning("ignoring a malformed event: %.200s", data)
-                    continue
-                if isinstance(payload, Mapping):
-                    yield parse_event(payload)
-
-
-async def _sse_data(content: aiohttp.StreamReader) -> AsyncIterator[str]:
-    """Yield the `data:` payload of each server-sent event (multi-line data joined).
-
-    Splits lines itself: aiohttp's line iterator refuses lines over 128 KiB, and a
-    part carrying a big tool output easily exceeds that.
-    """
-    buffer = b""
-    lines: list[str] = []
-    async for chunk in content.iter_any():
-        buffer += chunk
-        *complete, buffer = buffer.split(b"\n")
-        for raw in complete:
-            line = raw.decode("utf-8", errors="replace").rstrip("\r")
-            if not line:
-                if lines:
-                    yield "\n".join(lines)
-                    lines = []
-            elif line.startswith("data:"):
-                lines.append(line[5:].removeprefix(" "))
-    if lines:
-        yield "\n".join(lines)

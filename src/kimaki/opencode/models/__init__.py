@@ -1,0 +1,70 @@
+"""Typed views of OpenCode's JSON (observed on opencode-ai 1.18.33).
+
+Every model keeps the payload it came from in `raw`, so fields this code does not
+know survive a round trip and can be read later without a release. Parsing never
+fails on an unknown part or event type: those become the generic `Part` / `Event`
+with their `type` kept. Missing optional fields become None, not errors.
+
+Import from here; the submodules only keep each file to one kind of payload.
+"""
+
+from .asks import PermissionRequest, Question, QuestionOption, QuestionRequest
+from .events import (
+    Event,
+    Heartbeat,
+    MessageUpdated,
+    PartDelta,
+    PartUpdated,
+    PermissionAsked,
+    QuestionAsked,
+    SessionErrored,
+    SessionIdle,
+    SessionStatusChanged,
+    SessionUpdated,
+    parse_event,
+)
+from .ids import MessageID, PartID, PermissionID, QuestionID, SessionID
+from .messages import Message, MessageInfo, MessagePage
+from .parts import FilePart, Part, ReasoningPart, TextPart, ToolPart, ToolState, parse_part
+from .sessions import Health, Project, Session, SessionStatus
+from .wire import Json, WireFormatError
+
+__all__ = [
+    "Event",
+    "FilePart",
+    "Health",
+    "Heartbeat",
+    "Json",
+    "Message",
+    "MessageID",
+    "MessageInfo",
+    "MessagePage",
+    "MessageUpdated",
+    "Part",
+    "PartDelta",
+    "PartID",
+    "PartUpdated",
+    "PermissionAsked",
+    "PermissionID",
+    "PermissionRequest",
+    "Project",
+    "Question",
+    "QuestionAsked",
+    "QuestionID",
+    "QuestionOption",
+    "QuestionRequest",
+    "ReasoningPart",
+    "Session",
+    "SessionErrored",
+    "SessionID",
+    "SessionIdle",
+    "SessionStatus",
+    "SessionStatusChanged",
+    "SessionUpdated",
+    "TextPart",
+    "ToolPart",
+    "ToolState",
+    "WireFormatError",
+    "parse_event",
+    "parse_part",
+]

@@ -1,0 +1,1 @@
+"""Small helpers with no kimaki dependencies, usable from every layer."""
