@@ -28,16 +28,27 @@ class NotFound(OpenCodeHTTPError):
     """The session, permission or question does not exist (any more)."""
 
 
+class SessionBusy(OpenCodeHTTPError):
+    """409: the session runs a turn; revert, unrevert and shell refuse until it is idle."""
+
+
 def http_error(status: int, data: Any, text: str) -> OpenCodeHTTPError:
-    """The error for a failed response; OpenCode's `{name, data: {message}}` when it sent one."""
+    """The error for a failed response.
+
+    OpenCode 1.18.33 answers `{name, data: {message}}` (e.g. `NotFoundError`, `BadRequest`)
+    or `{_tag, message}` (e.g. `SessionBusyError`; a bare `{"_tag": "BadRequest"}` for a
+    body it cannot use). An unexpected failure is 500 `UnknownError` whose message only
+    points at the server log.
+    """
     name: str | None = None
     message = text[:300]
     if isinstance(data, Mapping):
-        name = data.get("name") if isinstance(data.get("name"), str) else None
+        tag = data.get("name") or data.get("_tag")
+        name = tag if isinstance(tag, str) else None
         inner = data.get("data")
         if isinstance(inner, Mapping) and isinstance(inner.get("message"), str):
             message = inner["message"]
         elif isinstance(data.get("message"), str):
             message = data["message"]
-    cls = NotFound if status == 404 else OpenCodeHTTPError
+    cls = {404: NotFound, 409: SessionBusy}.get(status, OpenCodeHTTPError)
     return cls(status, name, message, data)

@@ -1,54 +1,47 @@
-"""Async REST client for the shared OpenCode server.
+"""The REST calls kimaki makes to the shared OpenCode server (facts in README.md).
 
-Every request has a timeout, names the directory of the instance it is about (OpenCode
-picks the project instance from `?directory=`), and fails with an `OpenCodeError`
-subclass that says what went wrong. The endpoint is looked up per request, so the
-client follows the server across supervisor restarts (new port, same password).
+Each method names the directory of the instance it is about; reads return typed models
+that keep the raw JSON. Calls that run a whole turn before answering (`command`,
+`shell`, `summarize`) take a long timeout of their own.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-import aiohttp
-
-from kimaki.opencode.endpoint import Endpoint, EndpointSource, current
-from kimaki.opencode.errors import OpenCodeError, OpenCodeUnavailable, http_error
 from kimaki.opencode.models import (
+    Agent,
+    Command,
+    FileDiff,
     Health,
     Message,
+    MessageID,
     MessagePage,
+    ModelRef,
+    OpenCodeConfig,
+    PartID,
     PermissionID,
     PermissionRequest,
     Project,
+    ProviderCatalog,
     QuestionID,
     QuestionRequest,
     Session,
     SessionID,
+    SessionPage,
     SessionStatus,
+    Skill,
 )
-from kimaki.opencode.prompt import TextInput
+from kimaki.opencode.prompt import PromptPart
+from kimaki.opencode.transport import Transport, as_list, as_mapping, flags
 
-KEEPALIVE_SECONDS = 4.0
 PermissionReply = Literal["once", "always", "reject"]
+TURN_TIMEOUT = 3600.0
 
 
-class OpenCodeClient:
-    """One aiohttp session, shared by all of kimaki's calls to OpenCode."""
-
-    def __init__(
-        self,
-        endpoint: EndpointSource,
-        *,
-        timeout: float = 30.0,
-        connect_timeout: float = 5.0,
-    ) -> None:
-        self._endpoint = endpoint
-        self._timeout = timeout
-        self._connect_timeout = connect_timeout
-        self._http: aiohttp.ClientSession | None = None
+class OpenCodeClient(Transport):
+    """kimaki's view of OpenCode's REST API."""
 
     async def __aenter__(self) -> OpenCodeClient:
         return self
@@ -56,39 +49,39 @@ class OpenCodeClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
-
-    def endpoint(self) -> Endpoint:
-        endpoint = current(self._endpoint)
-        if endpoint is None:
-            raise OpenCodeUnavailable("the OpenCode server is not running (restarting?)")
-        return endpoint
-
-    def http(self) -> aiohttp.ClientSession:
-        if self._http is None or self._http.closed:
-            # OpenCode (Bun) drops idle keep-alive connections after ~10 s; a request sent
-            # on one it just dropped fails with "Server disconnected". Closing ours first
-            # avoids that for writes, which must not be retried blindly.
-            connector = aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS)
-            self._http = aiohttp.ClientSession(
-                connector=connector,
-                timeout=aiohttp.ClientTimeout(
-                    total=self._timeout, sock_connect=self._connect_timeout
-                ),
-            )
-        return self._http
-
-    # --- REST
+    # --- server and catalog
 
     async def health(self) -> Health:
         return Health.from_json(await self._json("GET", "/global/health", timeout=5))
 
     async def projects(self) -> list[Project]:
-        data = await self._json("GET", "/project")
-        return [Project.from_json(p) for p in _list(data)]
+        return [Project.from_json(p) for p in as_list(await self._json("GET", "/project"))]
+
+    async def config(self, directory: str) -> OpenCodeConfig:
+        data = await self._json("GET", "/config", directory=directory)
+        return OpenCodeConfig.from_json(as_mapping(data))
+
+    async def agents(self, directory: str) -> list[Agent]:
+        data = await self._json("GET", "/agent", directory=directory)
+        return [Agent.from_json(a) for a in as_list(data)]
+
+    async def providers(self, directory: str) -> ProviderCatalog:
+        """Connected providers and their models (`GET /provider` lists every known one: MBs)."""
+        data = await self._json("GET", "/config/providers", directory=directory)
+        return ProviderCatalog.from_json(as_mapping(data))
+
+    async def commands(self, directory: str) -> list[Command]:
+        """Slash commands, skills (`source: skill`) and MCP prompts (`source: mcp`)."""
+        data = await self._json("GET", "/command", directory=directory)
+        return [Command.from_json(c) for c in as_list(data)]
+
+    async def skills(self, directory: str) -> list[Skill]:
+        return [
+            Skill.from_json(s)
+            for s in as_list(await self._json("GET", "/skill", directory=directory))
+        ]
+
+    # --- sessions
 
     async def sessions(
         self,
@@ -100,21 +93,45 @@ class OpenCodeClient:
         search: str | None = None,
     ) -> list[Session]:
         """Sessions whose directory is exactly `directory`, newest `time.updated` first."""
-        params: dict[str, str] = {}
-        if roots:
-            params["roots"] = "true"
-        if start is not None:
-            params["start"] = str(start)
-        if limit is not None:
-            params["limit"] = str(limit)
-        if search:
-            params["search"] = search
+        params = flags(roots=roots or None, start=start, limit=limit, search=search or None)
         data = await self._json("GET", "/session", directory=directory, params=params)
-        return [Session.from_json(s) for s in _list(data)]
+        return [Session.from_json(s) for s in as_list(data)]
+
+    async def all_sessions(
+        self,
+        *,
+        roots: bool = False,
+        start: int | None = None,
+        limit: int | None = None,
+        cursor: int | None = None,
+        search: str | None = None,
+        archived: bool = False,
+    ) -> SessionPage:
+        """Sessions of every directory (`GET /experimental/session`), newest updated first.
+
+        `start` keeps `time.updated >= start`; `archived` adds archived sessions to the rest.
+        """
+        params = flags(
+            roots=roots or None,
+            start=start,
+            limit=limit,
+            cursor=cursor,
+            search=search or None,
+            archived=archived or None,
+        )
+        data, headers = await self._request("GET", "/experimental/session", params=params)
+        sessions = tuple(Session.from_json(s) for s in as_list(data))
+        cursor_text = headers.get("x-next-cursor")
+        return SessionPage(sessions, int(cursor_text) if cursor_text else None)
 
     async def session(self, session_id: SessionID, directory: str) -> Session:
         data = await self._json("GET", f"/session/{session_id}", directory=directory)
-        return Session.from_json(_mapping(data))
+        return Session.from_json(as_mapping(data))
+
+    async def children(self, session_id: SessionID, directory: str) -> list[Session]:
+        """Sessions whose `parentID` is this one (subagent runs; forks are not children)."""
+        data = await self._json("GET", f"/session/{session_id}/children", directory=directory)
+        return [Session.from_json(s) for s in as_list(data)]
 
     async def create_session(
         self, directory: str, *, title: str | None = None, parent_id: SessionID | None = None
@@ -125,7 +142,89 @@ class OpenCodeClient:
         if parent_id is not None:
             body["parentID"] = parent_id
         data = await self._json("POST", "/session", directory=directory, body=body)
-        return Session.from_json(_mapping(data))
+        return Session.from_json(as_mapping(data))
+
+    async def update_session(
+        self,
+        session_id: SessionID,
+        directory: str,
+        *,
+        title: str | None = None,
+        archived: int | None = None,
+    ) -> Session:
+        """Rename, or archive (`archived` = time in ms; archived sessions leave the lists)."""
+        body: dict[str, Any] = {}
+        if title is not None:
+            body["title"] = title
+        if archived is not None:
+            body["time"] = {"archived": archived}
+        data = await self._json("PATCH", f"/session/{session_id}", directory=directory, body=body)
+        return Session.from_json(as_mapping(data))
+
+    async def fork(
+        self, session_id: SessionID, directory: str, *, message_id: MessageID | None = None
+    ) -> Session:
+        """A new root session with the messages *before* `message_id` (all when None)."""
+        body = {"messageID": message_id} if message_id else {}
+        data = await self._session_call("POST", session_id, "fork", directory, body)
+        return Session.from_json(as_mapping(data))
+
+    async def revert(
+        self,
+        session_id: SessionID,
+        directory: str,
+        message_id: MessageID,
+        *,
+        part_id: PartID | None = None,
+    ) -> Session:
+        """Undo `message_id` and everything after it, files included (409 while busy)."""
+        body: dict[str, Any] = {"messageID": message_id}
+        if part_id is not None:
+            body["partID"] = part_id
+        data = await self._session_call("POST", session_id, "revert", directory, body)
+        return Session.from_json(as_mapping(data))
+
+    async def unrevert(self, session_id: SessionID, directory: str) -> Session:
+        """Restore what the last revert undid (a no-op once a new prompt was sent)."""
+        data = await self._session_call("POST", session_id, "unrevert", directory)
+        return Session.from_json(as_mapping(data))
+
+    async def summarize(self, session_id: SessionID, directory: str, model: ModelRef) -> bool:
+        """Compact the session with `model`; answers once the summary is written."""
+        body = {"providerID": model.provider_id, "modelID": model.model_id}
+        data = await self._session_call(
+            "POST", session_id, "summarize", directory, body, timeout=TURN_TIMEOUT
+        )
+        return data is True
+
+    async def share(self, session_id: SessionID, directory: str) -> Session:
+        """Share; `share_url` stays None when OPENCODE_DISABLE_SHARE is set (HTTP 500 when
+        the config says `share: "disabled"` or the share service is unreachable)."""
+        data = await self._session_call("POST", session_id, "share", directory)
+        return Session.from_json(as_mapping(data))
+
+    async def unshare(self, session_id: SessionID, directory: str) -> Session:
+        data = await self._session_call("DELETE", session_id, "share", directory)
+        return Session.from_json(as_mapping(data))
+
+    async def diff(
+        self, session_id: SessionID, directory: str, *, message_id: MessageID | None = None
+    ) -> list[FileDiff]:
+        """Files one user message's turn changed (empty without `message_id`)."""
+        params = flags(messageID=message_id)
+        data = await self._json(
+            "GET", f"/session/{session_id}/diff", directory=directory, params=params
+        )
+        return [FileDiff.from_json(d) for d in as_list(data)]
+
+    async def vcs_diff(
+        self, directory: str, mode: Literal["git", "branch"] = "git"
+    ) -> list[FileDiff]:
+        """The working tree against HEAD (`git`, untracked files too) or the default branch."""
+        data = await self._json("GET", "/vcs/diff", directory=directory, params={"mode": mode})
+        return [FileDiff.from_json(d) for d in as_list(data)]
+
+    # --- messages and turns
 
     async def messages(
         self,
@@ -136,15 +235,13 @@ class OpenCodeClient:
         before: str | None = None,
     ) -> MessagePage:
         """The newest `limit` messages (oldest first); `before` pages back in time."""
-        params: dict[str, str] = {}
-        if limit is not None:
-            params["limit"] = str(limit)
-        if before is not None:
-            params["before"] = before
         data, headers = await self._request(
-            "GET", f"/session/{session_id}/message", directory=directory, params=params
+            "GET",
+            f"/session/{session_id}/message",
+            directory=directory,
+            params=flags(limit=limit, before=before),
         )
-        messages = tuple(Message.from_json(m) for m in _list(data))
+        messages = tuple(Message.from_json(m) for m in as_list(data))
         return MessagePage(messages, headers.get("x-next-cursor") or None)
 
     async def all_messages(
@@ -163,7 +260,7 @@ class OpenCodeClient:
 
     async def status(self, directory: str) -> dict[SessionID, SessionStatus]:
         """Busy and retrying sessions of this instance (idle ones are absent)."""
-        data = _mapping(await self._json("GET", "/session/status", directory=directory))
+        data = as_mapping(await self._json("GET", "/session/status", directory=directory))
         return {
             SessionID(k): SessionStatus.from_json(v)
             for k, v in data.items()
@@ -174,28 +271,81 @@ class OpenCodeClient:
         self,
         session_id: SessionID,
         directory: str,
-        parts: Sequence[TextInput],
+        parts: Sequence[PromptPart],
         *,
         agent: str | None = None,
         model: tuple[str, str] | None = None,
+        variant: str | None = None,
+        system: str | None = None,
+        no_reply: bool = False,
     ) -> None:
-        """Queue a prompt; OpenCode answers 204 at once and runs it (after a busy turn)."""
+        """Queue a prompt; OpenCode answers 204 at once and runs it (after a busy turn).
+
+        `agent`, `model` and `variant` apply to this prompt only (the next one without them
+        gets the defaults again); an unknown agent or model fails later, as a
+        `session.error` event. `system` is added to the system prompt; `no_reply` stores the
+        message without running a turn.
+        """
         body: dict[str, Any] = {"parts": [p.to_json() for p in parts]}
         if agent is not None:
             body["agent"] = agent
         if model is not None:
-            body["model"] = {"providerID": model[0], "modelID": model[1]}
+            body["model"] = ModelRef(*model).to_json()
+        if variant is not None:
+            body["variant"] = variant
+        if system is not None:
+            body["system"] = system
+        if no_reply:
+            body["noReply"] = True
         await self._request(
             "POST", f"/session/{session_id}/prompt_async", directory=directory, body=body
         )
+
+    async def command(
+        self,
+        session_id: SessionID,
+        directory: str,
+        command: str,
+        arguments: str = "",
+        *,
+        agent: str | None = None,
+        model: ModelRef | None = None,
+        variant: str | None = None,
+    ) -> Message:
+        """Run an OpenCode command as a prompt (its template with `$ARGUMENTS` filled in);
+        answers with the assistant message once the turn is over."""
+        body: dict[str, Any] = {"command": command, "arguments": arguments}
+        if agent is not None:
+            body["agent"] = agent
+        if model is not None:
+            body["model"] = str(model)
+        if variant is not None:
+            body["variant"] = variant
+        data = await self._session_call(
+            "POST", session_id, "command", directory, body, timeout=TURN_TIMEOUT
+        )
+        return Message.from_json(as_mapping(data))
+
+    async def shell(
+        self, session_id: SessionID, directory: str, command: str, *, agent: str = "build"
+    ) -> Message:
+        """Run `command` with the agent's bash tool, without the model; stored in the session
+        (the model sees it next turn). stdout and stderr come merged, without the exit code."""
+        body = {"agent": agent, "command": command}
+        data = await self._session_call(
+            "POST", session_id, "shell", directory, body, timeout=TURN_TIMEOUT
+        )
+        return Message.from_json(as_mapping(data))
 
     async def abort(self, session_id: SessionID, directory: str) -> bool:
         data = await self._json("POST", f"/session/{session_id}/abort", directory=directory)
         return data is True
 
+    # --- permissions and questions
+
     async def permissions(self, directory: str | None = None) -> list[PermissionRequest]:
         data = await self._json("GET", "/permission", directory=directory)
-        return [PermissionRequest.from_json(p) for p in _list(data)]
+        return [PermissionRequest.from_json(p) for p in as_list(data)]
 
     async def reply_permission(
         self,
@@ -215,7 +365,7 @@ class OpenCodeClient:
 
     async def questions(self, directory: str | None = None) -> list[QuestionRequest]:
         data = await self._json("GET", "/question", directory=directory)
-        return [QuestionRequest.from_json(q) for q in _list(data)]
+        return [QuestionRequest.from_json(q) for q in as_list(data)]
 
     async def reply_question(
         self,
@@ -232,80 +382,15 @@ class OpenCodeClient:
 
     # --- plumbing
 
-    async def _json(
+    async def _session_call(
         self,
         method: str,
-        path: str,
-        *,
-        directory: str | None = None,
-        params: Mapping[str, str] | None = None,
+        session_id: SessionID,
+        action: str,
+        directory: str,
         body: Any = None,
+        *,
         timeout: float | None = None,
     ) -> Any:
-        data, _ = await self._request(
-            method, path, directory=directory, params=params, body=body, timeout=timeout
-        )
-        return data
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        directory: str | None = None,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        timeout: float | None = None,
-    ) -> tuple[Any, Mapping[str, str]]:
-        endpoint = self.endpoint()
-        query = dict(params or {})
-        if directory is not None:
-            query["directory"] = directory
-        kwargs: dict[str, Any] = {"params": query, "headers": endpoint.headers}
-        if body is not None:
-            kwargs["json"] = body
-        if timeout is not None:
-            kwargs["timeout"] = aiohttp.ClientTimeout(
-                total=timeout, sock_connect=min(timeout, self._connect_timeout)
-            )
-        url = endpoint.base_url + path
-        # A read may be retried once on a dropped pooled connection; a write may not
-        # (OpenCode could have acted on it).
-        attempts = 2 if method == "GET" else 1
-        for attempt in range(1, attempts + 1):
-            try:
-                async with self.http().request(method, url, **kwargs) as resp:
-                    text = await resp.text()
-                    data = _decode(text)
-                    if resp.status >= 400:
-                        raise http_error(resp.status, data, text)
-                    return data, resp.headers
-            except aiohttp.ServerDisconnectedError as exc:
-                if attempt < attempts:
-                    continue
-                raise OpenCodeUnavailable(f"{method} {path}: {exc}") from exc
-            except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-                what = type(exc).__name__ if isinstance(exc, TimeoutError) else str(exc)
-                raise OpenCodeUnavailable(f"{method} {path}: {what or 'timed out'}") from exc
-        raise AssertionError("unreachable")
-
-
-def _decode(text: str) -> Any:
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _list(data: Any) -> list[Mapping[str, Any]]:
-    if not isinstance(data, list):
-        raise OpenCodeError(f"expected a JSON list, got {type(data).__name__}")
-    return [item for item in data if isinstance(item, Mapping)]
-
-
-def _mapping(data: Any) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise OpenCodeError(f"expected a JSON object, got {type(data).__name__}")
-    return data
+        path = f"/session/{session_id}/{action}"
+        return await self._json(method, path, directory=directory, body=body, timeout=timeout)

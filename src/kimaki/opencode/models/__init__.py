@@ -9,6 +9,16 @@ Import from here; the submodules only keep each file to one kind of payload.
 """
 
 from .asks import PermissionRequest, Question, QuestionOption, QuestionRequest
+from .catalog import (
+    Agent,
+    Command,
+    Model,
+    ModelCost,
+    OpenCodeConfig,
+    Provider,
+    ProviderCatalog,
+    Skill,
+)
 from .events import (
     Event,
     Heartbeat,
@@ -23,14 +33,29 @@ from .events import (
     SessionUpdated,
     parse_event,
 )
-from .ids import MessageID, PartID, PermissionID, QuestionID, SessionID
+from .ids import MessageID, ModelRef, PartID, PermissionID, QuestionID, SessionID
 from .messages import Message, MessageInfo, MessagePage
-from .parts import FilePart, Part, ReasoningPart, TextPart, ToolPart, ToolState, parse_part
-from .sessions import Health, Project, Session, SessionStatus
+from .parts import (
+    FilePart,
+    Part,
+    PatchPart,
+    ReasoningPart,
+    StepFinishPart,
+    TextPart,
+    ToolPart,
+    ToolState,
+    parse_part,
+)
+from .sessions import FileDiff, Health, Project, Session, SessionPage, SessionStatus
+from .usage import ErrorKind, RunError, Tokens
 from .wire import Json, WireFormatError
 
 __all__ = [
+    "Agent",
+    "Command",
+    "ErrorKind",
     "Event",
+    "FileDiff",
     "FilePart",
     "Health",
     "Heartbeat",
@@ -40,28 +65,40 @@ __all__ = [
     "MessageInfo",
     "MessagePage",
     "MessageUpdated",
+    "Model",
+    "ModelCost",
+    "ModelRef",
+    "OpenCodeConfig",
     "Part",
     "PartDelta",
     "PartID",
     "PartUpdated",
+    "PatchPart",
     "PermissionAsked",
     "PermissionID",
     "PermissionRequest",
     "Project",
+    "Provider",
+    "ProviderCatalog",
     "Question",
     "QuestionAsked",
     "QuestionID",
     "QuestionOption",
     "QuestionRequest",
     "ReasoningPart",
+    "RunError",
     "Session",
     "SessionErrored",
     "SessionID",
     "SessionIdle",
+    "SessionPage",
     "SessionStatus",
     "SessionStatusChanged",
     "SessionUpdated",
+    "Skill",
+    "StepFinishPart",
     "TextPart",
+    "Tokens",
     "ToolPart",
     "ToolState",
     "WireFormatError",

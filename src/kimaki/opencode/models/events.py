@@ -11,6 +11,7 @@ from .ids import PartID, SessionID
 from .messages import MessageInfo
 from .parts import Part, parse_part
 from .sessions import Session, SessionStatus
+from .usage import RunError
 from .wire import Json, WireFormatError, get_obj, get_str
 
 
@@ -66,7 +67,14 @@ class SessionUpdated(Event):
 
 @dataclass(frozen=True)
 class SessionErrored(Event):
+    """A turn failed (also for errors OpenCode recovers from, e.g. a context overflow it
+    compacts away, or a prompt_async body it could not start)."""
+
     error: Json | None = None
+
+    @property
+    def run_error(self) -> RunError | None:
+        return RunError.from_json(self.error) if self.error else None
 
 
 @dataclass(frozen=True)

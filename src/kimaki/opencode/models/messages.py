@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .ids import MessageID, SessionID
+from .ids import MessageID, ModelRef, SessionID
 from .parts import Part, TextPart, parse_part
-from .wire import Json, get_int, get_obj, get_str, need_str
+from .usage import RunError, Tokens
+from .wire import Json, get_bool, get_float, get_int, get_obj, get_str, need_str
 
 
 @dataclass(frozen=True)
 class MessageInfo:
+    """A user or assistant message's info.
+
+    `agent`, `model` and `variant` are what the message was sent with (user) or answered by
+    (assistant). `tokens` and `cost` are an assistant message's usage, summed over its steps;
+    `summary` marks the assistant message a compaction wrote.
+    """
+
     id: MessageID
     session_id: SessionID
     role: str
@@ -21,6 +29,16 @@ class MessageInfo:
     finish: str | None
     error: Json | None
     raw: Json = field(repr=False)
+    agent: str | None = None
+    model: ModelRef | None = None
+    variant: str | None = None
+    cost: float | None = None
+    tokens: Tokens | None = None
+    summary: bool = False
+
+    @property
+    def run_error(self) -> RunError | None:
+        return RunError.from_json(self.error) if self.error else None
 
     @property
     def error_name(self) -> str | None:
@@ -47,6 +65,8 @@ class MessageInfo:
         times = get_obj(data, "time")
         parent = get_str(data, "parentID")
         error = data.get("error")
+        user_model = get_obj(data, "model")
+        tokens = data.get("tokens")
         return cls(
             id=MessageID(need_str(data, "id", "message")),
             session_id=SessionID(get_str(data, "sessionID") or ""),
@@ -57,6 +77,12 @@ class MessageInfo:
             finish=get_str(data, "finish"),
             error=error if isinstance(error, Mapping) else None,
             raw=data,
+            agent=get_str(data, "agent"),
+            model=ModelRef.from_json(user_model) or ModelRef.from_json(data),
+            variant=get_str(data, "variant") or get_str(user_model, "variant"),
+            cost=get_float(data, "cost"),
+            tokens=Tokens.from_json(tokens) if isinstance(tokens, Mapping) else None,
+            summary=get_bool(data, "summary"),
         )
 
 

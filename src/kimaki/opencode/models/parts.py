@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .ids import MessageID, PartID, SessionID
-from .wire import Json, get_bool, get_int, get_obj, get_str, need_str
+from .usage import Tokens
+from .wire import Json, get_bool, get_float, get_int, get_obj, get_str, get_strs, need_str
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,23 @@ class FilePart(Part):
     url: str = ""
 
 
+@dataclass(frozen=True)
+class StepFinishPart(Part):
+    """The end of one model call: why it stopped, what it cost, its tokens."""
+
+    reason: str = ""
+    cost: float = 0.0
+    tokens: Tokens = field(default_factory=Tokens)
+
+
+@dataclass(frozen=True)
+class PatchPart(Part):
+    """Files a step changed (absolute paths), with the snapshot hash after it."""
+
+    hash: str = ""
+    files: tuple[str, ...] = ()
+
+
 def parse_part(data: Json) -> Part:
     """Build the most specific part type; unknown types stay a plain `Part`."""
     base: dict[str, Any] = {
@@ -126,5 +144,16 @@ def parse_part(data: Json) -> Part:
             mime=get_str(data, "mime") or "",
             filename=get_str(data, "filename"),
             url=get_str(data, "url") or "",
+        )
+    if kind == "step-finish":
+        return StepFinishPart(
+            **base,
+            reason=get_str(data, "reason") or "",
+            cost=get_float(data, "cost") or 0.0,
+            tokens=Tokens.from_json(get_obj(data, "tokens")),
+        )
+    if kind == "patch":
+        return PatchPart(
+            **base, hash=get_str(data, "hash") or "", files=get_strs(data.get("files"))
         )
     return Part(**base)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .ids import SessionID
-from .wire import Json, get_bool, get_int, get_obj, get_str, need_str
+from .ids import MessageID, SessionID
+from .usage import Tokens
+from .wire import Json, get_bool, get_float, get_int, get_obj, get_str, need_str
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,12 @@ class Project:
 
 @dataclass(frozen=True)
 class Session:
+    """A session; `cost` and `tokens` add up all its assistant messages.
+
+    `revert_to` is set after `POST /revert` (the message reverted from) until `/unrevert`
+    or the next prompt; `share_url` only while shared; `archived` is a time in ms.
+    """
+
     id: SessionID
     directory: str
     title: str
@@ -39,6 +46,11 @@ class Session:
     created: int
     updated: int
     raw: Json = field(repr=False)
+    cost: float = 0.0
+    tokens: Tokens = field(default_factory=Tokens)
+    share_url: str | None = None
+    revert_to: MessageID | None = None
+    archived: int | None = None
 
     @property
     def is_root(self) -> bool:
@@ -56,7 +68,16 @@ class Session:
             created=get_int(times, "created") or 0,
             updated=get_int(times, "updated") or get_int(times, "created") or 0,
             raw=data,
+            cost=get_float(data, "cost") or 0.0,
+            tokens=Tokens.from_json(get_obj(data, "tokens")),
+            share_url=get_str(get_obj(data, "share"), "url"),
+            revert_to=_message_id(get_str(get_obj(data, "revert"), "messageID")),
+            archived=get_int(times, "archived"),
         )
+
+
+def _message_id(value: str | None) -> MessageID | None:
+    return MessageID(value) if value else None
 
 
 @dataclass(frozen=True)
@@ -80,5 +101,41 @@ class SessionStatus:
             attempt=get_int(data, "attempt"),
             message=get_str(data, "message"),
             next=get_int(data, "next"),
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    """One page of `GET /experimental/session`, newest `time.updated` first.
+
+    `next_cursor` (header `x-next-cursor`) is the last session's `time.updated`; the next page
+    holds sessions updated strictly before it, so sessions sharing that millisecond across a
+    page boundary are skipped: page with a `limit` well above what one millisecond can hold.
+    """
+
+    sessions: tuple[Session, ...]
+    next_cursor: int | None
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    """One file's change: `status` is `added`, `deleted` or `modified`; `patch` a unified diff."""
+
+    file: str
+    patch: str
+    additions: int
+    deletions: int
+    status: str
+    raw: Json = field(repr=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> FileDiff:
+        return cls(
+            file=get_str(data, "file") or "",
+            patch=get_str(data, "patch") or "",
+            additions=get_int(data, "additions") or 0,
+            deletions=get_int(data, "deletions") or 0,
+            status=get_str(data, "status") or "modified",
             raw=data,
         )
