@@ -22,6 +22,9 @@ class Event:
     kind: str
     subject: Any
     at: float = field(default_factory=time.time)
+    monotonic: float = field(default_factory=time.monotonic)
+    data: Any = None
+    """A snapshot taken when it happened, where the subject is mutable (e.g. a message edit)."""
 
 
 class EventLog:
@@ -37,8 +40,8 @@ class EventLog:
         """Position after the newest event: pass it as `since` to ignore what is already there."""
         return len(self._events)
 
-    def append(self, kind: str, subject: Any) -> Event:
-        event = Event(index=len(self._events), kind=kind, subject=subject)
+    def append(self, kind: str, subject: Any, data: Any = None) -> Event:
+        event = Event(index=len(self._events), kind=kind, subject=subject, data=data)
         self._events.append(event)
         if self._waiters:
             asyncio.get_running_loop().create_task(self._notify())

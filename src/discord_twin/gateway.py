@@ -18,7 +18,8 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from .events import EventLog
-from .payloads import guild_create_payload, member_payload, user_payload
+from .guild_payloads import guild_create_payload
+from .payloads import member_payload, user_payload
 from .state import Application, Message, Store
 
 # Opcodes
@@ -107,10 +108,13 @@ class GatewayHub:
         intent: int | None = None,
         message: Message | None = None,
         app_id: int | None = None,
+        exclude_app_id: int | None = None,
     ) -> None:
         """Send an event to every session that may see it (guild membership, intents, app)."""
         for session in list(self.sessions.values()):
             if app_id is not None and session.app.id != app_id:
+                continue
+            if exclude_app_id is not None and session.app.id == exclude_app_id:
                 continue
             if intent is not None and not session.intents & intent:
                 continue
@@ -144,6 +148,16 @@ class GatewayHub:
 
     def release(self) -> None:
         self._released.set()
+
+    def end_app_sessions(self, app_id: int, code: int) -> int:
+        """Close one application's connections with `code` and forget its sessions (no resume)."""
+        closed = 0
+        for session in [s for s in self.sessions.values() if s.app.id == app_id]:
+            self.sessions.pop(session.id, None)
+            if session.connection is not None:
+                session.connection.close(code)
+                closed += 1
+        return closed
 
     @property
     def held(self) -> bool:
@@ -258,7 +272,9 @@ class GatewayHub:
         )
         if intents & GUILDS:
             for guild in guilds:
-                session.push("GUILD_CREATE", guild_create_payload(self.store, guild))
+                session.push(
+                    "GUILD_CREATE", guild_create_payload(self.store, guild, viewer_id=bot.id)
+                )
         self.events.append("gateway_identify", {"session_id": session.id, "intents": intents})
 
     def _resume(self, conn: Connection, data: dict[str, Any]) -> None:

@@ -7,13 +7,11 @@ ISO timestamps, fields that must exist for discord.py to cache an object).
 from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
+from urllib.parse import quote
 
 from .state import (
-    Application,
     Attachment,
     Channel,
-    Command,
-    Guild,
     Member,
     Message,
     Role,
@@ -95,6 +93,8 @@ class AttachmentPayload(TypedDict):
     proxy_url: str
     content_type: NotRequired[str]
     description: NotRequired[str]
+    width: NotRequired[int]
+    height: NotRequired[int]
 
 
 class MessagePayload(TypedDict, total=False):
@@ -124,22 +124,6 @@ class MessagePayload(TypedDict, total=False):
     referenced_message: MessagePayload | None
     interaction_metadata: dict[str, Any]
     position: int
-
-
-class CommandPayload(TypedDict, total=False):
-    id: str
-    application_id: str
-    guild_id: str
-    name: str
-    type: int
-    description: str
-    options: list[dict[str, Any]]
-    default_member_permissions: str | None
-    dm_permission: bool
-    nsfw: bool
-    version: str
-    contexts: list[int] | None
-    integration_types: list[int]
 
 
 def user_payload(user: User) -> UserPayload:
@@ -225,8 +209,13 @@ def channel_payload(channel: Channel) -> ChannelPayload:
     return payload
 
 
+def attachment_url(base_url: str, channel_id: int, attachment: Attachment) -> str:
+    """Served by the twin itself (`GET /attachments/…`), like Discord's CDN path."""
+    return f"{base_url}/attachments/{channel_id}/{attachment.id}/{quote(attachment.filename)}"
+
+
 def attachment_payload(attachment: Attachment, base_url: str, channel_id: int) -> AttachmentPayload:
-    url = f"{base_url}/attachments/{channel_id}/{attachment.id}/{attachment.filename}"
+    url = attachment_url(base_url, channel_id, attachment)
     payload: AttachmentPayload = {
         "id": str(attachment.id),
         "filename": attachment.filename,
@@ -238,11 +227,39 @@ def attachment_payload(attachment: Attachment, base_url: str, channel_id: int) -
         payload["content_type"] = attachment.content_type
     if attachment.description:
         payload["description"] = attachment.description
+    if attachment.width is not None and attachment.height is not None:
+        payload["width"] = attachment.width
+        payload["height"] = attachment.height
     return payload
 
 
+def emoji_payload(emoji: str) -> dict[str, Any]:
+    """`name:id` (how discord.py puts a custom emoji in the URL) or a unicode emoji."""
+    name, _, emoji_id = emoji.rpartition(":")
+    if name and emoji_id.isdigit():
+        return {"id": emoji_id, "name": name.removeprefix("a:"), "animated": name.startswith("a:")}
+    return {"id": None, "name": emoji}
+
+
+def reaction_payload(emoji: str, users: set[int], viewer_id: int | None) -> dict[str, Any]:
+    """`me` is whether the user reading the message reacted (REST answers per bot)."""
+    return {
+        "emoji": emoji_payload(emoji),
+        "count": len(users),
+        "count_details": {"burst": 0, "normal": len(users)},
+        "me": viewer_id in users,
+        "me_burst": False,
+        "burst_colors": [],
+    }
+
+
 def message_payload(
-    store: Store, message: Message, base_url: str = "", *, with_reference: bool = True
+    store: Store,
+    message: Message,
+    base_url: str = "",
+    *,
+    with_reference: bool = True,
+    viewer_id: int | None = None,
 ) -> MessagePayload:
     author = store.users[message.author_id]
     payload: MessagePayload = {
@@ -265,12 +282,13 @@ def message_payload(
         "type": message.type,
         "flags": message.flags,
     }
-    if message.reactions:
-        payload["reactions"] = [
-            {"emoji": {"id": None, "name": name}, "count": len(users), "me": False}
-            for name, users in message.reactions.items()
-            if users
-        ]
+    reactions = [
+        reaction_payload(emoji, users, viewer_id)
+        for emoji, users in message.reactions.items()
+        if users
+    ]
+    if reactions:
+        payload["reactions"] = reactions
     if message.guild_id is not None:
         payload["guild_id"] = str(message.guild_id)
         guild = store.guilds.get(message.guild_id)
@@ -306,118 +324,4 @@ def message_payload(
                 "user": user_payload(store.users[interaction.user_id]),
                 "authorizing_integration_owners": {"0": str(interaction.guild_id or 0)},
             }
-    return payload
-
-
-def guild_create_payload(store: Store, guild: Guild) -> dict[str, Any]:
-    """Everything discord.py needs to build a Guild, its channels, threads and `guild.me`."""
-    return {
-        "id": str(guild.id),
-        "name": guild.name,
-        "icon": None,
-        "owner_id": str(guild.owner_id),
-        "roles": [role_payload(r) for r in guild.roles.values()],
-        "emojis": [],
-        "stickers": [],
-        "features": [],
-        "channels": [channel_payload(c) for c in store.guild_channels(guild.id)],
-        "threads": [channel_payload(t) for t in store.threads(guild_id=guild.id) if not t.archived],
-        "members": [member_payload(store, m) for m in guild.members.values()],
-        "member_count": len(guild.members),
-        "presences": [],
-        "voice_states": [],
-        "stage_instances": [],
-        "guild_scheduled_events": [],
-        "soundboard_sounds": [],
-        "large": False,
-        "unavailable": False,
-        "joined_at": iso(guild.created_at),
-        "verification_level": 0,
-        "default_message_notifications": 0,
-        "explicit_content_filter": 0,
-        "mfa_level": 0,
-        "nsfw_level": 0,
-        "premium_tier": 0,
-        "premium_subscription_count": 0,
-        "preferred_locale": "en-US",
-        "system_channel_id": None,
-        "system_channel_flags": 0,
-        "rules_channel_id": None,
-        "afk_channel_id": None,
-        "afk_timeout": 300,
-        "max_members": 500000,
-        "application_id": None,
-        "vanity_url_code": None,
-        "description": None,
-        "banner": None,
-        "splash": None,
-        "discovery_splash": None,
-    }
-
-
-def guild_payload(store: Store, guild: Guild) -> dict[str, Any]:
-    """REST `GET /guilds/{id}`: the guild without channels, members and threads."""
-    full = guild_create_payload(store, guild)
-    for key in ("channels", "threads", "members", "presences", "voice_states", "joined_at"):
-        full.pop(key, None)
-    return full
-
-
-def application_payload(store: Store, app: Application) -> dict[str, Any]:
-    owner = store.users[app.owner_id]
-    return {
-        "id": str(app.id),
-        "name": app.name,
-        "description": "",
-        "icon": None,
-        "bot_public": app.bot_public,
-        "bot_require_code_grant": False,
-        "owner": user_payload(owner),
-        "verify_key": "0" * 64,
-        "flags": app.flags,
-        "team": _team_payload(store, app),
-        "summary": "",
-        "bot": user_payload(store.users[app.bot_user_id]),
-    }
-
-
-def _team_payload(store: Store, app: Application) -> dict[str, Any] | None:
-    """Discord's team object: the owner is the first member; everyone is an accepted admin."""
-    if not app.team_member_ids:
-        return None
-    return {
-        "id": str(app.id + 1),
-        "name": f"{app.name} team",
-        "icon": None,
-        "owner_user_id": str(app.team_member_ids[0]),
-        "members": [
-            {
-                "membership_state": 2,
-                "permissions": ["*"],
-                "team_id": str(app.id + 1),
-                "user": user_payload(store.users[user_id]),
-                "role": "admin",
-            }
-            for user_id in app.team_member_ids
-        ],
-    }
-
-
-def command_payload(command: Command) -> CommandPayload:
-    payload: CommandPayload = {
-        "id": str(command.id),
-        "application_id": str(command.application_id),
-        "name": command.name,
-        "type": command.type,
-        "description": command.description,
-        "options": command.options,
-        "default_member_permissions": command.raw.get("default_member_permissions"),
-        "dm_permission": bool(command.raw.get("dm_permission", True)),
-        "nsfw": bool(command.raw.get("nsfw", False)),
-        "version": str(command.version),
-        "contexts": command.raw.get("contexts"),
-        "integration_types": command.raw.get("integration_types") or [0],
-    }
-    if command.guild_id is not None:
-        payload["guild_id"] = str(command.guild_id)
     return payload

@@ -1,8 +1,9 @@
 """Rate-limit profiles.
 
 `generous` sends headers that never make discord.py wait. `realistic` enforces Discord's
-documented buckets (5 message posts per 5 s per channel, 2 renames per 10 min per channel, 50
-requests/s globally) with the headers discord.py reads, so a well-behaved client never sees 429.
+buckets (5 message posts and, separately, 5 edits per 5 s per channel, 2 renames per 10 min per
+channel, 50 requests/s globally) with the headers discord.py reads, so a well-behaved client
+never sees 429.
 """
 
 from __future__ import annotations
@@ -40,9 +41,13 @@ class Decision:
     is_global: bool = False
 
 
-# (method, route template) -> (limit, period); others get DEFAULT_BUCKET in `realistic`.
+# (method, route template) -> (limit, period), each per channel; others get DEFAULT_BUCKET.
+# Discord documents no numbers; these are what it answers in practice. Edits have a bucket of
+# their own (a different X-RateLimit-Bucket from posts, also 5 per 5 s per channel), so a bot
+# streaming edits does not slow its posts, and discord.py keys them apart too (method + route).
 ROUTE_BUCKETS: dict[tuple[str, str], tuple[int, float]] = {
     ("POST", "/channels/{channel_id}/messages"): (5, 5.0),
+    ("PATCH", "/channels/{channel_id}/messages/{message_id}"): (5, 5.0),
 }
 RENAME_BUCKET = (2, 600.0)
 DEFAULT_BUCKET = (50, 1.0)
@@ -79,7 +84,7 @@ class RateLimiter:
         """Account one request and say whether it passes, with the headers to send."""
         bucket = bucket_hash(method, template)
         if self.profile == "generous":
-            return Decision(headers=_headers(10_000, 9_999, 1.0, bucket))
+            return Decision(headers=rate_limit_headers(10_000, 9_999, 1.0, bucket))
         now = time.monotonic()
         if counts_globally and not self._global.take(now):
             self.limited_count += 1
@@ -97,7 +102,7 @@ class RateLimiter:
         window = self._windows.setdefault(key, Window(limit, period))
         allowed = window.take(now)
         reset_after = max(0.0, window.reset_at - now)
-        headers = _headers(limit, limit - window.count, reset_after, bucket)
+        headers = rate_limit_headers(limit, limit - window.count, reset_after, bucket)
         if allowed:
             return Decision(headers=headers)
         self.limited_count += 1
@@ -105,7 +110,9 @@ class RateLimiter:
         return Decision(headers=headers, limited=True, retry_after=max(0.001, reset_after))
 
 
-def _headers(limit: int, remaining: int, reset_after: float, bucket: str) -> dict[str, str]:
+def rate_limit_headers(
+    limit: int, remaining: int, reset_after: float, bucket: str
+) -> dict[str, str]:
     # Round up so a client sleeping exactly Reset-After never arrives before the reset.
     reset_after = math.ceil(reset_after * 1000) / 1000
     return {

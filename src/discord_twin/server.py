@@ -11,13 +11,14 @@ from typing import Any
 
 from aiohttp import web
 
+from . import errors as E
 from .errors import TwinError
 from .events import EventLog
-from .faults import Faults, HTTPFault
+from .faults import Faults, HTTPFault, RequestHold
 from .gateway import GatewayHub
-from .http_util import APP_KEY, BODY_KEY, json_response
+from .http_util import APP_KEY, BODY_KEY, buffer_body, json_response
 from .ops import Ops
-from .ratelimit import Decision, RateLimiter
+from .ratelimit import Decision, RateLimiter, bucket_hash, rate_limit_headers
 from .rest import API, RestApi
 from .state import Application, Store
 
@@ -37,6 +38,11 @@ class RequestRecord:
     at: float = field(default_factory=time.time)
     unknown: bool = False
     query: dict[str, str] = field(default_factory=dict)
+    monotonic: float = field(default_factory=time.monotonic)
+    """When it arrived, on `time.monotonic()` (for rate-limit tests that compare call times)."""
+    duration: float | None = None
+    """Seconds until the twin answered (None while held or in progress)."""
+    held: bool = False
 
 
 class Core:
@@ -55,22 +61,24 @@ class Core:
         self.rest = RestApi(self.store, self.ops, self.gateway)
 
     def make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
+        # Bodies past the upload limit must still arrive whole, to be answered 413 / 40005.
+        max_body = max(64, self.ops.upload_limit // 2**20 + 2) * 2**20
+        app = web.Application(middlewares=[self._middleware], client_max_size=max_body)
         self.rest.add_routes(app.router)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._attachment)
         return app
 
     async def _attachment(self, request: web.Request) -> web.Response:
-        wanted = int(request.match_info["attachment_id"])
-        for message in self.store.messages.values():
-            for attachment in message.attachments:
-                if attachment.id == wanted:
-                    return web.Response(
-                        body=attachment.data,
-                        content_type=attachment.content_type or "application/octet-stream",
-                    )
-        raise web.HTTPNotFound()
+        """The CDN: the bytes with the content type the attachment object reports."""
+        try:
+            attachment = self.store.attachments.get(int(request.match_info["attachment_id"]))
+        except ValueError:
+            attachment = None
+        if attachment is None:
+            raise web.HTTPNotFound()
+        content_type = attachment.content_type or "application/octet-stream"
+        return web.Response(body=attachment.data, headers={"Content-Type": content_type})
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -82,6 +90,7 @@ class Core:
         )
         self.requests.append(record)
         response = await self._api_call(request, handler, record)
+        record.duration = time.monotonic() - record.monotonic
         record.status = response.status
         if record.body is None:
             record.body = request.get(BODY_KEY)
@@ -101,22 +110,55 @@ class Core:
         if app is None:
             return json_response({"message": "401: Unauthorized", "code": 0}, status=401)
         request[APP_KEY] = app
+        hold = self.faults.take_hold(request.method, record.path)
+        if hold is not None and not hold.after_processing:
+            try:
+                await buffer_body(request)  # it arrived whole, even if the client dies while held
+            except TwinError as exc:
+                return json_response(exc.body(), status=exc.status)
+            await self._held(hold, record)
+        response = await self._answer(request, handler, template, record)
+        if hold is not None and hold.after_processing:
+            await self._held(hold, record)
+        return response
+
+    async def _held(self, hold: RequestHold, record: RequestRecord) -> None:
+        record.held = True
+        self.events.append("request_held", record)
+        await hold.until_released()
+
+    async def _answer(
+        self, request: web.Request, handler: Handler, template: str, record: RequestRecord
+    ) -> web.StreamResponse:
         fault = self.faults.take(request.method, record.path)
         if fault is not None:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             if fault.status is not None:
-                return _fault_response(fault)
+                return _fault_response(fault, request.method, template)
         decision = await self._rate_limit(request, template)
         if decision.limited:
             return _too_many(decision)
         try:
+            self._check_access(request)
             response = await handler(request)
         except TwinError as exc:
             response = json_response(exc.body(), status=exc.status)
         for name, value in decision.headers.items():
             response.headers[name] = value
         return response
+
+    def _check_access(self, request: web.Request) -> None:
+        """A channel (or a thread under it) whose access a test revoked answers 403."""
+        raw = request.match_info.get("channel_id")
+        channel = self.store.channels.get(int(raw)) if raw and raw.isdigit() else None
+        if channel is None or not self.faults.denied:
+            return
+        for channel_id in (channel.id, channel.parent_id):
+            code = self.faults.denied.get(channel_id or 0)
+            if code is not None:
+                message = "Missing Access" if code == E.MISSING_ACCESS else "Missing Permissions"
+                raise TwinError(403, code, message)
 
     def _authenticate(self, request: web.Request, template: str) -> Application | None:
         header = request.headers.get("Authorization", "")
@@ -172,12 +214,20 @@ def _too_many(decision: Decision) -> web.Response:
     return json_response(body, status=429, headers=headers)
 
 
-def _fault_response(fault: HTTPFault) -> web.Response:
+def _fault_response(fault: HTTPFault, method: str, template: str) -> web.Response:
     status = fault.status or 500
     if status == 429:
+        headers = {"X-RateLimit-Scope": "global" if fault.is_global else "user"}
+        if fault.is_global:
+            headers["X-RateLimit-Global"] = "true"
+        else:
+            # What Discord sends with a bucket's 429: the bucket, exhausted until retry_after.
+            headers.update(
+                rate_limit_headers(1, 0, fault.retry_after, bucket_hash(method, template))
+            )
         return _too_many(
             Decision(
-                headers={"X-RateLimit-Scope": "global" if fault.is_global else "user"},
+                headers=headers,
                 limited=True,
                 retry_after=fault.retry_after,
                 is_global=fault.is_global,

@@ -32,9 +32,11 @@ ALL_PERMISSIONS = (1 << 53) - 1
 DEFAULT_EVERYONE_PERMISSIONS = 0x0000_0006_3FF7_FE41  # roughly Discord's default @everyone set
 
 # Message flags
+SUPPRESS_EMBEDS = 1 << 2
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 SUPPRESS_NOTIFICATIONS = 1 << 12
+IS_COMPONENTS_V2 = 1 << 15
 
 
 def iso(ts: float) -> str:
@@ -174,6 +176,8 @@ class Attachment:
     data: bytes
     content_type: str | None = None
     description: str | None = None
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass(slots=True)
@@ -207,6 +211,31 @@ class Message:
     deleted: bool = False
     # Ephemeral messages are visible to one user only and never reach the gateway.
     ephemeral_for: int | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class MessageWrite:
+    """A post or an edit as it was at that moment (the Message itself keeps changing)."""
+
+    kind: str  # "create" or "edit"
+    message_id: int
+    channel_id: int
+    author_id: int
+    content: str
+    flags: int
+    at: float = field(default_factory=time.time)
+    monotonic: float = field(default_factory=time.monotonic)
+
+    @property
+    def notifies(self) -> bool:
+        """Whether Discord would notify for it: a new message without SUPPRESS_NOTIFICATIONS."""
+        return self.kind == "create" and not self.flags & SUPPRESS_NOTIFICATIONS
+
+    @classmethod
+    def of(cls, kind: str, message: Message) -> MessageWrite:
+        return cls(
+            kind, message.id, message.channel_id, message.author_id, message.content, message.flags
+        )
 
 
 @dataclass(slots=True)
@@ -261,6 +290,7 @@ class Store:
         self.commands: dict[int, Command] = {}
         self.interactions: dict[int, Interaction] = {}
         self.typing: list[TypingEvent] = []
+        self.attachments: dict[int, Attachment] = {}
         # (author_id, nonce) -> (message_id, created_at) for enforce_nonce.
         self.nonces: dict[tuple[int, str], tuple[int, float]] = {}
 
@@ -329,6 +359,9 @@ class Store:
             if app.token == token:
                 return app
         return None
+
+    def application_for_bot(self, user_id: int) -> Application | None:
+        return next((a for a in self.applications.values() if a.bot_user_id == user_id), None)
 
     def guild_channels(self, guild_id: int) -> list[Channel]:
         return [c for c in self.channels.values() if c.guild_id == guild_id and not c.is_thread]

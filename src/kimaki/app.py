@@ -54,7 +54,7 @@ class Kimaki:
         *,
         opencode: EndpointSource,
         opencode_version: str = "unknown",
-        bot_options: dict[str, object] | None = None,
+        bot_options: dict[str, Any] | None = None,
     ) -> None:
         self.config = config
         self.token = token
@@ -176,8 +176,13 @@ class Kimaki:
 
     async def _thread_message(self, message: discord.Message) -> None:
         record = self.store.threads.get(ThreadID(message.channel.id))
-        if record is not None and not record.deleted:
-            await self.sessions.follow_up(message, record)
+        if record is None or record.deleted:
+            return
+        words = message.content.strip()
+        who = message.author.display_name
+        if words and await self.asks.deny_with_message(record.thread_id, who, words):
+            return  # the words went to the agent as the reason for the denial
+        await self.sessions.follow_up(message, record)
 
     async def _thread_gone(self, thread_id: ThreadID, exc: discord.HTTPException) -> None:
         log.info("thread %s is gone (%s); its session is no longer mirrored", thread_id, exc)

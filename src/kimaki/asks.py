@@ -11,11 +11,12 @@ or a terminal attached to the shared server and mirrored by sync):
   restart re-binds, it never posts twice. Asks for the same thing in one thread (same
   session, permission and patterns) share the first ask's message and are answered
   together.
-- **answering**: a click, pick or modal arrives through `kimaki.bot.prompts_ui`. The
-  clicker must pass the same access rule as a message (`bot.access.check`). The row
-  is claimed first (`decide`, so two quick clicks answer once), then OpenCode is told,
-  then the message is edited to say who decided what and when. If OpenCode cannot be
-  reached the claim is undone and the buttons keep working.
+- **answering**: a click, pick or modal arrives through `kimaki.bot.prompts_ui`, after
+  the gate (`kimaki.bot.gate`) admitted the person. **Deny** rejects at once; **Deny
+  with reason…** (or the next message written in the thread meanwhile) carries words
+  to the agent. The row is claimed first (`decide`, so two quick clicks answer once),
+  then OpenCode is told, then the message is edited to say who decided what and when.
+  If OpenCode cannot be reached the claim is undone and the buttons keep working.
 - **time limit**: a permission left unanswered for `--permission-timeout` minutes
   (counted from when it was first recorded, across restarts) is denied with a message
   that tells the model why, and its prompt says it expired.
@@ -38,9 +39,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from kimaki.bot.access import check
 from kimaki.bot.prompts_ui import (
     OTHER,
+    REASON,
     DenyModal,
     OtherModal,
     chosen_labels,
@@ -113,6 +114,7 @@ class Asks:
         self._unbound: dict[str, float] = {}  # request id -> first seen (monotonic)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._retry: asyncio.Task[None] | None = None
+        self._question_locks: dict[str, asyncio.Lock] = {}
 
     # --- lifecycle
 
@@ -273,54 +275,60 @@ class Asks:
                 await self.refresh()
 
     # --- from Discord
-
-    async def _allowed(self, interaction: discord.Interaction[Any]) -> bool:
-        decision = check(interaction.user, allow_all_users=self.allow_all_users)
-        if not decision:
-            log.info("refused a prompt answer from %s: %s", interaction.user, decision.reason)
-            await interaction.response.send_message(
-                f"⬦ kimaki: {decision.reason}, so you cannot answer this.", ephemeral=True
-            )
-        return decision.allowed
+    #
+    # The gate (`kimaki.bot.gate`) has already checked the person. Each handler answers
+    # what the store alone can tell at once (unknown or already answered), otherwise it
+    # acknowledges the interaction first (Discord allows 3 s) and only then talks to
+    # OpenCode; the outcome is shown by editing the prompt, a failure privately.
 
     async def _pending(
         self, interaction: discord.Interaction[Any], request_id: str, kind: PromptKind
     ) -> PromptRecord | None:
         record = self.ctx.store.prompts.get(request_id)
         if record is None or record.kind is not kind:
-            await interaction.response.send_message(
-                "⬦ kimaki does not know this prompt (any more).", ephemeral=True
-            )
+            await _tell(interaction, "kimaki does not know this prompt (any more).")
             return None
         if record.state is not PromptState.PENDING:
             by = f" by {record.decided_by}" if record.decided_by else ""
-            await interaction.response.send_message(
-                f"⬦ this was already answered{by}.", ephemeral=True
-            )
+            await _tell(interaction, f"this was already answered{by}.")
             return None
         return record
 
     async def permission_clicked(
         self, interaction: discord.Interaction[Any], request_id: str, reply: str
     ) -> None:
-        if not await self._allowed(interaction):
-            return
         record = await self._pending(interaction, request_id, PromptKind.PERMISSION)
         if record is None:
             return
-        if reply == "reject":
+        if reply == REASON:
             await interaction.response.send_modal(DenyModal(request_id))
             return
+        await interaction.response.defer()
         await self._decide_permission(interaction, record, reply, None)
 
     async def deny_submitted(
         self, interaction: discord.Interaction[Any], request_id: str, feedback: str
     ) -> None:
-        if not await self._allowed(interaction):
-            return
         record = await self._pending(interaction, request_id, PromptKind.PERMISSION)
         if record is not None:
+            await interaction.response.defer()
             await self._decide_permission(interaction, record, "reject", feedback or None)
+
+    async def deny_with_message(self, thread_id: ThreadID, who: str, text: str) -> bool:
+        """A message written while a permission waits denies it, with the words as the
+        reason the agent reads. False if no permission waits (or it could not be
+        answered): the message is then an ordinary prompt."""
+        pending = [
+            r
+            for r in self.ctx.store.prompts.pending_in(thread_id)
+            if r.kind is PromptKind.PERMISSION and r.is_leader
+        ]
+        if not pending:
+            return False
+        outcome = await self._settle_permission(pending[0], "reject", text, who)
+        if outcome is not None:
+            log.info("thread %s: a message could not deny the permission: %s", thread_id, outcome)
+        return outcome is None
 
     async def _decide_permission(
         self,
@@ -329,12 +337,23 @@ class Asks:
         reply: str,
         feedback: str | None,
     ) -> None:
-        who = interaction.user.display_name
+        outcome = await self._settle_permission(
+            record, reply, feedback, interaction.user.display_name
+        )
+        if outcome is not None:
+            await _tell(interaction, outcome)
+
+    async def _settle_permission(
+        self, record: PromptRecord, reply: str, feedback: str | None, who: str
+    ) -> str | None:
+        """Answer a permission (and the identical asks sharing its message) in OpenCode.
+
+        Returns None when it was answered, else what went wrong, for the person.
+        """
         group = [r.request_id for r in self.ctx.store.prompts.followers(record.leader)]
         moved = self.ctx.store.prompts.decide(group, PromptState.ANSWERED, reply, who)
         if not moved:
-            await interaction.response.send_message("⬦ this was already answered.", ephemeral=True)
-            return
+            return "this was already answered."
         failed, gone = [], []
         for request_id in moved:
             try:
@@ -351,40 +370,33 @@ class Asks:
                 failed.append(request_id)
         if failed:
             self.ctx.store.prompts.reopen(failed)
-            await interaction.response.send_message(
-                "⬦ OpenCode could not be reached; try again in a moment.", ephemeral=True
-            )
-            return
+            return "OpenCode could not be reached; try again in a moment."
         if len(gone) == len(moved):
             self.ctx.store.prompts.reopen(gone)
             for request_id in gone:
                 await self._answered_elsewhere(request_id)
-            await interaction.response.send_message(
-                "⬦ too late: this was already answered outside Discord.", ephemeral=True
-            )
-            return
+            return "too late: this was already answered outside Discord."
         self._cancel_timeout(record.leader)
         leader = self.ctx.store.prompts.get(record.leader) or record
         decision = DECISIONS[reply] + f" by **{who}** · {_when()}"
         if feedback:
             decision += f"\n> {_quote(feedback)}"
-        await self._finish(interaction, leader, _with(leader.content, decision), None)
-        self._settled(record.thread_id, continues=reply != "reject")
+        await self._edit(leader, _with(leader.content, decision))
+        self._settled(record.thread_id, continues=reply != "reject" or bool(feedback))
+        return None
 
     async def question_picked(
         self, interaction: discord.Interaction[Any], request_id: str, index: int, values: list[str]
     ) -> None:
-        found = await self._open_question(interaction, request_id, index)
-        if found is None:
+        record = await self._pending(interaction, request_id, PromptKind.QUESTION)
+        if record is None:
             return
-        record, request = found
-        question = request.questions[index]
-        labels = chosen_labels(question, values)
-        if OTHER in values:
-            title = question.header or "Other"
-            await interaction.response.send_modal(OtherModal(request_id, index, title, labels))
+        if OTHER in values:  # a modal must be the first answer: open it before anything slow
+            picked = [v for v in values if v != OTHER]
+            await interaction.response.send_modal(OtherModal(request_id, index, picked))
             return
-        await self._answer(interaction, record, request, index, labels)
+        await interaction.response.defer()
+        await self._answer_question(interaction, record, index, values, None)
 
     async def other_submitted(
         self,
@@ -394,39 +406,49 @@ class Asks:
         picked: list[str],
         text: str,
     ) -> None:
-        found = await self._open_question(interaction, request_id, index)
-        if found is None:
-            return
-        record, request = found
-        answer = [*picked, text] if text else picked
-        await self._answer(interaction, record, request, index, answer)
-
-    async def _open_question(
-        self, interaction: discord.Interaction[Any], request_id: str, index: int
-    ) -> tuple[PromptRecord, QuestionRequest] | None:
-        """The pending question an answer is for, after the access check; None if it is
-        refused or OpenCode no longer waits (the person has been told why)."""
-        if not await self._allowed(interaction):
-            return None
         record = await self._pending(interaction, request_id, PromptKind.QUESTION)
         if record is None:
-            return None
-        request = await self._question_request(record)
-        if request is None or index >= len(request.questions):
-            await interaction.response.send_message(
-                "⬦ OpenCode no longer waits for this answer.", ephemeral=True
-            )
-            return None
-        return record, request
+            return
+        await interaction.response.defer()
+        await self._answer_question(interaction, record, index, picked, text or None)
+
+    async def _answer_question(
+        self,
+        interaction: discord.Interaction[Any],
+        record: PromptRecord,
+        index: int,
+        values: list[str],
+        text: str | None,
+    ) -> None:
+        """Record one question's answer (select values, and the "Other…" text if any);
+        once every question is answered, send them all to OpenCode."""
+        async with self._answers_lock(record.request_id):
+            request = await self._question_request(record)
+            if request is None or index >= len(request.questions):
+                await _tell(interaction, "OpenCode no longer waits for this answer.")
+                return
+            labels = chosen_labels(request.questions[index], values)
+            if text:
+                labels.append(text)
+            current = self.ctx.store.prompts.get(record.request_id) or record
+            outcome = await self._answer(current, request, index, labels, who=interaction.user)
+        if outcome is not None:
+            await _tell(interaction, outcome)
+
+    def _answers_lock(self, request_id: str) -> asyncio.Lock:
+        """Two people answering one multi-question prompt at once must not overwrite
+        each other's answers: read-modify-write under a per-prompt lock."""
+        return self._question_locks.setdefault(request_id, asyncio.Lock())
 
     async def _answer(
         self,
-        interaction: discord.Interaction[Any],
         record: PromptRecord,
         request: QuestionRequest,
         index: int,
         labels: list[str],
-    ) -> None:
+        *,
+        who: discord.abc.User,
+    ) -> str | None:
         count = len(request.questions)
         answers: list[tuple[str, ...] | None] = [*record.answers[:count]]
         answers += [None] * (count - len(answers))
@@ -437,15 +459,14 @@ class Asks:
             view = question_view(
                 record.request_id, request.questions, [a is not None for a in answers]
             )
-            await self._finish(interaction, record, question_text(request.questions, answers), view)
-            return
-        who = interaction.user.display_name
+            await self._edit(record, question_text(request.questions, answers), view)
+            return None
+        name = who.display_name
         final = [list(a) if a is not None else [] for a in answers]
         if not self.ctx.store.prompts.decide(
-            [record.request_id], PromptState.ANSWERED, "answered", who
+            [record.request_id], PromptState.ANSWERED, "answered", name
         ):
-            await interaction.response.send_message("⬦ this was already answered.", ephemeral=True)
-            return
+            return "this was already answered."
         try:
             await self.ctx.opencode.reply_question(
                 QuestionID(record.request_id), final, directory=record.directory.as_posix()
@@ -453,22 +474,18 @@ class Asks:
         except NotFound:
             self.ctx.store.prompts.reopen([record.request_id])
             await self._answered_elsewhere(record.request_id)
-            await interaction.response.send_message(
-                "⬦ too late: this was already answered outside Discord.", ephemeral=True
-            )
-            return
+            return "too late: this was already answered outside Discord."
         except OpenCodeError as exc:
             log.warning("could not answer question %s: %s", record.request_id, exc)
             self.ctx.store.prompts.reopen([record.request_id])
-            await interaction.response.send_message(
-                "⬦ OpenCode could not be reached; try again in a moment.", ephemeral=True
-            )
-            return
+            return "OpenCode could not be reached; try again in a moment."
+        self._question_locks.pop(record.request_id, None)
         content = _with(
-            question_text(request.questions, answers), f"✅ answered by **{who}** · {_when()}"
+            question_text(request.questions, answers), f"✅ answered by **{name}** · {_when()}"
         )
-        await self._finish(interaction, record, content, None)
+        await self._edit(record, content, None)
         self._settled(record.thread_id, continues=True)
+        return None
 
     async def _question_request(self, record: PromptRecord) -> QuestionRequest | None:
         try:
@@ -477,23 +494,6 @@ class Asks:
             log.warning("cannot read questions: %s", exc)
             return None
         return next((q for q in pending if q.id == record.request_id), None)
-
-    async def _finish(
-        self,
-        interaction: discord.Interaction[Any],
-        record: PromptRecord,
-        content: str,
-        view: discord.ui.View | None,
-    ) -> None:
-        """Answer the interaction by editing the prompt (or edit it directly if that fails)."""
-        try:
-            if interaction.message is not None and interaction.message.id == record.message_id:
-                await interaction.response.edit_message(content=content[:MESSAGE_LIMIT], view=view)
-                return
-            await interaction.response.defer()
-        except discord.HTTPException as exc:
-            log.info("interaction answer failed (%s); editing the prompt directly", exc)
-        await self._edit(record, content, view)
 
     async def _edit(
         self, record: PromptRecord, content: str, view: discord.ui.View | None = None
@@ -629,6 +629,18 @@ def question_text(questions: Sequence[Any], answers: Sequence[Sequence[str] | No
             lines.append("→ " + (", ".join(f"**{a}**" for a in answer) or "_(no answer)_"))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)[: MESSAGE_LIMIT - 200]
+
+
+async def _tell(interaction: discord.Interaction[Any], text: str) -> None:
+    """A private one-line answer, whether or not the interaction was acknowledged yet."""
+    content = f"⬦ {text}"
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(content, ephemeral=True)
+        else:
+            await interaction.response.send_message(content, ephemeral=True)
+    except discord.HTTPException as exc:
+        log.warning("could not answer %s: %s", interaction.user, exc)
 
 
 def _with(content: str, note: str) -> str:

@@ -9,9 +9,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from kimaki import __version__, config
+from kimaki import __version__, cli_guilds, cli_projects, config
 from kimaki.app import run
-from kimaki.cli_projects import add_subcommands, run_project_command
 from kimaki.logs import setup_logging
 
 
@@ -33,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kimaki {__version__}")
     parser.add_argument("-v", "--debug", action="store_true", help="log debug details")
     config.add_arguments(parser)
-    add_subcommands(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    cli_projects.add_parser(commands)
+    cli_guilds.add_parser(commands)
     return parser
 
 
@@ -45,7 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except config.ConfigError as exc:
         parser.exit(2, f"kimaki: error: {exc}\n")
     if args.command == "project":
-        return run_project_command(args, settings)
+        return cli_projects.run_project_command(args, settings)
+    if args.command == "guild":
+        return cli_guilds.run_guild_command(args, settings)
     setup_logging(settings.log_dir, debug=args.debug)
     try:
         return asyncio.run(run(settings))

@@ -11,19 +11,19 @@ import argparse
 import asyncio
 import json
 import sys
+from typing import Any
 
 import discord
 
 from kimaki import config
-from kimaki.bot.endpoints import use_discord_endpoints
+from kimaki.bot.rest_client import rest_client
 from kimaki.bot.token import TokenMissing, load_token
 from kimaki.config import Config
 from kimaki.projects import ProjectError, add_project, find_project, remove_project
-from kimaki.store import Store, StoreError
+from kimaki.store import GuildID, Store, StoreError, TrustSource
 
 
-def add_subcommands(parser: argparse.ArgumentParser) -> None:
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=type(parser))
+def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
     project = commands.add_parser("project", help="add, list or remove project channels")
     actions = project.add_subparsers(dest="action", metavar="ACTION", required=True)
     config.add_arguments(project, only={"data_dir"})
@@ -88,20 +88,18 @@ async def _add(store: Store, settings: Config, path: str, guild_id: int | None) 
     except TokenMissing as exc:
         print(f"kimaki: {exc}", file=sys.stderr)
         return 1
-    use_discord_endpoints(settings.discord_api_url, settings.discord_gateway_url)
-    client = discord.Client(intents=discord.Intents.none())
     try:
-        await client.login(token)
-        guild = await _pick_guild(client, guild_id)
-        added = await add_project(store, guild, path)
+        async with rest_client(settings, token) as client:
+            guild = await _pick_guild(client, guild_id)
+            added = await add_project(store, guild, path)
     except discord.LoginFailure:
         print("kimaki: Discord refused the bot token (KIMAKI_BOT_TOKEN)", file=sys.stderr)
         return 1
     except (discord.HTTPException, OSError) as exc:
         print(f"kimaki: Discord request failed: {exc}", file=sys.stderr)
         return 1
-    finally:
-        await client.close()
+    # The local user chose this server: kimaki serves it (see `kimaki guild`).
+    store.trusted_guilds.add(GuildID(guild.id), TrustSource.PROJECT)
     print(f"added {added.project.directory} as #{added.channel.name} in {guild.name}")
     print(added.channel.id)
     return 0

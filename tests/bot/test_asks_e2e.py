@@ -98,7 +98,12 @@ async def test_accept_once_runs_the_tool_and_the_reply_arrives(
     assert "`read`" in prompt.content and ".env" in prompt.content
     assert "Tool call:" in prompt.content
     assert not prompt.flags & (1 << 12)  # notifies: not SUPPRESS_NOTIFICATIONS
-    assert sorted(c.rsplit(":", 1)[1] for c in custom_ids(prompt)) == ["always", "once", "reject"]
+    assert sorted(c.rsplit(":", 1)[1] for c in custom_ids(prompt)) == [
+        "always",
+        "once",
+        "reason",
+        "reject",
+    ]
     bridge = running.app.sessions.bridges[ThreadID(thread.id)]
     assert bridge.waiting  # no typing while a person has to decide
 
@@ -124,7 +129,7 @@ async def test_deny_with_feedback_reaches_the_model(
     prompt = await prompt_in(running, thread, "Permission needed")
 
     owner = running.twin.user(running.owner)
-    opened = await owner.click(prompt, custom_id(prompt, ":reject")).wait_response(timeout=TIMEOUT)
+    opened = await owner.click(prompt, custom_id(prompt, ":reason")).wait_response(timeout=TIMEOUT)
     assert opened.modal is not None
     submitted = owner.submit_modal(opened, {"feedback": "secrets stay local"})
     await submitted.wait_response(timeout=TIMEOUT)
@@ -136,6 +141,25 @@ async def test_deny_with_feedback_reaches_the_model(
     await running.twin.wait_for_message(
         lambda m: f"Understood {marker}." in m.content, channel=thread, timeout=TIMEOUT
     )
+
+
+async def test_deny_is_one_tap(start_kimaki: StartKimaki, scripted_model: ScriptedModel) -> None:
+    running = await start_kimaki(prepare=ask_for_env_reads)
+    secret = running.project / ".env"
+    marker = f"{running.project.name}-tap"
+    env_read_rule(scripted_model, marker, secret, f"Never said {marker}.")
+    thread = await open_thread(running, f"{marker} read the env")
+    prompt = await prompt_in(running, thread, "Permission needed")
+
+    click = running.twin.user(running.owner).click(prompt, custom_id(prompt, ":reject"))
+    answered = await click.wait_response(timeout=TIMEOUT)
+    assert answered.modal is None  # no form between the tap and the refusal
+    decided = await edited(running, prompt, "Denied")
+    assert "owner" in decided.content and not decided.components
+    tool = await eventually(lambda: finished_tool(running, thread, "error"), what="the denial")
+    assert "reject" in (tool.state.error or "").lower()
+    assert await pending_permissions(running) == []
+    assert running.app.store.prompts.pending_in(ThreadID(thread.id)) == []
 
 
 async def test_accept_always_does_not_ask_again(
@@ -210,7 +234,7 @@ async def test_a_member_without_rights_cannot_answer(
     )
     reply = refused.message()
     assert reply is not None and reply.ephemeral_for == mallory.id
-    assert "cannot answer" in reply.content
+    assert reply.content.startswith("⬦ kimaki: only the server owner")
     assert twin.store.messages[prompt.id].components  # unchanged, still answerable
     (row,) = running.app.store.prompts.pending_in(ThreadID(thread.id))
     assert row.state is PromptState.PENDING
@@ -346,32 +370,50 @@ async def test_a_prompt_in_an_attached_synced_session_is_answered_from_its_sync_
     )
 
 
-async def test_a_message_while_a_prompt_waits_is_queued_and_the_prompt_stays_answerable(
+async def test_a_message_while_a_permission_waits_denies_it_with_those_words(
     start_kimaki: StartKimaki, scripted_model: ScriptedModel
 ) -> None:
     running = await start_kimaki(prepare=ask_for_env_reads)
     secret = running.project / ".env"
-    marker = f"{running.project.name}-queue"
-    env_read_rule(scripted_model, marker, secret, f"Read first {marker}.")
-    scripted_model.add_rule(f"{marker}-next", [text(f"Next answered {marker}.")])
+    marker = f"{running.project.name}-words"
+    env_read_rule(scripted_model, marker, secret, f"Carrying on {marker}.")
     thread = await open_thread(running, f"{marker} read the env")
     prompt = await prompt_in(running, thread, "Permission needed")
+
+    running.twin.user(running.owner).send(thread, "no, use the example file instead")
+    decided = await edited(running, prompt, "Denied")
+    assert "use the example file instead" in decided.content and not decided.components
+    tool = await eventually(lambda: finished_tool(running, thread, "error"), what="the denial")
+    assert "use the example file instead" in (tool.state.error or "")
+    await running.twin.wait_for_message(
+        lambda m: f"Carrying on {marker}." in m.content, channel=thread, timeout=TIMEOUT
+    )
+
+
+async def test_a_message_while_a_question_waits_is_queued_and_the_question_stays_answerable(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki()
+    marker = f"{running.project.name}-queue"
+    scripted_model.add_rule(
+        marker, [tool_call("question", questions=[QUESTION]), text(f"Noted first {marker}.")]
+    )
+    scripted_model.add_rule(f"{marker}-next", [text(f"Next answered {marker}.")])
+    thread = await open_thread(running, f"{marker} ask me")
+    prompt = await prompt_in(running, thread, "Colour")
 
     running.twin.user(running.owner).send(thread, f"{marker}-next meanwhile")
     await running.twin.wait_for_message(
         lambda m: "queued" in m.content, channel=thread, timeout=TIMEOUT
     )
     (row,) = running.app.store.prompts.pending_in(ThreadID(thread.id))
-    assert row.request_id in await pending_permissions(running)
+    assert row.state is PromptState.PENDING
 
-    await (
-        running.twin.user(running.owner)
-        .click(prompt, custom_id(prompt, ":once"))
-        .wait_response(timeout=TIMEOUT)
-    )
-    await edited(running, prompt, "Accepted once")
+    pick = running.twin.user(running.owner).select(prompt, custom_id(prompt, ":0"), ["o0"])
+    await pick.wait_response(timeout=TIMEOUT)
+    await edited(running, prompt, "answered by")
     await running.twin.wait_for_message(
         lambda m: f"Next answered {marker}." in m.content, channel=thread, timeout=TIMEOUT
     )
-    tool = await eventually(lambda: finished_tool(running, thread, "completed"), what="the read")
-    assert "TOKEN=shh" in (tool.state.output or "")
+    tool = await eventually(lambda: finished_tool(running, thread, "completed"), what="answer")
+    assert "Red" in (tool.state.output or "")

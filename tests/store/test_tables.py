@@ -20,6 +20,7 @@ from kimaki.store import (
     StoreError,
     ThreadID,
     ThreadRecord,
+    TrustSource,
 )
 
 
@@ -136,3 +137,16 @@ def test_outbox_rows_move_from_pending_once(store: Store, thread: ThreadRecord) 
         ("failed", None, "400: bad"),
         ("failed", None, "thread gone"),
     ]
+
+
+def test_trusted_guilds_keep_the_first_reason_and_can_be_forgotten(store: Store) -> None:
+    assert store.trusted_guilds.all() == []
+    assert store.trusted_guilds.add(GuildID(7), TrustSource.PROJECT)
+    assert not store.trusted_guilds.add(GuildID(7), TrustSource.ALLOWED)
+    trusted = store.trusted_guilds.get(GuildID(7))
+    assert trusted is not None and trusted.source is TrustSource.PROJECT
+    assert store.trusted_guilds.add(GuildID(8), TrustSource.ALLOWED)
+    assert [t.guild_id for t in store.trusted_guilds.all()] == [7, 8]
+    assert store.trusted_guilds.remove(GuildID(7))
+    assert not store.trusted_guilds.remove(GuildID(7))
+    assert store.trusted_guilds.get(GuildID(7)) is None

@@ -17,6 +17,7 @@ from discord_twin.discordpy import make_test_friendly
 from discord_twin.state import Channel, User
 from kimaki import config
 from kimaki.app import Kimaki
+from kimaki.opencode.client import EndpointSource
 from kimaki.opencode.server import OpenCodeServer
 from kimaki.store import ChannelID, GuildID, ThreadID, ThreadRecord
 from tests.support.waiting import eventually
@@ -73,12 +74,14 @@ async def start_kimaki(
 ) -> AsyncIterator[StartKimaki]:
     started: list[Kimaki] = []
 
-    async def launch(data_dir: Path, env: dict[str, str]) -> Kimaki:
+    async def launch(
+        data_dir: Path, env: dict[str, str], opencode: EndpointSource | None = None
+    ) -> Kimaki:
         assert twin.seed is not None
         app = Kimaki(
             make_config(data_dir, twin, **env),
             twin.seed.token,
-            opencode=lambda: opencode_server.endpoint,
+            opencode=opencode or (lambda: opencode_server.endpoint),
             opencode_version=opencode_server.version or "?",
             bot_options={"guild_ready_timeout": 0.05},
         )
@@ -90,12 +93,14 @@ async def start_kimaki(
         *,
         restart: Running | None = None,
         prepare: Callable[[Path], object] | None = None,
+        opencode: EndpointSource | None = None,
         **env: str,
     ) -> Running:
         """A new kimaki with a new project, or (`restart=`) the same data dir and project again.
 
         `prepare(project)` runs before kimaki starts: OpenCode reads a project's
         opencode.json once, when kimaki first lists its sessions, so edit it here.
+        `opencode` replaces the shared server's endpoint (e.g. a proxy in front of it).
         """
         assert twin.seed is not None
         if restart is not None:
@@ -107,7 +112,7 @@ async def start_kimaki(
         if prepare is not None:
             prepare(project)
         channel = twin.create_channel(twin.seed.guild, project.name[:90])
-        app = await launch(tmp_path / f"data{len(started)}", env)
+        app = await launch(tmp_path / f"data{len(started)}", env, opencode)
         app.store.projects.add(ChannelID(channel.id), GuildID(twin.seed.guild.id), project)
         await app.start()
         return Running(app, twin, project, channel)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 
 import discord
+import pytest
 
 from discord_twin import Twin
 
@@ -117,3 +118,46 @@ async def test_invalid_names_and_durations_are_rejected(
         assert exc.code == 50035
     else:
         raise AssertionError("an empty channel name was accepted")
+
+
+async def test_access_lost_is_403_and_deletion_is_404(
+    twin: Twin, twin_client: discord.Client
+) -> None:
+    """kimaki must tell "no access now" (403, retry) from "gone" (404 10003 or a delete event)."""
+    assert twin.seed is not None
+    project = twin.create_channel(twin.seed.guild, "project")
+    await until(lambda: twin_client.get_channel(project.id) is not None)
+    channel = twin_client.get_channel(project.id)
+    assert isinstance(channel, discord.TextChannel)
+    thread = await channel.create_thread(name="session", type=discord.ChannelType.public_thread)
+
+    twin.revoke_access(project)
+    for target in (channel, thread):
+        with pytest.raises(discord.Forbidden) as denied:
+            await target.send("hello?")
+        assert denied.value.code == 50001
+    twin.restore_access(project)
+    assert (await thread.send("back again")).content == "back again"
+
+    loop = asyncio.get_running_loop()
+    thread_gone: asyncio.Future[int] = loop.create_future()
+    channel_gone: asyncio.Future[int] = loop.create_future()
+
+    @twin_client.event
+    async def on_raw_thread_delete(payload: discord.RawThreadDeleteEvent) -> None:
+        thread_gone.set_result(payload.thread_id)
+
+    @twin_client.event
+    async def on_guild_channel_delete(deleted: discord.abc.GuildChannel) -> None:
+        channel_gone.set_result(deleted.id)
+
+    twin.delete_channel(twin.channel(thread.id))
+    assert await asyncio.wait_for(thread_gone, 5) == thread.id
+    with pytest.raises(discord.NotFound) as missing:
+        await thread.send("anyone?")
+    assert missing.value.code == 10003
+    twin.delete_channel(project)
+    assert await asyncio.wait_for(channel_gone, 5) == project.id
+    with pytest.raises(discord.NotFound) as missing:
+        await twin_client.fetch_channel(project.id)
+    assert missing.value.code == 10003

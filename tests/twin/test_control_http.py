@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from typing import Any
 
 import aiohttp
 import discord
+import pytest
 
 from discord_twin import Twin
 
@@ -81,3 +83,51 @@ async def test_http_control_gateway_hold_and_release(
         async with http.post(base + "/gateway/release") as resp:
             assert resp.status == 200
     await twin.wait_for_event(["gateway_resume"], since=since, timeout=10)
+
+
+async def test_http_control_holds_access_and_deletion(
+    twin: Twin, twin_client: discord.Client
+) -> None:
+    """What a bot in another process (kimaki's process tests) drives over /_twin."""
+    assert twin.seed is not None
+    base = twin.url + "/_twin"
+    channel = twin_client.get_channel(twin.seed.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    async with aiohttp.ClientSession() as http:
+
+        async def call(method: str, path: str, body: Any = None, status: int = 200) -> Any:
+            async with http.request(method, base + path, json=body) as resp:
+                assert resp.status == status, await resp.text()
+                return await resp.json()
+
+        hold = await call("POST", "/holds", {"method": "POST", "path": "/channels/*/messages"})
+        sending = asyncio.ensure_future(channel.send("held over http"))
+        assert (await call("GET", f"/holds/{hold['id']}?count=1"))["held"] == 1
+        assert not sending.done()
+        await call("POST", f"/holds/{hold['id']}/release")
+        assert (await sending).content == "held over http"
+
+        await call("POST", f"/channels/{channel.id}/access", {"allowed": False})
+        with pytest.raises(discord.Forbidden):
+            await channel.send("denied")
+        await call("POST", f"/channels/{channel.id}/access", {"allowed": True})
+        sent = await channel.send("allowed")
+
+        owner = twin.seed.owner.id
+        file = {"a.txt": base64.b64encode(b"text").decode()}
+        posted = await call(
+            "POST",
+            f"/act/{owner}/messages",
+            {"channel_id": str(channel.id), "content": "", "files": file},
+        )
+        assert posted["attachments"][0]["content_type"] == "text/plain; charset=utf-8"
+        await call("POST", f"/act/{owner}/reactions", {"message_id": str(sent.id), "emoji": "👀"})
+        assert twin.store.messages[sent.id].reactions == {"👀": {owner}}
+
+        bob = await call("POST", "/users", {"username": "bob"})
+        guild_id = twin.seed.guild.id
+        await call("POST", f"/guilds/{guild_id}/members", {"user_id": bob["id"]})
+        await call("DELETE", f"/guilds/{guild_id}/members/{bob['id']}")
+        assert int(bob["id"]) not in twin.seed.guild.members
+        await call("DELETE", f"/channels/{channel.id}")
+        await call("GET", f"/channels/{channel.id}/messages", status=404)

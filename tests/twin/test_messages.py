@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import discord
 
 from discord_twin import Twin
+from discord_twin.pytest_plugin import client_kwargs, start_client, stop_client
 
 
 async def test_user_message_reaches_on_message_with_member_author(
@@ -32,6 +34,10 @@ async def test_user_message_reaches_on_message_with_member_author(
     )
     reply: discord.Message = await reply_waiter
     assert reply.reference is not None and reply.reference.message_id == first.id
+    assert reply.type is discord.MessageType.reply
+    quoted = reply.reference.resolved
+    assert isinstance(quoted, discord.Message) and quoted.content == "hello bot"
+    assert quoted.author.id == alice.id
     assert twin_client.user in reply.mentions
 
 
@@ -143,3 +149,112 @@ async def test_history_is_newest_first_and_paginates(
     assert newest == ["m4", "m3", "m2"]
     oldest = [m.content async for m in channel.history(limit=None, oldest_first=True)]
     assert oldest == ["m0", "m1", "m2", "m3", "m4"]
+
+
+async def test_history_after_before_around_across_a_downtime(twin: Twin) -> None:
+    """What kimaki does after downtime: read what was posted while it was away, in order."""
+    assert twin.seed is not None
+    alice = twin.create_user("alice")
+    twin.add_member(twin.seed.guild, alice)
+    actor = twin.user(alice)
+    sent = [actor.send(twin.seed.channel, f"m{i}") for i in range(10)]
+    client = discord.Client(**client_kwargs())
+    task = await start_client(twin, client)
+    await stop_client(client, task)
+    sent += [actor.send(twin.seed.channel, f"m{i}") for i in range(10, 130)]
+
+    client = discord.Client(**client_kwargs())
+    task = await start_client(twin, client)
+    try:
+        channel = client.get_channel(twin.seed.channel.id)
+        assert isinstance(channel, discord.TextChannel)
+        missed = [
+            m.content
+            async for m in channel.history(
+                after=discord.Object(sent[9].id), limit=None, oldest_first=True
+            )
+        ]
+        assert missed == [f"m{i}" for i in range(10, 130)]
+        older = [m.content async for m in channel.history(before=sent[120], limit=None)]
+        assert older == [f"m{i}" for i in range(119, -1, -1)]
+        around = [m.content async for m in channel.history(around=sent[50], limit=5)]
+        assert sorted(around) == ["m48", "m49", "m50", "m51", "m52"]
+    finally:
+        await stop_client(client, task)
+    pages = twin.requests_to("GET", "/channels/{channel_id}/messages")
+    assert [r.query.get("after") for r in pages[:2]] == [str(sent[9].id), str(sent[109].id)]
+
+
+async def test_reactions_by_the_bot_and_by_users(twin: Twin, twin_client: discord.Client) -> None:
+    assert twin.seed is not None
+    alice = twin.create_user("alice")
+    twin.add_member(twin.seed.guild, alice)
+    stored = twin.user(alice).send(twin.seed.channel, "queued please")
+    channel = twin_client.get_channel(twin.seed.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    message = await channel.fetch_message(stored.id)
+
+    await message.add_reaction("⏳")
+    assert stored.reactions == {"⏳": {twin.seed.bot.id}}
+    [mine] = (await channel.fetch_message(stored.id)).reactions
+    assert (str(mine.emoji), mine.count, mine.me) == ("⏳", 1, True)
+
+    added = asyncio.ensure_future(twin_client.wait_for("raw_reaction_add", timeout=5))
+    await asyncio.sleep(0)
+    twin.user(alice).react(stored, "⏳")
+    event: discord.RawReactionActionEvent = await added
+    assert (event.user_id, str(event.emoji), event.message_id) == (alice.id, "⏳", stored.id)
+    assert event.member is not None and event.message_author_id == alice.id
+    [both] = (await channel.fetch_message(stored.id)).reactions
+    assert both.count == 2 and {u.id async for u in both.users()} == {alice.id, twin.seed.bot.id}
+
+    removed = asyncio.ensure_future(twin_client.wait_for("raw_reaction_remove", timeout=5))
+    await asyncio.sleep(0)
+    twin.user(alice).unreact(stored, "⏳")
+    assert (await removed).user_id == alice.id
+    await message.remove_reaction("⏳", twin_client.user)  # type: ignore[arg-type]
+    assert (await channel.fetch_message(stored.id)).reactions == []
+    kinds = [e.kind for e in twin.events.since(0, ["reaction_add", "reaction_remove"])]
+    assert kinds == ["reaction_add", "reaction_add", "reaction_remove", "reaction_remove"]
+
+
+async def test_edits_keep_silent_flag_fire_updates_and_are_logged(
+    twin: Twin, twin_client: discord.Client
+) -> None:
+    """Issue 11: every message silent but the footer; a test counts posts, edits, pings."""
+    assert twin.seed is not None
+    channel = twin_client.get_channel(twin.seed.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    since = twin.cursor()
+    streaming = await channel.send("part 1", silent=True)
+    edited = asyncio.ensure_future(twin_client.wait_for("raw_message_edit", timeout=5))
+    await asyncio.sleep(0)
+    await streaming.edit(content="part 1, part 2")
+    assert (await edited).message_id == streaming.id
+    await streaming.edit(suppress=True)  # discord.py sends flags here
+    assert twin.store.messages[streaming.id].flags == 4096 | 4
+    footer = await channel.send("done in 3s")
+
+    writes = twin.message_writes(twin.seed.channel, author=twin.seed.bot, since=since)
+    assert [(w.kind, w.content) for w in writes] == [
+        ("create", "part 1"),
+        ("edit", "part 1, part 2"),
+        ("edit", "part 1, part 2"),
+        ("create", "done in 3s"),
+    ]
+    assert [w.message_id for w in writes if w.notifies] == [footer.id]
+    assert all(w.flags & 4096 for w in writes[:3])
+    assert [w.monotonic for w in writes] == sorted(w.monotonic for w in writes)
+
+    # Over raw HTTP, flags that drop SUPPRESS_NOTIFICATIONS cannot unset it, as on Discord.
+    url = f"{twin.api_url}/channels/{channel.id}/messages"
+    headers = {"Authorization": f"Bot {twin.seed.token}"}
+    twin.set_rate_limits("realistic")
+    async with aiohttp.ClientSession(headers=headers) as http:
+        async with http.patch(f"{url}/{streaming.id}", json={"flags": 0}) as resp:
+            assert (await resp.json())["flags"] == 4096
+            edit_bucket = resp.headers["X-RateLimit-Bucket"]
+            assert resp.headers["X-RateLimit-Limit"] == "5"
+        async with http.post(url, json={"content": "post"}) as resp:
+            assert resp.headers["X-RateLimit-Remaining"] == "4"  # edits did not use it up
+            assert resp.headers["X-RateLimit-Bucket"] != edit_bucket

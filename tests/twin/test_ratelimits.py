@@ -44,7 +44,9 @@ async def test_realistic_profile_seven_posts_without_429(
     posts = twin.requests_to("POST", "/channels/{channel_id}/messages")
     assert [r.status for r in posts] == [200] * 7
     assert twin.ratelimits.limited_count == 0
-    spread = posts[-1].at - posts[0].at
+    times = twin.call_times("POST", "/channels/{channel_id}/messages")
+    assert times == sorted(times) and all(r.duration is not None for r in posts)
+    spread = times[-1] - times[0]
     assert spread >= 4.5, f"discord.py did not wait for the bucket reset ({spread:.2f}s)"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import struct
 
 import pytest
 
@@ -133,3 +134,32 @@ async def test_limits_are_enforced_for_users_too() -> None:
     assert empty.value.code == 50006
     with pytest.raises(TwinError):
         twin.ops.create_thread(seed.channel, "t", seed.owner.id, auto_archive_duration=30)
+
+    message = actor.send(seed.channel, "react to me")
+    for i in range(20):
+        actor.react(message, f"e{i}:{1000 + i}")
+    with pytest.raises(TwinError) as too_many:
+        actor.react(message, "one-more:99")
+    assert too_many.value.code == 30010
+
+
+def test_image_sizes_and_content_types_from_headers() -> None:
+    from discord_twin.media import content_type, image_size
+
+    from .helpers import tiny_png
+
+    gif = b"GIF89a" + struct.pack("<HH", 7, 5) + b"\x00" * 8
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00" + b"\x00" * 9
+    sof0 = b"\xff\xc0" + struct.pack(">HBHH", 11, 8, 480, 640) + b"\x00" * 6
+    jpeg = b"\xff\xd8" + app0 + sof0
+    vp8x = b"VP8X" + struct.pack("<I", 10) + b"\x00" * 4 + (99).to_bytes(3, "little")
+    webp = b"RIFF\x00\x00\x00\x00WEBP" + vp8x + (49).to_bytes(3, "little")
+    assert image_size(tiny_png(9, 4)) == (9, 4)
+    assert image_size(gif) == (7, 5)
+    assert image_size(jpeg) == (640, 480)
+    assert image_size(webp) == (100, 50)
+    assert image_size(b"plain text") is None and image_size(b"\x89PNG\r\n\x1a\n") is None
+    assert content_type("photo", jpeg, "application/octet-stream") == "image/jpeg"
+    assert content_type("notes.md", b"# hi") == "text/markdown; charset=utf-8"
+    assert content_type("data", b"\x00", "application/x-custom") == "application/x-custom"
+    assert content_type("data.bin", b"\x00") == "application/octet-stream"

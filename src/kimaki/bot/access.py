@@ -44,6 +44,9 @@ class MemberFacts:
 class Decision:
     allowed: bool
     reason: str
+    quiet: bool = False
+    """Refused without a word to messages (a server kimaki does not serve): only an
+    interaction, which someone aimed at kimaki, gets the reason."""
 
     def __bool__(self) -> bool:
         return self.allowed

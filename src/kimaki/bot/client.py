@@ -1,9 +1,14 @@
-"""The discord.py client: connects, registers slash commands, routes messages.
+"""The discord.py client: connects, places slash commands, routes messages.
 
 Routing only: every decision about a session lives in `kimaki.sessions`, every access
-decision in `kimaki.bot.access`. Background work (the OpenCode event stream, the
-outbox, the sessions runtime) is started from `setup_hook`, as discord.py intends, so
-it runs on the client's loop and is up before the first event arrives.
+decision in `kimaki.bot.gate` (trust, then the access rule), which also stands in front
+of every interaction. Background work (the OpenCode event stream, the outbox, the
+sessions runtime) is started from `setup_hook`, as discord.py intends, so it runs on
+the client's loop and is up before the first event arrives.
+
+Slash commands are registered only in served guilds; a guild that becomes served
+(`kimaki guild allow`) gets them within `trust_poll` seconds, one that stops being
+served loses them.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from kimaki.bot.access import check
+from kimaki.bot.gate import Gate, GatedState
 from kimaki.bot.prompts_ui import PromptActions, register_prompt_items
+from kimaki.bot.trust import Trust
 from kimaki.config import Config
 from kimaki.store import ChannelID, Store, ThreadID
+from kimaki.util import background_task
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +42,22 @@ def intents() -> discord.Intents:
     return wanted
 
 
+TRUST_POLL_SECONDS = 5.0
+
+
 class KimakiBot(discord.Client):
-    def __init__(self, config: Config, store: Store, **options: Any) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        trust_poll: float = TRUST_POLL_SECONDS,
+        **options: Any,
+    ) -> None:
+        # Before discord.Client.__init__: it builds the connection state (`_get_state`),
+        # which holds the gate.
+        self.trust = Trust(store)
+        self.gate = Gate(self.trust, allow_all_users=config.allow_all_users)
         options.setdefault("guild_ready_timeout", 0.5)
         super().__init__(
             intents=intents(),
@@ -53,21 +74,50 @@ class KimakiBot(discord.Client):
         self.prompt_actions: PromptActions | None = None
         """What prompt buttons and menus do (`kimaki.asks.Asks`); clicks work across restarts."""
         register_prompt_items(self)
+        self.trust_poll = trust_poll
+        self._served: dict[int, bool] = {}
+        self._watching_trust: asyncio.Task[None] | None = None
+
+    def _get_state(self, **options: Any) -> GatedState:
+        return GatedState(
+            self.gate,
+            dispatch=self.dispatch,
+            handlers=self._handlers,
+            hooks=self._hooks,
+            http=self.http,
+            **options,
+        )
 
     async def setup_hook(self) -> None:
+        if self.application is not None:
+            self.trust.learn(self.application)
         if self.on_startup is not None:
             await self.on_startup()
 
     async def on_ready(self) -> None:
-        await self._sync_commands()
+        await self.place_commands()
+        if self._watching_trust is None:
+            self._watching_trust = background_task.start(self._watch_trust(), name="trust")
         self.connected.set()
 
+    async def close(self) -> None:
+        if self._watching_trust is not None:
+            self._watching_trust.cancel()
+        await super().close()
+
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        await self._sync_commands_to(guild)
+        await self._place_commands_in(guild)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        self._served.pop(guild.id, None)
+        self.trust.forget_note(guild.id)
 
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or message.guild is None:
             return
+        decision = self.gate.decide(message.author, message.guild)
+        if decision.quiet:
+            return  # a server kimaki does not serve: not a word there
         channel = message.channel
         if isinstance(channel, discord.Thread):
             record = self.store.threads.get(ThreadID(channel.id))
@@ -78,7 +128,6 @@ class KimakiBot(discord.Client):
             if self.store.projects.get(ChannelID(channel.id)) is None:
                 return
             handler = self.on_project_message
-        decision = check(message.author, allow_all_users=self.config.allow_all_users)
         if not decision:
             await self._refuse(message, decision.reason)
             return
@@ -109,14 +158,35 @@ class KimakiBot(discord.Client):
         except discord.HTTPException as exc:
             log.warning("could not tell %s why they were refused: %s", message.author, exc)
 
-    async def _sync_commands(self) -> None:
-        for guild in self.guilds:
-            await self._sync_commands_to(guild)
+    # --- slash commands follow trust
 
-    async def _sync_commands_to(self, guild: discord.Guild) -> None:
-        """Guild commands appear at once (global ones can take an hour on Discord)."""
-        self.tree.copy_global_to(guild=guild)
+    async def place_commands(self) -> None:
+        """Register commands where kimaki now serves, remove them where it no longer does."""
+        for guild in list(self.guilds):
+            await self._place_commands_in(guild)
+
+    async def _watch_trust(self) -> None:
+        while True:
+            await asyncio.sleep(self.trust_poll)
+            try:
+                await self.place_commands()
+            except Exception:
+                log.exception("could not update slash commands after a trust change")
+
+    async def _place_commands_in(self, guild: discord.Guild) -> None:
+        served = self.trust.serves(guild)
+        if self._served.get(guild.id) == served:
+            return
+        self._served[guild.id] = served
+        if served:
+            self.trust.forget_note(guild.id)
+            log.info("serving the server %r (%s)", guild.name, guild.id)
+            self.tree.copy_global_to(guild=guild)
+        else:
+            self.trust.note_unserved(guild)
+            self.tree.clear_commands(guild=guild)
         try:
-            await self.tree.sync(guild=guild)
+            await self.tree.sync(guild=guild)  # guild commands appear at once, global ones late
         except discord.HTTPException as exc:
-            log.warning("could not register slash commands in %s: %s", guild.name, exc)
+            self._served.pop(guild.id, None)  # try again at the next look
+            log.warning("could not update slash commands in %s: %s", guild.name, exc)

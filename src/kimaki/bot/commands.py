@@ -1,4 +1,8 @@
-"""Slash commands. Each one checks access first: no command may bypass the rule.
+"""Slash commands.
+
+Access is not checked here: `kimaki.bot.gate` refuses an interaction before the
+command tree sees it. A command that calls OpenCode or Discord acknowledges first
+(`answer_later`): Discord allows 3 seconds, and OpenCode may take longer.
 
 Replies to a command are interaction responses (Discord ties them to the command);
 everything that mirrors a session still goes through the outbox.
@@ -7,12 +11,12 @@ everything that mirrors a session still goes through the outbox.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 
-from kimaki.bot.access import check
 from kimaki.config import Verbosity
 from kimaki.opencode.errors import OpenCodeError
 from kimaki.opencode.models import SessionID
@@ -32,6 +36,7 @@ AnyCommand = app_commands.Command[Any, ..., Any]
 def register_commands(tree: app_commands.CommandTree[discord.Client], app: Kimaki) -> None:
     for command in Commands(app).all():
         tree.add_command(command)
+    tree.on_error = on_command_error  # type: ignore[method-assign]
 
 
 class Commands:
@@ -48,13 +53,7 @@ class Commands:
             self._resume(),
         ]
 
-    # --- shared checks
-
-    async def allowed(self, interaction: discord.Interaction) -> bool:
-        decision = check(interaction.user, allow_all_users=self.app.config.allow_all_users)
-        if not decision:
-            await reply(interaction, f"kimaki: {decision.reason}.")
-        return decision.allowed
+    # --- where a command was used
 
     def project_of(self, interaction: discord.Interaction) -> Project | None:
         channel = interaction.channel
@@ -77,17 +76,9 @@ class Commands:
         @app_commands.command(name="add-project", description="Create a channel for a project")
         @app_commands.describe(path="the project's directory on this machine")
         async def add(interaction: discord.Interaction, path: str) -> None:
-            if not await self.allowed(interaction) or interaction.guild is None:
-                return
-            await interaction.response.defer(thinking=True)
-            try:
-                added = await add_project(self.app.store, interaction.guild, path)
-            except ProjectError as exc:
-                await interaction.edit_original_response(content=f"⬦ {exc}")
-                return
-            await interaction.edit_original_response(
-                content=f"⬦ added `{added.project.directory}` as {added.channel.mention}"
-            )
+            guild = interaction.guild
+            assert guild is not None  # the gate admits guild interactions only
+            await answer_later(interaction, self.add_project(guild, path), ephemeral=False)
 
         @add.autocomplete("path")
         async def known_projects(
@@ -107,13 +98,18 @@ class Commands:
 
         return add
 
+    async def add_project(self, guild: discord.Guild, path: str) -> str:
+        try:
+            added = await add_project(self.app.store, guild, path)
+        except ProjectError as exc:
+            return str(exc)
+        return f"added `{added.project.directory}` as {added.channel.mention}"
+
     def _remove_project(self) -> AnyCommand:
         @app_commands.command(
             name="remove-project", description="Forget this channel's project (the channel stays)"
         )
         async def remove(interaction: discord.Interaction) -> None:
-            if not await self.allowed(interaction):
-                return
             project = self.project_of(interaction)
             if project is None:
                 await reply(interaction, "this is not a project channel")
@@ -132,22 +128,18 @@ class Commands:
     def _abort(self) -> AnyCommand:
         @app_commands.command(name="abort", description="Stop the running turn of this session")
         async def abort(interaction: discord.Interaction) -> None:
-            if not await self.allowed(interaction):
-                return
             record = self.thread_of(interaction)
             if record is None:
                 await reply(interaction, "run /abort inside a session thread")
                 return
-            try:
-                await self.app.opencode.abort(record.session_id, str(record.directory))
-            except OpenCodeError as exc:
-                await reply(interaction, f"could not reach OpenCode: {exc}")
-                return
-            await reply(
-                interaction, f"abort requested by {interaction.user.display_name}", ephemeral=False
-            )
+            who = interaction.user.display_name
+            await answer_later(interaction, self.abort(record, who), ephemeral=False)
 
         return abort
+
+    async def abort(self, record: ThreadRecord, who: str) -> str:
+        await self.app.opencode.abort(record.session_id, str(record.directory))
+        return f"abort requested by {who}"
 
     def _verbosity(self) -> AnyCommand:
         @app_commands.command(name="verbosity", description="How much of each session to show")
@@ -156,8 +148,6 @@ class Commands:
             level=[app_commands.Choice(name=v.value, value=v.value) for v in Verbosity]
         )
         async def verbosity(interaction: discord.Interaction, level: str) -> None:
-            if not await self.allowed(interaction):
-                return
             project = self.project_of(interaction)
             if project is None:
                 await reply(interaction, "run /verbosity in a project channel or its threads")
@@ -174,8 +164,6 @@ class Commands:
             name="session-id", description="Show the session id and how to continue in a terminal"
         )
         async def session_id(interaction: discord.Interaction) -> None:
-            if not await self.allowed(interaction):
-                return
             record = self.thread_of(interaction)
             if record is None:
                 await reply(interaction, "run /session-id inside a session thread")
@@ -192,15 +180,13 @@ class Commands:
         @app_commands.command(name="resume", description="Open a thread for an existing session")
         @app_commands.describe(session="a recent session of this project")
         async def resume(interaction: discord.Interaction, session: str) -> None:
-            if not await self.allowed(interaction):
-                return
             project = self.project_of(interaction)
             if project is None or isinstance(interaction.channel, discord.Thread):
                 await reply(interaction, "run /resume in a project channel")
                 return
-            await interaction.response.defer(thinking=True)
-            text = await self.resume(project, SessionID(session))
-            await interaction.edit_original_response(content=f"⬦ {text}")
+            await answer_later(
+                interaction, self.resume(project, SessionID(session)), ephemeral=False
+            )
 
         @resume.autocomplete("session")
         async def recent(
@@ -262,6 +248,37 @@ class Commands:
         )
         self.app.sessions.bridge_for(record).wake()
         return f"resumed `{session.title or session.id}` in {thread.mention}"
+
+
+async def answer_later(
+    interaction: discord.Interaction, work: Awaitable[str], *, ephemeral: bool = True
+) -> None:
+    """Acknowledge now (Discord allows 3 s), then show what `work` says, or why it failed."""
+    await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+    try:
+        text = await work
+    except OpenCodeError as exc:
+        text = f"could not reach OpenCode: {exc}"
+    except discord.HTTPException as exc:
+        text = f"Discord refused it: {exc.text or exc.status}"
+    await interaction.edit_original_response(content=f"⬦ {text}"[:2000])
+
+
+async def on_command_error(
+    interaction: discord.Interaction, error: app_commands.AppCommandError
+) -> None:
+    """The one error handler of the command tree: log it, say it in one line where it ran."""
+    name = interaction.command.qualified_name if interaction.command else "?"
+    log.error("/%s failed", name, exc_info=error)
+    cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    text = f"⬦ /{name} failed: {type(cause).__name__}: {cause}"[:2000]
+    try:
+        if interaction.response.is_done():
+            await interaction.edit_original_response(content=text)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException as exc:
+        log.warning("could not report the failure of /%s: %s", name, exc)
 
 
 async def reply(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> None:

@@ -1,15 +1,17 @@
 """Buttons, menus and modals of permission and question prompts.
 
 Every component is a discord.py `DynamicItem` whose `custom_id` carries everything a
-click needs (`kimaki:perm:<permission id>:<once|always|reject>`,
+click needs (`kimaki:perm:<permission id>:<once|always|reject|reason>`,
 `kimaki:q:<question id>:<index>`), registered once on the client
 (`register_prompt_items`). So a click on a message posted before a restart still
 reaches kimaki: nothing lives in memory between posting and clicking. What a click
 *does* is decided by the client's `prompt_actions` (`kimaki.asks.Asks`); this module
 only parses and builds components.
 
-The two modals (deny feedback, "Other…" free text) are opened by a click and answered
-within seconds; they are ordinary discord.py modals with `kimaki:` custom ids.
+**Deny** rejects with one tap; **Deny with reason…** opens a modal for words that
+reach the agent. The two modals (deny reason, "Other…" free text) are opened by a
+click and answered within seconds; they are ordinary discord.py modals with `kimaki:`
+custom ids. Nobody reaches these callbacks without passing `kimaki.bot.gate`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from kimaki.opencode.models import Question
 
 OTHER = "other"
 """The select value of the "Other…" choice (option values are `o<index>`)."""
+REASON = "reason"
+"""The permission button that opens the "why?" form before denying."""
 SELECT_OPTIONS_MAX = 25
 LABEL_MAX = 100
 DESCRIPTION_MAX = 100
@@ -52,7 +56,8 @@ class PromptActions(Protocol):
         index: int,
         picked: list[str],
         text: str,
-    ) -> None: ...
+    ) -> None:
+        """`picked` are the select's other values (`o<index>`), chosen beside "Other…"."""
 
 
 def _actions(interaction: discord.Interaction[Any]) -> PromptActions | None:
@@ -72,12 +77,13 @@ _PERMISSION_BUTTONS = (
     ("once", "Accept once", discord.ButtonStyle.success),
     ("always", "Accept always", discord.ButtonStyle.primary),
     ("reject", "Deny", discord.ButtonStyle.danger),
+    (REASON, "Deny with reason…", discord.ButtonStyle.secondary),
 )
 
 
 class PermissionButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"kimaki:perm:(?P<id>[A-Za-z0-9_-]+):(?P<reply>once|always|reject)",
+    template=r"kimaki:perm:(?P<id>[A-Za-z0-9_-]+):(?P<reply>once|always|reject|reason)",
 ):
     def __init__(self, request_id: str, reply: str) -> None:
         label, style = next((lb, st) for r, lb, st in _PERMISSION_BUTTONS if r == reply)
@@ -225,9 +231,9 @@ class OtherModal(discord.ui.Modal):
         label="Your answer", style=discord.TextStyle.paragraph, max_length=1000, custom_id="answer"
     )
 
-    def __init__(self, request_id: str, index: int, title: str, picked: list[str]) -> None:
+    def __init__(self, request_id: str, index: int, picked: list[str]) -> None:
         super().__init__(
-            title=(title or "Other")[:45], timeout=600, custom_id=f"kimaki:qo:{request_id}:{index}"
+            title="Your answer", timeout=600, custom_id=f"kimaki:qo:{request_id}:{index}"
         )
         self.request_id = request_id
         self.index = index

@@ -32,6 +32,7 @@ from .prompts import PromptKind, PromptRecord, PromptState, PromptTable, prompt_
 from .session_cursors import SessionCursor, SessionCursorTable
 from .store import Store
 from .threads import Origin, ThreadRecord, ThreadTable
+from .trusted_guilds import TrustedGuild, TrustedGuildTable, TrustSource
 
 __all__ = [
     "DB_FILENAME",
@@ -64,6 +65,9 @@ __all__ = [
     "ThreadID",
     "ThreadRecord",
     "ThreadTable",
+    "TrustSource",
+    "TrustedGuild",
+    "TrustedGuildTable",
     "nonce_for",
     "part_key",
     "prompt_key",

@@ -103,4 +103,17 @@ _V2: Migration = (
     "CREATE INDEX prompts_pending ON prompts (thread_id, group_key) WHERE state = 'pending'",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
+# Guilds the local user chose to serve (`trusted_guilds.py`). Existing projects do not
+# make their guild trusted: a guild owned by a stranger who ran /add-project before
+# this version must not stay served; the bot names such guilds in its log.
+_V3: Migration = (
+    """
+    CREATE TABLE trusted_guilds (
+        guild_id   INTEGER PRIMARY KEY,
+        source     TEXT    NOT NULL CHECK (source IN ('allowed', 'project')),
+        created_at INTEGER NOT NULL
+    )
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)

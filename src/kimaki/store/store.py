@@ -14,6 +14,7 @@ from .projects import ProjectTable
 from .prompts import PromptTable
 from .session_cursors import SessionCursor, SessionCursorTable
 from .threads import ThreadTable
+from .trusted_guilds import TrustedGuildTable
 
 
 class Store:
@@ -26,6 +27,7 @@ class Store:
         self.handled_parts = HandledPartsTable(db)
         self.session_cursors = SessionCursorTable(db)
         self.prompts = PromptTable(db)
+        self.trusted_guilds = TrustedGuildTable(db)
 
     @classmethod
     def open(cls, data_dir: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Store:

@@ -1,1 +1,1 @@
-"""Small helpers with no kimaki dependencies, usable from every layer."""
+"""Small helpers with no kimaki knowledge, usable from every layer."""

@@ -6,19 +6,21 @@ predicates: `GET /_twin/wait?kind=message&channel_id=…&contains=…&since=…&
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
+import base64
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .errors import TwinError
-from .http_util import json_response
-from .payloads import channel_payload, command_payload, member_payload, role_payload, user_payload
-from .state import Channel, Command, Interaction, Message, TypingEvent, User
+from ..errors import TwinError
+from ..guild_payloads import command_payload
+from ..http_util import json_response
+from ..payloads import channel_payload, member_payload, role_payload, user_payload
+from ..state import Application, Channel, Message, User
+from .http_faults import FaultHttp
+from .http_json import Route, filter_from_query, guarded, to_json
 
 if TYPE_CHECKING:
-    from .control import Twin
+    from .twin import Twin
 
 PREFIX = "/_twin"
 _WAIT_KINDS = {
@@ -27,6 +29,10 @@ _WAIT_KINDS = {
     "thread": ("thread_create",),
     "typing": ("typing",),
     "interaction_response": ("interaction_response",),
+    "edit": ("message_update",),
+    "thread_delete": ("thread_delete",),
+    "channel_delete": ("channel_delete",),
+    "request_held": ("request_held",),
 }
 
 
@@ -35,7 +41,7 @@ class ControlHttp:
         self.twin = twin
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
-        routes: list[tuple[str, str, Callable[[web.Request], Any]]] = [
+        routes: list[Route] = [
             ("GET", "/state", self.state),
             ("POST", "/users", self.create_user),
             ("POST", "/bots", self.create_bot),
@@ -43,8 +49,13 @@ class ControlHttp:
             ("POST", "/guilds/{guild_id}/roles", self.create_role),
             ("POST", "/guilds/{guild_id}/members", self.add_member),
             ("POST", "/guilds/{guild_id}/channels", self.create_channel),
+            ("PATCH", "/applications/{app_id}", self.update_application),
+            ("POST", "/applications/{app_id}/reset_token", self.reset_token),
+            ("DELETE", "/guilds/{guild_id}/members/{user_id}", self.remove_member),
+            ("DELETE", "/channels/{channel_id}", self.delete_channel),
             ("POST", "/act/{user_id}/messages", self.act_send),
             ("POST", "/act/{user_id}/typing", self.act_typing),
+            ("POST", "/act/{user_id}/reactions", self.act_react),
             ("POST", "/act/{user_id}/threads", self.act_thread),
             ("POST", "/act/{user_id}/slash", self.act_slash),
             ("POST", "/act/{user_id}/autocomplete", self.act_autocomplete),
@@ -60,17 +71,10 @@ class ControlHttp:
             ("GET", "/requests", self.get_requests),
             ("GET", "/events", self.get_events),
             ("GET", "/wait", self.wait),
-            ("POST", "/ratelimits", self.set_ratelimits),
-            ("POST", "/faults/http", self.add_fault),
-            ("DELETE", "/faults/http", self.clear_faults),
-            ("POST", "/gateway/close", self.gateway_close),
-            ("POST", "/gateway/release", self.gateway_release),
-            ("POST", "/gateway/reconnect", self.gateway_reconnect),
-            ("POST", "/gateway/invalidate", self.gateway_invalidate),
-            ("POST", "/gateway/mute_acks", self.gateway_mute),
         ]
+        routes += FaultHttp(self.twin).routes()
         for method, path, handler in routes:
-            router.add_route(method, PREFIX + path, _guarded(handler))
+            router.add_route(method, PREFIX + path, guarded(handler))
 
     # ---- helpers --------------------------------------------------------------------------
     def _user(self, value: Any) -> User:
@@ -87,6 +91,15 @@ class ControlHttp:
 
     def _actor_channel(self, body: dict[str, Any]) -> Channel | None:
         return self.twin.channel(int(body["channel_id"])) if body.get("channel_id") else None
+
+    def _actor_app(self, body: dict[str, Any]) -> Application | None:
+        """`application_id` picks whose command a user runs when several bots share a name."""
+        if not body.get("application_id"):
+            return None
+        app = self.twin.store.applications.get(int(body["application_id"]))
+        if app is None:
+            raise TwinError(404, 10002, "Unknown Application")
+        return app
 
     def js(self, obj: Any) -> Any:
         return to_json(self.twin, obj)
@@ -106,10 +119,7 @@ class ControlHttp:
             }
             for g in store.guilds.values()
         ]
-        apps = [
-            {"id": str(a.id), "bot_user_id": str(a.bot_user_id), "token": a.token}
-            for a in store.applications.values()
-        ]
+        apps = [_app_json(a) for a in store.applications.values()]
         users = [user_payload(u) for u in store.users.values()]
         return json_response({"guilds": guilds, "applications": apps, "users": users})
 
@@ -158,6 +168,38 @@ class ControlHttp:
         )
         return json_response(channel_payload(channel))
 
+    # ---- portal and admin -----------------------------------------------------------------
+    def _app(self, request: web.Request) -> Application:
+        app = self.twin.store.applications.get(int(request.match_info["app_id"]))
+        if app is None:
+            raise TwinError(404, 10002, "Unknown Application")
+        return app
+
+    async def update_application(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        team = body.get("team_member_ids")
+        app = self.twin.update_application(
+            self._app(request),
+            message_content=body.get("message_content"),
+            guild_members=body.get("guild_members"),
+            presences=body.get("presences"),
+            bot_public=body.get("bot_public"),
+            team_member_ids=[int(u) for u in team] if team is not None else None,
+        )
+        return json_response(_app_json(app))
+
+    async def reset_token(self, request: web.Request) -> web.Response:
+        return json_response({"token": self.twin.reset_token(self._app(request))})
+
+    async def remove_member(self, request: web.Request) -> web.Response:
+        guild = self.twin.ops.guild(int(request.match_info["guild_id"]))
+        self.twin.remove_member(guild, self._user(request.match_info["user_id"]))
+        return json_response({"removed": True})
+
+    async def delete_channel(self, request: web.Request) -> web.Response:
+        channel = self.twin.channel(int(request.match_info["channel_id"]))
+        return json_response(channel_payload(self.twin.delete_channel(channel)))
+
     # ---- acting as a user -----------------------------------------------------------------
     async def act_send(self, request: web.Request) -> web.Response:
         actor = self.twin.user(self._user(request.match_info["user_id"]))
@@ -168,7 +210,21 @@ class ControlHttp:
             reply_to=self._message(body["reply_to"]) if body.get("reply_to") else None,
             mentions=[self._user(u) for u in body.get("mention_ids") or []],
             nonce=body.get("nonce"),
+            files={
+                name: base64.b64decode(data) for name, data in (body.get("files") or {}).items()
+            },
         )
+        return json_response(self.js(message))
+
+    async def act_react(self, request: web.Request) -> web.Response:
+        """`{message_id, emoji, remove: false}`: a user adds (or removes) a reaction."""
+        actor = self.twin.user(self._user(request.match_info["user_id"]))
+        body = await request.json()
+        message = self._message(body["message_id"])
+        if body.get("remove"):
+            actor.unreact(message, str(body["emoji"]))
+        else:
+            actor.react(message, str(body["emoji"]))
         return json_response(self.js(message))
 
     async def act_typing(self, request: web.Request) -> web.Response:
@@ -189,7 +245,10 @@ class ControlHttp:
         actor = self.twin.user(self._user(request.match_info["user_id"]))
         body = await request.json()
         handle = actor.slash(
-            str(body["name"]), body.get("options") or {}, channel=self._actor_channel(body)
+            str(body["name"]),
+            body.get("options") or {},
+            channel=self._actor_channel(body),
+            app=self._actor_app(body),
         )
         return json_response(self.js(handle.interaction))
 
@@ -201,6 +260,7 @@ class ControlHttp:
             body.get("options") or {},
             str(body["focused"]),
             channel=self._actor_channel(body),
+            app=self._actor_app(body),
         )
         return json_response(self.js(handle.interaction))
 
@@ -219,7 +279,7 @@ class ControlHttp:
         return json_response(self.js(handle.interaction))
 
     async def act_modal(self, request: web.Request) -> web.Response:
-        from .control import InteractionHandle
+        from .handles import InteractionHandle
 
         actor = self.twin.user(self._user(request.match_info["user_id"]))
         body = await request.json()
@@ -272,7 +332,14 @@ class ControlHttp:
             {
                 "cursor": self.twin.cursor(),
                 "events": [
-                    {"index": e.index, "kind": e.kind, "at": e.at, "data": self.js(e.subject)}
+                    {
+                        "index": e.index,
+                        "kind": e.kind,
+                        "at": e.at,
+                        "monotonic": e.monotonic,
+                        "data": self.js(e.subject),
+                        "snapshot": self.js(e.data),
+                    }
                     for e in events
                 ],
             }
@@ -287,7 +354,7 @@ class ControlHttp:
         try:
             event = await self.twin.wait_for_event(
                 _WAIT_KINDS[kind],
-                _filter(query),
+                filter_from_query(query),
                 since=int(query.get("since", "0")),
                 timeout=float(query.get("timeout", "5")),
             )
@@ -295,141 +362,15 @@ class ControlHttp:
             return json_response({"message": str(exc), "code": 0}, status=408)
         return json_response({"index": event.index, "data": self.js(event.subject)})
 
-    # ---- limits and faults ----------------------------------------------------------------
-    async def set_ratelimits(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        try:
-            self.twin.set_rate_limits(str(body["profile"]))
-        except ValueError as exc:
-            raise TwinError(400, 50035, str(exc)) from exc
-        return json_response({"profile": self.twin.ratelimits.profile})
 
-    async def add_fault(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        fault = self.twin.add_http_fault(
-            str(body.get("method", "*")),
-            str(body["path"]),
-            body.get("status", 500),
-            count=body.get("count", 1),
-            probability=float(body.get("probability", 1.0)),
-            retry_after=float(body.get("retry_after", 0.0)),
-            delay=float(body.get("delay", 0.0)),
-            is_global=bool(body.get("global", False)),
-        )
-        return json_response({"method": fault.method, "path": fault.path, "status": fault.status})
-
-    async def clear_faults(self, request: web.Request) -> web.Response:
-        self.twin.faults.clear()
-        return json_response({"rules": 0})
-
-    async def gateway_close(self, request: web.Request) -> web.Response:
-        body = await _json_or_empty(request)
-        closed = self.twin.gateway.close_connections(
-            int(body.get("code", 4000)), hold=bool(body.get("hold", False))
-        )
-        return json_response({"closed": closed, "held": self.twin.gateway.held})
-
-    async def gateway_release(self, request: web.Request) -> web.Response:
-        self.twin.gateway.release()
-        return json_response({"held": False})
-
-    async def gateway_reconnect(self, request: web.Request) -> web.Response:
-        self.twin.gateway.send_reconnect()
-        return json_response({"sent": "op 7"})
-
-    async def gateway_invalidate(self, request: web.Request) -> web.Response:
-        body = await _json_or_empty(request)
-        self.twin.gateway.invalidate_sessions(resumable=bool(body.get("resumable", False)))
-        return json_response({"sent": "op 9"})
-
-    async def gateway_mute(self, request: web.Request) -> web.Response:
-        body = await _json_or_empty(request)
-        self.twin.gateway.mute_heartbeat_acks = bool(body.get("muted", True))
-        return json_response({"muted": self.twin.gateway.mute_heartbeat_acks})
-
-
-def _guarded(
-    handler: Callable[[web.Request], Any],
-) -> Callable[[web.Request], Any]:
-    """Answer TwinError/KeyError/ValueError as JSON errors instead of aiohttp's 500 page."""
-
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            response: web.StreamResponse = await handler(request)
-            return response
-        except TwinError as exc:
-            return json_response(exc.body(), status=exc.status)
-        except (KeyError, ValueError, TypeError) as exc:
-            return json_response({"message": f"bad request: {exc!r}", "code": 50035}, status=400)
-
-    return wrapped
-
-
-async def _json_or_empty(request: web.Request) -> dict[str, Any]:
-    if not await request.read():
-        return {}
-    body = await request.json()
-    return body if isinstance(body, dict) else {}
-
-
-def _filter(query: Any) -> Callable[[Any], bool]:
-    channel_id = query.get("channel_id")
-    author_id = query.get("author_id")
-    contains = query.get("contains")
-    parent_id = query.get("parent_id")
-
-    def match(subject: Any) -> bool:
-        if channel_id and getattr(subject, "channel_id", None) != int(channel_id):
-            return False
-        if author_id and getattr(subject, "author_id", None) != int(author_id):
-            return False
-        if parent_id and getattr(subject, "parent_id", None) != int(parent_id):
-            return False
-        if contains:
-            text = getattr(subject, "content", None) or getattr(subject, "name", "")
-            if contains not in str(text):
-                return False
-        return True
-
-    return match
-
-
-def to_json(twin: Twin, obj: Any) -> Any:
-    """Event subjects and state objects as JSON (messages and channels in Discord's shape)."""
-    if isinstance(obj, Message):
-        data = twin.ops.message_json(obj)
-        data["deleted"] = obj.deleted
-        data["ephemeral_for"] = str(obj.ephemeral_for) if obj.ephemeral_for else None
-        return data
-    if isinstance(obj, Channel):
-        return dict(channel_payload(obj))
-    if isinstance(obj, User):
-        return dict(user_payload(obj))
-    if isinstance(obj, Command):
-        return dict(command_payload(obj))
-    if isinstance(obj, Interaction):
-        original = twin.store.messages.get(obj.original_message_id or 0)
-        return {
-            "id": str(obj.id),
-            "type": obj.type,
-            "user_id": str(obj.user_id),
-            "channel_id": str(obj.channel_id),
-            "data": obj.data,
-            "response_type": obj.response_type,
-            "response_data": obj.response_data,
-            "original_message": to_json(twin, original) if original else None,
-            "followups": [to_json(twin, twin.store.messages[m]) for m in obj.followup_ids],
-        }
-    if isinstance(obj, TypingEvent):
-        return {"channel_id": str(obj.channel_id), "user_id": str(obj.user_id), "at": obj.at}
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_json(twin, getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, dict):
-        return {str(k): to_json(twin, v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple | set):
-        return [to_json(twin, v) for v in obj]
-    if isinstance(obj, bytes):
-        return f"<{len(obj)} bytes>"
-    if isinstance(obj, int) and obj > 2**53:
-        return str(obj)
-    return obj
+def _app_json(app: Application) -> dict[str, Any]:
+    return {
+        "id": str(app.id),
+        "bot_user_id": str(app.bot_user_id),
+        "token": app.token,
+        "message_content": app.message_content,
+        "guild_members": app.guild_members,
+        "presences": app.presences,
+        "bot_public": app.bot_public,
+        "team_member_ids": [str(u) for u in app.team_member_ids],
+    }

@@ -1,0 +1,23 @@
+"""A REST-only Discord login for command-line work (no gateway, no running bot needed)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import discord
+
+from kimaki.bot.endpoints import use_discord_endpoints
+from kimaki.config import Config
+
+
+@asynccontextmanager
+async def rest_client(settings: Config, token: str) -> AsyncIterator[discord.Client]:
+    """A logged-in client (`LoginFailure` on a bad token) that is closed afterwards."""
+    use_discord_endpoints(settings.discord_api_url, settings.discord_gateway_url)
+    client = discord.Client(intents=discord.Intents.none())
+    try:
+        await client.login(token)
+        yield client
+    finally:
+        await client.close()

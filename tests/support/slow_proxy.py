@@ -1,0 +1,92 @@
+"""A loopback reverse proxy in front of the real OpenCode server that answers some calls late.
+
+For tests of Discord's 3-second interaction deadline: kimaki talks to OpenCode through
+the proxy, which waits `delay` seconds before forwarding a request whose method and
+path match, then passes everything through unchanged (the event stream included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+from collections.abc import Callable
+
+import aiohttp
+from aiohttp import web
+
+from kimaki.opencode.server import Endpoint
+
+HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
+
+
+class SlowProxy:
+    def __init__(self, upstream: Callable[[], Endpoint | None]) -> None:
+        self.upstream = upstream
+        self.delays: list[tuple[str, str, float]] = []
+        self.delayed: list[str] = []
+        """`METHOD path` of every request that was held back."""
+        self._runner: web.AppRunner | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._handlers: set[asyncio.Task[object]] = set()
+        self.base_url = ""
+
+    def slow_down(self, method: str, path_glob: str, delay: float) -> None:
+        self.delays.append((method, path_glob, delay))
+
+    def endpoint(self) -> Endpoint | None:
+        real = self.upstream()
+        return Endpoint(self.base_url, real.password) if real is not None else None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._forward)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        self._http = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=None), auto_decompress=False
+        )
+
+    async def stop(self) -> None:
+        for handler in list(self._handlers):  # open event streams would hold cleanup for 60 s
+            handler.cancel()
+        if self._http is not None:
+            await self._http.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _forward(self, request: web.Request) -> web.StreamResponse:
+        handler = asyncio.current_task()
+        assert handler is not None
+        self._handlers.add(handler)
+        try:
+            return await self._relay(request)
+        finally:
+            self._handlers.discard(handler)
+
+    async def _relay(self, request: web.Request) -> web.StreamResponse:
+        for method, glob, delay in self.delays:
+            if request.method == method and fnmatch.fnmatch(request.path, glob):
+                self.delayed.append(f"{request.method} {request.path}")
+                await asyncio.sleep(delay)  # the behaviour under test: a slow OpenCode
+        real = self.upstream()
+        assert real is not None and self._http is not None
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
+        async with self._http.request(
+            request.method,
+            real.base_url + request.path_qs,
+            headers=headers,
+            data=await request.read(),
+        ) as upstream:
+            response = web.StreamResponse(status=upstream.status)
+            for key, value in upstream.headers.items():
+                if key.lower() not in HOP_HEADERS:
+                    response.headers[key] = value
+            await response.prepare(request)
+            async for chunk in upstream.content.iter_any():
+                await response.write(chunk)
+            await response.write_eof()
+            return response
