@@ -11,6 +11,7 @@ import pytest
 from kimaki.opencode.events import EventStream, Resync, Subscription
 from kimaki.opencode.models import (
     Event,
+    RunError,
     SessionErrored,
     SessionID,
     SessionStatusChanged,
@@ -54,6 +55,12 @@ async def session_events(
 
     await asyncio.wait_for(collect(), 120)
     return seen
+
+
+async def session_error(sub: Subscription, session_id: SessionID) -> RunError:
+    errored = (await session_events(sub, session_id, SessionErrored))[-1]
+    assert isinstance(errored, SessionErrored) and errored.run_error is not None
+    return errored.run_error
 
 
 async def test_an_auth_failure_ends_the_turn_with_an_api_error(
@@ -115,8 +122,7 @@ async def test_a_context_overflow_is_reported_then_compacted_away(
     scripted_model.add_rule("re-overflow", [context_overflow()])
     session = await opencode.create_session(where)
     await opencode.prompt_async(session.id, where, [TextInput("re-overflow please")])
-    seen = await session_events(sub, session.id, SessionErrored)
-    error = seen[-1].run_error  # type: ignore[attr-defined]
+    error = await session_error(sub, session.id)
     assert (error.name, error.kind) == ("ContextOverflowError", "context_overflow")
     assert "maximum context length" in error.message
     await scripted_model.wait_for_request(
@@ -170,8 +176,7 @@ async def test_an_unknown_model_fails_after_prompt_async_as_a_session_error(
     await opencode.prompt_async(
         session.id, where, [TextInput("re-nomodel")], model=("scripted", "no-such-model")
     )
-    seen = await session_events(sub, session.id, SessionErrored)
-    error = seen[-1].run_error  # type: ignore[attr-defined]
+    error = await session_error(sub, session.id)
     assert (error.name, error.message) == (
         "UnknownError",
         "Model not found: scripted/no-such-model.",

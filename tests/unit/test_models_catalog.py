@@ -5,6 +5,8 @@ Payloads are trimmed copies of what OpenCode 1.18.33 sent in the tests under tes
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from kimaki.opencode.errors import NotFound, OpenCodeHTTPError, SessionBusy, http_error
@@ -72,12 +74,10 @@ def test_tokens_and_the_context_a_step_used() -> None:
         ({"name": "UnknownError", "data": {"message": "Model not found: a/b."}}, "unknown"),
     ],
 )
-def test_run_errors_are_sorted_into_what_a_person_is_told(
-    error: dict[str, object], kind: str
-) -> None:
+def test_run_errors_are_sorted_into_what_a_person_is_told(error: dict[str, Any], kind: str) -> None:
     parsed = RunError.from_json(error)
     assert parsed.kind == kind
-    assert parsed.message == error["data"].get("message", "")  # type: ignore[attr-defined]
+    assert parsed.message == error["data"].get("message", "")
 
 
 def test_assistant_and_user_infos_carry_model_agent_usage_and_error() -> None:
