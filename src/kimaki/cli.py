@@ -12,6 +12,7 @@ from typing import NoReturn
 from kimaki import __version__, cli_guilds, cli_projects, config
 from kimaki.app import run
 from kimaki.logs import setup_logging
+from kimaki.util.private_files import tighten
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,6 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = config.resolve(args)
     except config.ConfigError as exc:
         parser.exit(2, f"kimaki: error: {exc}\n")
+    try:
+        tighten(settings.data_dir)
+    except OSError as exc:
+        print(f"kimaki: cannot make the data dir private: {exc}", file=sys.stderr)
+        return 1
     if args.command == "project":
         return cli_projects.run_project_command(args, settings)
     if args.command == "guild":

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 from pathlib import Path
+
+from kimaki.util.private_files import open_private, private_dir
+from kimaki.util.redaction import remember_secret
 
 TOKEN_FILE = "bot-token"
 
@@ -19,11 +21,13 @@ def token_path(data_dir: Path) -> Path:
 
 
 def load_token(configured: str | None, data_dir: Path, *, interactive: bool | None = None) -> str:
-    if configured:
-        return configured
-    stored = _read(token_path(data_dir))
-    if stored:
-        return stored
+    """The token, from the setting, the stored file or a prompt; remembered as a secret."""
+    token = configured or _read(token_path(data_dir)) or _ask(data_dir, interactive)
+    remember_secret(token)
+    return token
+
+
+def _ask(data_dir: Path, interactive: bool | None) -> str:
     if interactive is None:
         interactive = sys.stdin.isatty() and sys.stderr.isatty()
     if not interactive:
@@ -52,10 +56,8 @@ def _ask_and_store(data_dir: Path) -> str:
     token = getpass.getpass("Bot token: ").strip()
     if not token:
         raise TokenMissing("no token entered")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = token_path(data_dir)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as file:
+    path = token_path(private_dir(data_dir))
+    with open_private(path, "w") as file:
         file.write(token + "\n")
     print(f"stored in {path} (readable only by you)", file=sys.stderr)
     return token

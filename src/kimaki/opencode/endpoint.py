@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class Endpoint:
     """Where the server listens and the credentials it wants."""
 
     base_url: str
-    password: str
+    password: str = field(repr=False)
 
     @property
     def headers(self) -> dict[str, str]:
