@@ -11,6 +11,7 @@ from typing import NoReturn
 
 from kimaki import __version__, cli_guilds, cli_projects, config
 from kimaki.app import run
+from kimaki.bot.voice import no_voice_warnings
 from kimaki.logs import setup_logging
 
 
@@ -45,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = config.resolve(args)
     except config.ConfigError as exc:
         parser.exit(2, f"kimaki: error: {exc}\n")
+    no_voice_warnings()
     if args.command == "project":
         return cli_projects.run_project_command(args, settings)
     if args.command == "guild":
