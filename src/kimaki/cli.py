@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from kimaki import __version__, cli_guilds, cli_projects, config
+from kimaki import __version__, cli_guilds, cli_projects, cli_setup, config
 from kimaki.app import run
 from kimaki.bot.voice import no_voice_warnings
 from kimaki.logs import setup_logging
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--debug", action="store_true", help="log debug details")
     config.add_arguments(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    cli_setup.add_parser(commands)
     cli_projects.add_parser(commands)
     cli_guilds.add_parser(commands)
     return parser
@@ -47,13 +48,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except config.ConfigError as exc:
         parser.exit(2, f"kimaki: error: {exc}\n")
     no_voice_warnings()
+    if args.command == "setup":
+        return cli_setup.run_setup_command(args, settings)
     if args.command == "project":
         return cli_projects.run_project_command(args, settings)
     if args.command == "guild":
         return cli_guilds.run_guild_command(args, settings)
     setup_logging(settings.log_dir, debug=args.debug)
     try:
-        return asyncio.run(run(settings))
+        return asyncio.run(run(settings, cli_setup.first_run(settings)))
     except KeyboardInterrupt:
         return 130
 
