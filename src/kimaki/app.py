@@ -145,7 +145,10 @@ class Kimaki:
                     for future in done:
                         future.result()  # a failure (of Discord or OpenCode) ends the start
                     if self._connection in done:
-                        raise StartupError("the Discord connection closed during the start")
+                        raise StartupError(
+                            "Discord closed the connection during the start: start kimaki "
+                            "again (with -v for details)"
+                        )
                     waiting -= done
         except TimeoutError:
             what = "Discord" if ready in waiting else "the OpenCode server"

@@ -26,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="kimaki",
         description="Put OpenCode coding sessions into Discord: a channel per project, "
-        "a thread per session.",
+        "a thread per session. The first run in a terminal (no token yet) walks through "
+        "the setup; `kimaki setup` runs it again.",
         epilog=config.settings_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

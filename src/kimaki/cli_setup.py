@@ -22,8 +22,10 @@ from kimaki.logs import setup_logging
 from kimaki.opencode.binary import OpenCodeNotFound, find_opencode
 from kimaki.opencode.kimaki_config import opencode_config_env
 from kimaki.opencode.server import Endpoint, OpenCodeServer, OpenCodeServerError
-from kimaki.setup.flow import STEP_NAMES, guided_setup
-from kimaki.setup.ui import TerminalUI, on_a_terminal, quiet_console
+from kimaki.setup import STEP_NAMES
+
+# The setup itself (kimaki.setup.flow, .ui: questionary and prompt_toolkit, ~0.5 s to
+# import) is imported where it runs: a normal start never needs it.
 
 NO_TERMINAL = (
     "kimaki: `kimaki setup` asks questions and needs a terminal; without one, set "
@@ -53,7 +55,7 @@ def run_setup_command(args: argparse.Namespace, settings: Config) -> int:
             file=sys.stderr,
         )
         return 2
-    if not on_a_terminal():
+    if not _on_a_terminal():
         print(NO_TERMINAL, file=sys.stderr)
         return 1
     setup_logging(settings.log_dir)
@@ -71,6 +73,9 @@ def run_setup_command(args: argparse.Namespace, settings: Config) -> int:
 
 
 async def _setup(settings: Config, steps: list[str], *, ask_start: bool) -> str | int:
+    from kimaki.setup.flow import guided_setup
+    from kimaki.setup.ui import TerminalUI, quiet_console
+
     server: OpenCodeServer | None = None
     boot: asyncio.Future[Endpoint] | None = None
     failure: str | None = None
@@ -102,10 +107,13 @@ async def _setup(settings: Config, steps: list[str], *, ask_start: bool) -> str 
 
 def first_run(settings: Config) -> Prelude | None:
     """The guided setup for a `kimaki` with no token, when a person is at a terminal."""
-    if stored_token(settings.bot_token, settings.data_dir) or not on_a_terminal():
+    if stored_token(settings.bot_token, settings.data_dir) or not _on_a_terminal():
         return None
 
     async def prelude(server: OpenCodeServer, boot: asyncio.Future[Endpoint]) -> str | int:
+        from kimaki.setup.flow import guided_setup
+        from kimaki.setup.ui import TerminalUI, quiet_console
+
         ui = TerminalUI()
         ui.say("Welcome to kimaki. A few steps connect it to Discord; then it starts.")
 
@@ -120,6 +128,10 @@ def first_run(settings: Config) -> Prelude | None:
         return outcome
 
     return prelude
+
+
+def _on_a_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 async def _endpoint(server: OpenCodeServer, boot: asyncio.Future[Endpoint]) -> Endpoint:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import aiohttp
 
 from kimaki.config import Config
+from kimaki.setup import STEP_NAMES
 from kimaki.setup.context import OpenCodeSource, SetupContext, StepFailed
 from kimaki.setup.intent_step import intent_step
 from kimaki.setup.invite_step import invite_step
@@ -31,7 +32,7 @@ STEPS: dict[str, tuple[str, Step]] = {
     "invite": ("Invite the bot to a server", invite_step),
     "projects": ("Project channels", projects_step),
 }
-STEP_NAMES = tuple(STEPS)
+assert tuple(STEPS) == STEP_NAMES
 
 
 def stopped_line(how: str) -> str:
@@ -75,7 +76,7 @@ async def guided_setup(
         return 1
     except asyncio.CancelledError:
         ui.say()
-        ui.say(stopped_line("signal"))
+        ui.say(stopped_line("interrupted"))
         raise
     finally:
         store.close()

@@ -143,10 +143,6 @@ async def _ask(question: questionary.Question) -> Any:
         raise SetupCancelled("Ctrl-D", 1) from None
 
 
-def on_a_terminal() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
-
-
 class _BelowError(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return record.levelno >= logging.ERROR
