@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,7 @@ def test_defaults() -> None:
     assert settings.verbosity is Verbosity.TEXT_AND_ESSENTIAL_TOOLS
     assert settings.allow_all_users is False
     assert settings.permission_timeout == 10.0
+    assert settings.projects_roots == ()  # /add-project's root is then the home
 
 
 def test_permission_timeout_is_minutes_and_zero_means_never() -> None:
@@ -84,6 +86,10 @@ def test_switch_flags_override_a_false_environment() -> None:
         (["--no-such-flag"], {}, "--no-such-flag"),
         (["--sync-interval"], {}, "--sync-interval"),
         (["--permission-timeout", "inf"], {}, "--permission-timeout"),
+        (["--projects-root", "relative/dir"], {}, "--projects-root"),
+        (["--projects-root", "/", "--projects-root", "/no/such/dir"], {}, "--projects-root"),
+        (["--projects-root", ""], {}, "--projects-root"),
+        ([], {"KIMAKI_PROJECTS_ROOT": f"/{os.pathsep}/no/such/dir"}, "KIMAKI_PROJECTS_ROOT"),
     ],
 )
 def test_bad_values_give_one_line_naming_the_setting_and_exit_2(
@@ -93,7 +99,7 @@ def test_bad_values_give_one_line_naming_the_setting_and_exit_2(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for key in [k for k in list(__import__("os").environ) if k.startswith("KIMAKI_")]:
+    for key in [k for k in list(os.environ) if k.startswith("KIMAKI_")]:
         monkeypatch.delenv(key)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -103,6 +109,26 @@ def test_bad_values_give_one_line_naming_the_setting_and_exit_2(
     err = capsys.readouterr().err
     assert err.count("\n") == 1, err
     assert err.startswith("kimaki: error: ") and named in err
+
+
+def test_projects_root_repeats_and_the_variable_is_a_path_list(tmp_path: Path) -> None:
+    one, two, three = (tmp_path / name for name in ("one", "two", "three"))
+    for directory in (one, two, three):
+        directory.mkdir()
+    (tmp_path / "link").symlink_to(two)
+    flags = ["--projects-root", str(one), "--projects-root", str(tmp_path / "link")]
+    env = {"KIMAKI_PROJECTS_ROOT": f"{three}{os.pathsep}{os.pathsep}{one}{os.pathsep}"}
+    assert resolve(flags, env).projects_roots == (one, two)  # flags win, symlinks resolved
+    assert resolve([], env).projects_roots == (three, one)  # empty entries skipped
+    assert resolve([], {"KIMAKI_PROJECTS_ROOT": ""}).projects_roots == ()
+    with pytest.raises(config.ConfigError, match=r"--projects-root: .* not an existing directory"):
+        resolve(["--projects-root", str(tmp_path / "file-or-nothing")])
+
+
+def test_the_bot_token_never_shows_in_the_settings_repr() -> None:
+    settings = resolve([], {"KIMAKI_BOT_TOKEN": "the-secret-bot-token"})
+    assert settings.bot_token == "the-secret-bot-token"
+    assert "the-secret-bot-token" not in repr(settings)
 
 
 def test_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ from kimaki.outbox import Outbox
 from kimaki.sessions import SessionsRuntime
 from kimaki.store import ChannelID, Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
+from kimaki.util.private_files import private_file
 
 log = logging.getLogger("kimaki")
 
@@ -193,7 +194,7 @@ class Kimaki:
         app_id = self.bot.application_id
         if app_id is not None and (self.first_start or not self.bot.guilds):
             log.info("invite kimaki to your server: %s", invite_url(app_id))
-        (self.config.data_dir / "started").touch()
+        private_file(self.config.data_dir / "started")
         projects = len(self.store.projects.all())
         sync = "off" if self.config.disable_sync else f"on every {self.config.sync_interval:g}s"
         log.info(

@@ -13,6 +13,7 @@ from kimaki import __version__, cli_guilds, cli_projects, cli_setup, config
 from kimaki.app import run
 from kimaki.bot.voice import no_voice_warnings
 from kimaki.logs import setup_logging
+from kimaki.util.private_files import tighten
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = config.resolve(args)
     except config.ConfigError as exc:
         parser.exit(2, f"kimaki: error: {exc}\n")
+    try:
+        tighten(settings.data_dir)
+    except OSError as exc:
+        print(f"kimaki: cannot make the data dir private: {exc}", file=sys.stderr)
+        return 1
     no_voice_warnings()
     if args.command == "setup":
         return cli_setup.run_setup_command(args, settings)

@@ -12,7 +12,7 @@ import enum
 import math
 import os
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Config:
     data_dir: Path
-    bot_token: str | None
+    bot_token: str | None = field(repr=False)
     discord_api_url: str
     discord_gateway_url: str
     opencode_bin: str | None
@@ -46,6 +46,8 @@ class Config:
     allow_all_users: bool
     permission_timeout: float
     """Minutes a permission prompt waits for a person before it is denied; 0 = forever."""
+    projects_roots: tuple[Path, ...]
+    """Where `/add-project` may register directories; empty = the user's home."""
 
     @property
     def log_dir(self) -> Path:
@@ -120,6 +122,17 @@ def _directory(raw: str) -> Path:
     return path.resolve()
 
 
+def _existing_directory(raw: str) -> Path:
+    if not raw.strip():
+        raise ValueError("expected a directory path, got an empty value")
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        raise ValueError(f"expected an absolute (or ~/) path, got {raw!r}")
+    if not path.is_dir():
+        raise ValueError(f"{raw!r} is not an existing directory")
+    return path.resolve()
+
+
 def _nonempty(raw: str) -> str:
     if not raw.strip():
         raise ValueError("expected a value, got an empty string")
@@ -137,6 +150,8 @@ class _Setting:
     default: Any
     help: str
     is_switch: bool = False
+    repeatable: bool = False
+    """The flag may be given several times; the variable holds os.pathsep-separated values."""
 
 
 _SETTINGS: tuple[_Setting, ...] = (
@@ -231,6 +246,16 @@ _SETTINGS: tuple[_Setting, ...] = (
         "minutes a permission prompt waits for an answer before it is denied (default 10; "
         "0 = wait forever)",
     ),
+    _Setting(
+        "projects_roots",
+        "KIMAKI_PROJECTS_ROOT",
+        "--projects-root",
+        _existing_directory,
+        None,
+        "a directory under which /add-project in Discord may register projects; repeat for "
+        f"several (the variable separates them with {os.pathsep!r}; default: your home)",
+        repeatable=True,
+    ),
 )
 
 
@@ -244,7 +269,16 @@ def add_arguments(parser: argparse.ArgumentParser, only: Collection[str] | None 
     for setting in _SETTINGS:
         if setting.flag is None or (only is not None and setting.field not in only):
             continue
-        if setting.is_switch:
+        if setting.repeatable:
+            parser.add_argument(
+                setting.flag,
+                dest=setting.field,
+                action="append",
+                default=default,
+                metavar=setting.field.upper().replace("_", "-").removesuffix("S"),
+                help=f"{setting.help} [env {setting.env}]",
+            )
+        elif setting.is_switch:
             parser.add_argument(
                 setting.flag,
                 dest=setting.field,
@@ -269,19 +303,28 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
     values: dict[str, Any] = {}
     for setting in _SETTINGS:
         raw, source = _raw_value(setting, args, env)
-        if raw is None:
-            values[setting.field] = None
-            continue
         try:
-            values[setting.field] = setting.parse(raw)
+            values[setting.field] = _parse(setting, raw)
         except ValueError as exc:
             raise ConfigError(f"{source}: {exc}") from None
     return Config(**values)
 
 
+def _parse(setting: _Setting, raw: str | list[str] | None) -> Any:
+    if setting.repeatable:
+        items = raw if isinstance(raw, list) else (raw or "").split(os.pathsep)
+        # An empty entry of the variable (a stray separator) is skipped, as in PATH-like lists.
+        keep = items if isinstance(raw, list) else [item for item in items if item.strip()]
+        return tuple(setting.parse(item) for item in keep)
+    if raw is None:
+        return None
+    assert isinstance(raw, str)
+    return setting.parse(raw)
+
+
 def _raw_value(
     setting: _Setting, args: argparse.Namespace, env: Mapping[str, str]
-) -> tuple[str | None, str]:
+) -> tuple[str | list[str] | None, str]:
     flag_value = getattr(args, setting.field, None) if setting.flag else None
     if flag_value is not None:
         return flag_value, setting.flag or setting.env

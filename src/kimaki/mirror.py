@@ -13,9 +13,12 @@ Rules that keep a thread honest:
   from Discord (it carries the `<discord-user/>` tag) is not echoed back.
 - Hidden parts are recorded as handled once finished, so raising verbosity later
   does not repost old history.
-- An assistant message that never completed but has messages after it is dead (its
-  process or server died mid-turn, and the session moved on): its unfinished parts
-  are skipped instead of blocking the rest forever.
+- An unfinished assistant message is given up only when OpenCode says it ended (it
+  carries an error, e.g. an abort) or when a *later assistant* message exists: OpenCode
+  writes one step after the other, so a newer step means the run that owned the old
+  one died (its process or server stopped) and a new run began. A user message
+  written after it proves nothing — OpenCode answers follow-ups after the running
+  step finishes — so the step keeps the thread waiting and is posted when it ends.
 """
 
 from __future__ import annotations
@@ -94,14 +97,17 @@ def plan(
         newest=messages[-1].info.id if messages else None,
         newest_created=messages[-1].info.created if messages else None,
     )
+    last_step = max((i for i, m in enumerate(messages) if m.info.role == "assistant"), default=-1)
     for index, message in enumerate(messages):
         if message.info.role == "user":
             _plan_user(message, handled, result, echo=echo_prompts)
             continue
         if message.info.role != "assistant":
             continue
-        dead = index < len(messages) - 1 and message.info.completed is None
-        if not _plan_assistant(message, handled, verbosity, result, dead=dead):
+        ended = message.info.completed is not None or message.info.error is not None
+        dead = not ended and index < last_step
+        gone = message.info.error is not None or dead
+        if not _plan_assistant(message, handled, verbosity, result, dead=gone):
             result.blocked = True
             result.blocked_at = message.info.id
             break

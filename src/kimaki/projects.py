@@ -13,6 +13,8 @@ from pathlib import Path
 
 import discord
 
+from kimaki.config import Config
+from kimaki.project_paths import ProjectRules
 from kimaki.store import Store
 from kimaki.store.db import Conflict
 from kimaki.store.ids import ChannelID, GuildID
@@ -55,11 +57,31 @@ class AddedProject:
     channel: discord.TextChannel
 
 
+def discord_directory(raw: str, settings: Config) -> Path:
+    """The directory a Discord user asked for, if they may register it (see project_paths)."""
+    rules = ProjectRules.of(settings.projects_roots, settings.data_dir)
+    directory = rules.allowed(raw)
+    if directory is None:
+        raise ProjectError(rules.refusal())
+    return directory
+
+
 async def add_project(
-    store: Store, guild: discord.Guild, raw_directory: str | Path
+    store: Store,
+    guild: discord.Guild,
+    raw_directory: str | Path,
+    *,
+    from_discord: Config | None = None,
 ) -> AddedProject:
-    """Create the channel (and the category if missing) and record the mapping."""
-    directory = checked_directory(raw_directory)
+    """Create the channel (and the category if missing) and record the mapping.
+
+    `from_discord` (kimaki's settings) limits the directory to what a Discord user may
+    register; without it (the command line) any existing directory goes.
+    """
+    if from_discord is not None:
+        directory = discord_directory(str(raw_directory), from_discord)
+    else:
+        directory = checked_directory(raw_directory)
     existing = [p for p in store.projects.by_directory(directory) if p.guild_id == guild.id]
     if existing:
         raise ProjectError(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from discord_twin.state import Channel
 from kimaki.opencode.client import TextInput
+from kimaki.opencode.models import SessionID, TextPart
+from kimaki.store import ThreadID
 from scripted_model import ScriptedModel, bash, text
 from tests.support.kimaki_app import Running, StartKimaki
 from tests.support.waiting import eventually
@@ -117,3 +121,56 @@ async def test_what_happened_while_the_event_stream_was_down_is_posted_once(
     assert joined.count("» **user:** kappa-during, from a terminal") == 1
     assert joined.count("Answered while the stream was down.") == 1
     assert joined.count("┣ bash") == 1
+
+
+async def answer_streaming(running: Running, session_id: SessionID) -> bool:
+    """The newest assistant message has a text part that has started but not finished."""
+    page = await running.app.opencode.messages(session_id, str(running.project))
+    newest = page.messages[-1] if page.messages else None
+    return (
+        newest is not None
+        and newest.info.role == "assistant"
+        and any(isinstance(p, TextPart) and not p.is_finished for p in newest.parts)
+    )
+
+
+async def reconcile_with_follow_up(running: Running, thread_id: int, words: str) -> None:
+    """Once the follow-up is stored, make the thread's bridge look at the session while the
+    answer still streams (what any wake in that window does)."""
+    record = running.app.store.threads.get(ThreadID(thread_id))
+    assert record is not None
+
+    async def stored() -> bool:
+        page = await running.app.opencode.messages(record.session_id, str(record.directory))
+        return any(words in m.text() for m in page.messages)
+
+    await eventually(stored, what="the follow-up stored mid-answer")
+    await running.app.sessions.bridge_for(record).reconcile()
+
+
+async def test_a_follow_up_written_mid_answer_keeps_both_answers_in_order(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    """The first answer was dropped when a follow-up arrived before it finished."""
+    running = await start_kimaki()
+    twin = running.twin
+    gate = asyncio.Event()
+    scripted_model.add_rule("mid-first", [text("The first answer, finished late.", gate=gate)])
+    scripted_model.add_rule("mid-second", [text("The second answer.")])
+    try:
+        thread, record = await running.open_thread("mid-first question")
+        await eventually(
+            lambda: answer_streaming(running, record.session_id), what="the answer streaming"
+        )
+        twin.user(running.owner).send(thread, "mid-second also this")
+        await twin.wait_for_message(lambda m: "queued" in m.content, channel=thread)
+        await reconcile_with_follow_up(running, thread.id, "mid-second")
+    finally:
+        gate.set()
+    await twin.wait_for_message(
+        lambda m: "The second answer." in m.content, channel=thread, timeout=TIMEOUT
+    )
+    bot = twin.seed.bot.id  # type: ignore[union-attr]
+    said = [m.content for m in twin.messages(thread) if m.author_id == bot]
+    answers = [line for m in said for line in m.split("\n") if line.startswith("⬥")]
+    assert answers == ["⬥ The first answer, finished late.", "⬥ The second answer."]

@@ -103,9 +103,11 @@ class World:
         return path
 
 
-def commit_all(project: Path, message: str = "snapshot") -> None:
+def commit_all(project: Path, message: str = "snapshot", *, init: bool = False) -> None:
     """Commit everything in a test project (OpenCode ids a project by its first commit)."""
     git = ["git", "-c", "user.name=kimaki-tests", "-c", "user.email=tests@kimaki.invalid"]
+    if init:
+        subprocess.run(["git", "init", "-q", str(project)], check=True)
     subprocess.run([*git, "add", "-A"], cwd=project, check=True)
     subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", message], cwd=project, check=True)
 

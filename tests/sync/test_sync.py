@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 from discord_twin.state import Channel
 from kimaki.config import Verbosity
+from kimaki.opencode.client import TextInput
 from kimaki.store import ChannelID, ThreadID, ThreadRecord
 from scripted_model import ScriptedModel, bash, text, tool_call
+from tests.bot.test_sessions import answer_streaming, reconcile_with_follow_up
 from tests.support.kimaki_app import Running, StartKimaki
 from tests.support.waiting import eventually
 from tests.support.world import World, opencode_run
@@ -330,3 +332,29 @@ async def test_a_vanished_or_hung_directory_does_not_stop_the_others(
     assert (await opencode_run(world, healthy.project, ["s11-ok"])).returncode == 0
     thread = await sync_thread(healthy)
     await wait_text(healthy, thread, "Still syncing.")
+
+
+async def test_a_follow_up_in_a_sync_thread_mid_answer_keeps_both_answers(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    """An attached terminal's turn is still streaming when someone replies in Discord."""
+    running = await start_kimaki(**FAST)
+    gate = asyncio.Event()
+    scripted_model.add_rule("s9-first", [text("Terminal's answer.", gate=gate)], title="Mid")
+    scripted_model.add_rule("s9-second", [text("Discord's answer.")])
+    directory = str(running.project)
+    terminal = running.app.opencode  # plays an attached TUI through the server's API
+    session = await terminal.create_session(directory)
+    try:
+        await terminal.prompt_async(session.id, directory, [TextInput("s9-first go")])
+        thread = await sync_thread(running)
+        await eventually(lambda: answer_streaming(running, session.id), what="the answer streaming")
+        running.twin.user(running.owner).send(thread, "s9-second from the phone")
+        await reconcile_with_follow_up(running, thread.id, "s9-second")
+    finally:
+        gate.set()
+    await wait_text(running, thread, "Discord's answer.")
+    answers = [
+        line for m in bot_lines(running, thread) for line in m.split("\n") if line.startswith("⬥")
+    ]
+    assert answers == ["⬥ Terminal's answer.", "⬥ Discord's answer."]

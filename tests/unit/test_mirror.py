@@ -128,6 +128,37 @@ def test_a_dead_message_followed_by_a_new_turn_does_not_block() -> None:
     assert "t1" in result.skipped and not result.blocked
 
 
+def test_a_follow_up_written_mid_turn_keeps_the_running_answer() -> None:
+    """OpenCode stores the follow-up at once and answers it after the running step."""
+    streaming = assistant("a1", said("t1", "", finished=False), done=False)
+    mid_turn = [user("u1", "q"), streaming, user("u2", "also check the tests")]
+    result = plan(mid_turn, set(), DEFAULT)
+    assert result.blocked and "t1" not in result.skipped
+    assert [u.text for u in result.units] == ["» **user:** q"]
+
+    handled = set(result.skipped) | {p for u in result.units for p in u.parts}
+    finished = assistant("a1", said("t1", "First answer."))
+    later = [user("u1", "q"), finished, user("u2", "also check the tests")]
+    later.append(assistant("a2", said("t2", "Tests pass.")))
+    assert texts(later, handled) == [
+        "⬥ First answer.",
+        "» **user:** also check the tests",
+        "⬥ Tests pass.",
+    ]
+
+
+def test_an_ended_message_with_unfinished_parts_blocks_nothing() -> None:
+    aborted = assistant(
+        "a1",
+        said("t1", "", finished=False),
+        done=False,
+        error={"name": "MessageAbortedError", "data": {}},
+    )
+    result = plan([user("u1", "q"), aborted, user("u2", "next")], set(), DEFAULT)
+    assert not result.blocked and "t1" in result.skipped
+    assert "» **user:** next" in [u.text for u in result.units]
+
+
 def test_synthetic_and_empty_text_renders_nothing() -> None:
     synthetic = {"id": "s1", "type": "text", "text": "ctx", "synthetic": True, "time": {"end": 1}}
     messages = [assistant("a1", synthetic, said("t1", "   "))]

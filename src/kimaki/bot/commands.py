@@ -20,6 +20,7 @@ from discord import app_commands
 from kimaki.config import Verbosity
 from kimaki.opencode.client import OpenCodeError
 from kimaki.opencode.models import SessionID
+from kimaki.project_paths import ProjectRules
 from kimaki.projects import ProjectError, add_project, find_project, remove_project
 from kimaki.store import ChannelID, Origin, Project, ThreadID, ThreadRecord
 from kimaki.store.db import Conflict
@@ -88,7 +89,10 @@ class Commands:
                 projects = await self.app.opencode.projects()
             except OpenCodeError:
                 return []
-            paths = sorted({p.worktree for p in projects if p.worktree not in ("", "/")})
+            settings = self.app.config
+            rules = ProjectRules.of(settings.projects_roots, settings.data_dir)
+            # Offer only what /add-project would accept from Discord.
+            paths = sorted({p.worktree for p in projects if rules.allowed(p.worktree)})
             wanted = current.lower()
             return [
                 app_commands.Choice(name=path[:100], value=path)
@@ -100,7 +104,7 @@ class Commands:
 
     async def add_project(self, guild: discord.Guild, path: str) -> str:
         try:
-            added = await add_project(self.app.store, guild, path)
+            added = await add_project(self.app.store, guild, path, from_discord=self.app.config)
         except ProjectError as exc:
             return str(exc)
         return f"added `{added.project.directory}` as {added.channel.mention}"

@@ -1,14 +1,17 @@
 """Where the bot token comes from: KIMAKI_BOT_TOKEN, else a file the guided setup stored.
 
 Asking for a token is the guided setup's job (`kimaki.setup`), which checks it with
-Discord before storing it here.
+Discord before storing it here. Every token handed out or stored is remembered as a
+secret, so no log line shows it.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
+
+from kimaki.util.private_files import open_private, private_dir
+from kimaki.util.redaction import remember_secret
 
 TOKEN_FILE = "bot-token"
 
@@ -27,8 +30,10 @@ def stored_token(configured: str | None, data_dir: Path) -> str | None:
 
 
 def load_token(configured: str | None, data_dir: Path, *, interactive: bool | None = None) -> str:
+    """The token from the setting or the stored file; remembered as a secret."""
     token = stored_token(configured, data_dir)
     if token:
+        remember_secret(token)
         return token
     if interactive is None:
         interactive = sys.stdin.isatty() and sys.stdout.isatty()
@@ -44,13 +49,11 @@ def load_token(configured: str | None, data_dir: Path, *, interactive: bool | No
 
 
 def store_token(data_dir: Path, token: str) -> Path:
-    """Write the token readable by its owner only; returns where."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = token_path(data_dir)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as file:
+    """Write the token readable by its owner only (and remember it); returns where."""
+    remember_secret(token)
+    path = token_path(private_dir(data_dir))
+    with open_private(path, "w") as file:
         file.write(token + "\n")
-    os.chmod(path, 0o600)  # an older file keeps its mode through O_TRUNC
     return path
 
 

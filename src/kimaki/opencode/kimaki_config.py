@@ -22,6 +22,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kimaki.util.private_files import private_dir, write_private
+
 FILENAME = "opencode-config.json"
 DEFAULT_CONFIG: dict[str, Any] = {
     "$schema": "https://opencode.ai/config.json",
@@ -32,14 +34,14 @@ _MARKER = ".opencode-config.default"
 
 def write_kimaki_config(data_dir: Path) -> Path:
     """Write the default file (unless the user edited it); return its path."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     path = data_dir / FILENAME
     marker = data_dir / _MARKER  # the text kimaki last wrote: unchanged means not edited
     text = json.dumps(DEFAULT_CONFIG, indent=2) + "\n"
     edited = path.exists() and (not marker.exists() or path.read_text() != marker.read_text())
     if not edited:
-        path.write_text(text)
-        marker.write_text(text)
+        write_private(path, text)
+        write_private(marker, text)
     return path
 
 

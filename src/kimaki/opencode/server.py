@@ -5,6 +5,10 @@ protected by a password made fresh at each kimaki start, so other local users ca
 drive agents through its port. It runs in its own process group so that stopping it
 also stops whatever it spawned, and its pid is recorded in the data dir so that a
 kimaki killed with -9 can reap the orphan at its next start.
+
+Its environment is the agent's (`agent_env`: no kimaki secret), and everything it
+prints goes through a pump into `logs/opencode-server.log` with every known secret
+hidden, so neither the bot token nor the server password reaches that file.
 """
 
 from __future__ import annotations
@@ -21,12 +25,17 @@ import secrets
 import signal
 import socket
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import aiohttp
+
+from kimaki.agent_env import agent_environment
+from kimaki.opencode.server_log import ServerLog
+from kimaki.util.private_files import private_dir, write_private
+from kimaki.util.redaction import SECRETS
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +48,7 @@ class Endpoint:
     """Where the server listens and the credentials it wants."""
 
     base_url: str
-    password: str
+    password: str = field(repr=False)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -99,6 +108,7 @@ class OpenCodeServer:
         self.start_timeout = start_timeout
         self.cwd = cwd or data_dir
         self.password = secrets.token_urlsafe(32)
+        SECRETS.add_basic_auth("opencode", self.password)
         self.version: str | None = None
         self.restarts = 0
         self._proc: asyncio.subprocess.Process | None = None
@@ -108,8 +118,8 @@ class OpenCodeServer:
         self.gave_up = asyncio.Event()
         self._stopping = False
         self._supervisor: asyncio.Task[None] | None = None
-        self._pump: asyncio.Task[None] | None = None
-        self._log_file: IO[bytes] | None = None
+        self._pumps: list[asyncio.Task[None]] = []
+        self._log = ServerLog(self.log_path)
 
     # --- public surface
 
@@ -133,8 +143,7 @@ class OpenCodeServer:
 
     async def start(self) -> Endpoint:
         """Start the server and its supervisor; return once it answers health checks."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         await asyncio.to_thread(reap_orphan, self.pid_path, self.stop_policy)
         self._stopping = False
         endpoint = await self._spawn_until_ready()
@@ -161,7 +170,7 @@ class OpenCodeServer:
                 await self._supervisor
             self._supervisor = None
         await self._terminate()
-        self._close_log()
+        self._log.close()
         with contextlib.suppress(FileNotFoundError):
             self.pid_path.unlink()
 
@@ -175,20 +184,21 @@ class OpenCodeServer:
 
     async def _spawn_until_ready(self) -> Endpoint:
         port = _free_port()
-        self._open_log()
-        env = {**os.environ, **self.extra_env}
-        env["OPENCODE_SERVER_PASSWORD"] = self.password
+        self._log.open()
+        env = agent_environment({**os.environ, **self.extra_env})
+        env["OPENCODE_SERVER_PASSWORD"] = self.password  # after: its value is a secret
         env["PWD"] = str(self.cwd)  # OpenCode trusts $PWD over getcwd()
         env.setdefault("OPENCODE_DISABLE_AUTOUPDATE", "1")
         args = [str(self.binary), "serve", "--hostname", "127.0.0.1", "--port", str(port)]
         args.append("--print-logs")
-        self._write_log(f"--- kimaki: starting {' '.join(args)}\n")
-        assert self._log_file is not None
+        if log.isEnabledFor(logging.DEBUG):  # `kimaki -v`: OpenCode's log in detail too
+            args += ["--log-level", "DEBUG"]
+        self._log.write(f"--- kimaki: starting {' '.join(args)}\n")
         self._proc = await asyncio.create_subprocess_exec(
             *args,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
-            stderr=self._log_file,
+            stderr=asyncio.subprocess.PIPE,
             env=env,
             cwd=self.cwd,
             start_new_session=True,
@@ -197,7 +207,14 @@ class OpenCodeServer:
         self._record_pid(self._proc.pid)
         log.info("opencode server starting (pid %s, %s)", self._proc.pid, self.binary)
         listening: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._pump = asyncio.create_task(self._pump_stdout(self._proc, listening))
+        assert self._proc.stdout is not None and self._proc.stderr is not None
+        self._pumps = [
+            asyncio.create_task(
+                self._log.pump(self._proc.stdout, _spot_listening(listening)),
+                name="opencode-stdout",
+            ),
+            asyncio.create_task(self._log.pump(self._proc.stderr), name="opencode-stderr"),
+        ]
         try:
             async with asyncio.timeout(self.start_timeout):
                 base_url = await self._wait_listening(self._proc, listening)
@@ -226,17 +243,6 @@ class OpenCodeServer:
         if listening in done:
             return listening.result()
         raise OpenCodeServerError(f"process exited with code {proc.returncode}")
-
-    async def _pump_stdout(
-        self, proc: asyncio.subprocess.Process, listening: asyncio.Future[str]
-    ) -> None:
-        """Copy stdout to the log (keeping the pipe drained) and spot the listening line."""
-        assert proc.stdout is not None
-        while line := await proc.stdout.readline():
-            self._write_log(line)
-            match = _LISTENING.search(line.decode(errors="replace"))
-            if match and not listening.done():
-                listening.set_result(match.group(1).rstrip("/"))
 
     # --- supervision
 
@@ -306,35 +312,17 @@ class OpenCodeServer:
                     continue
         # The leader is gone; make sure nothing it spawned outlives it.
         _signal_group(proc.pid, signal.SIGKILL)
-        if self._pump is not None:
+        for pump in self._pumps:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._pump, 2)
-            self._pump = None
+                await asyncio.wait_for(pump, 2)
+        self._pumps = []
         log.info("opencode server stopped (pid %s, code %s)", proc.pid, proc.returncode)
 
     # --- files
 
-    def _open_log(self) -> None:
-        if self._log_file is not None:
-            return
-        _rotate(self.log_path)
-        self._log_file = self.log_path.open("ab", buffering=0)
-
-    def _write_log(self, data: bytes | str) -> None:
-        if self._log_file is None:
-            return
-        self._log_file.write(data.encode() if isinstance(data, str) else data)
-
-    def _close_log(self) -> None:
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
-
     def _record_pid(self, pid: int) -> None:
         record = {"pid": pid, "binary": str(self.binary), "started": time.time()}
-        tmp = self.pid_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record))
-        tmp.replace(self.pid_path)
+        write_private(self.pid_path, json.dumps(record))
 
 
 # --- helpers that need no server object
@@ -400,10 +388,17 @@ def _free_port() -> int:
         return port
 
 
-def _rotate(path: Path, limit: int = 20 * 1024 * 1024) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        if path.stat().st_size > limit:
-            path.replace(path.with_suffix(path.suffix + ".1"))
+def _spot_listening(listening: asyncio.Future[str]) -> Callable[[bytes], None]:
+    """Resolve `listening` with the URL of the first "listening on" line."""
+
+    def on_line(line: bytes) -> None:
+        if listening.done():
+            return
+        match = _LISTENING.search(line.decode(errors="replace"))
+        if match:
+            listening.set_result(match.group(1).rstrip("/"))
+
+    return on_line
 
 
 async def _wait_healthy(endpoint: Endpoint, proc: asyncio.subprocess.Process) -> str:

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from kimaki.util.private_files import private_file
+
 from .migrations import MIGRATIONS, Migration
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ class Database:
     ) -> Database:
         """Open (creating if needed) and migrate the database at `path`."""
         path.parent.mkdir(parents=True, exist_ok=True)
+        _make_private(path)
         # isolation_level=None: no implicit BEGINs; `transaction()` decides.
         conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_ms / 1000)
         conn.row_factory = sqlite3.Row
@@ -166,3 +169,16 @@ class Database:
 
     def all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         return list(self.conn.execute(sql, params).fetchall())
+
+
+def _make_private(path: Path) -> None:
+    """The database holds every mirrored message: 0600, and so its -wal and -shm files.
+
+    SQLite gives a new -wal/-shm file the database file's mode, so creating the
+    database 0600 first is enough; files left by an older kimaki are tightened too.
+    """
+    private_file(path)
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            private_file(companion)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from kimaki.util.private_files import private_dir
+
 from .channel_settings import ChannelSettingsTable
 from .db import DB_FILENAME, DEFAULT_BUSY_TIMEOUT_MS, Database, StoreError
 from .handled_parts import HandledPartsTable
@@ -32,7 +34,8 @@ class Store:
     @classmethod
     def open(cls, data_dir: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Store:
         """Open and migrate `<data_dir>/kimaki.db`."""
-        return cls(Database.open(data_dir / DB_FILENAME, busy_timeout_ms=busy_timeout_ms))
+        path = private_dir(data_dir) / DB_FILENAME
+        return cls(Database.open(path, busy_timeout_ms=busy_timeout_ms))
 
     def close(self) -> None:
         self.db.close()
