@@ -21,6 +21,7 @@ from .ops import Ops
 from .ratelimit import Decision, RateLimiter, bucket_hash, rate_limit_headers
 from .rest import API, RestApi
 from .state import Application, Store
+from .web_live import close_pages
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _TOKEN_ROUTES = ("/interactions/", "/webhooks/")
@@ -67,6 +68,7 @@ class Core:
         self.rest.add_routes(app.router)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._attachment)
+        app.on_shutdown.append(close_pages)  # the web client's live sockets (viewer.py)
         return app
 
     async def _attachment(self, request: web.Request) -> web.Response:

@@ -1,134 +1,82 @@
-"""Read-only HTML view of the twin's guilds, so a person can watch what a bot does.
+"""The twin's web client at `/`: a Discord-like page where a person uses the twin as its guild
+owner, and watches a bot work, live.
 
-The page is rendered on the server (it reads fine without JavaScript); `static/viewer.js`
-re-fetches the body fragment every second and swaps it in, keeping the scroll position.
+This module serves the page and its static files and mounts the page's API (`web_api.py`)
+and live feed (`web_live.py`). The page itself is plain JavaScript modules in `static/`, with
+no build step and nothing fetched from elsewhere.
 """
 
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+import re
 from importlib import resources
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from .render import _components_text, _embed_text, author_name
-from .state import EPHEMERAL, GUILD_CATEGORY, LOADING, Channel, Guild, Message, Store
+from .web_api import WebApi, check_local
+from .web_live import LiveFeed
 
 if TYPE_CHECKING:
     from .control import Twin
 
-_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>discord twin</title>
-<link rel="stylesheet" href="/_twin/static/viewer.css">
-</head>
-<body>
-<header><h1>discord twin</h1><span id="status">static</span></header>
-<main id="view">{body}</main>
-<script src="/_twin/static/viewer.js"></script>
-</body>
-</html>
-"""
+STATIC_PREFIX = "/_twin/static/"
+_CONTENT_TYPES = {
+    ".html": "text/html",
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".ttf": "font/ttf",
+    ".svg": "image/svg+xml",
+}
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*\.[a-z0-9]+$")
+# Nothing on the page loads from elsewhere, and no script but ours runs: a second fence behind
+# building every text as a text node.
+CSP = (
+    "default-src 'self'; img-src 'self' blob:; media-src 'self' blob:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 
 def add_viewer_routes(router: web.UrlDispatcher, twin: Twin) -> None:
-    async def page(request: web.Request) -> web.Response:
-        body = _PAGE.format(body=render_view(twin.store))
-        return web.Response(text=body, content_type="text/html")
+    api = WebApi(twin)
+    api.add_routes(router)
+    LiveFeed(api).add_routes(router)
 
-    async def fragment(request: web.Request) -> web.Response:
-        return web.Response(text=render_view(twin.store), content_type="text/html")
+    async def page(request: web.Request) -> web.Response:
+        """The page, titled after the guilds (so a tab says which twin it shows)."""
+        check_local(request, writes=False)
+        response = _static_file("index.html")
+        guilds = ", ".join(g.name for g in twin.store.guilds.values()) or "no guilds"
+        title = html.escape(f"{guilds} · discord twin")
+        assert isinstance(response.body, bytes)
+        response.body = response.body.replace(
+            b"<title>discord twin</title>", f"<title>{title}</title>".encode()
+        )
+        return response
 
     async def static(request: web.Request) -> web.Response:
-        name = request.match_info["name"]
-        if name not in ("viewer.js", "viewer.css"):
-            raise web.HTTPNotFound()
-        text = resources.files("discord_twin").joinpath("static", name).read_text("utf-8")
-        kind = "text/javascript" if name.endswith(".js") else "text/css"
-        return web.Response(text=text, content_type=kind)
+        check_local(request, writes=False)
+        return _static_file(request.match_info["name"])
 
     router.add_get("/", page)
-    router.add_get("/_twin/view", fragment)
-    router.add_get("/_twin/static/{name}", static)
+    router.add_get(STATIC_PREFIX + "{name}", static)
 
 
-def render_view(store: Store) -> str:
-    return "\n".join(_guild(store, g) for g in store.guilds.values()) or "<p>No guilds.</p>"
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text))
-
-
-def _guild(store: Store, guild: Guild) -> str:
-    channels = sorted(store.guild_channels(guild.id), key=lambda c: (c.position, c.id))
-    parts = [f'<section class="guild"><h2>{_e(guild.name)}</h2>']
-    top = [c for c in channels if c.parent_id is None and c.type != GUILD_CATEGORY]
-    parts += [_channel(store, c) for c in top]
-    for category in (c for c in channels if c.type == GUILD_CATEGORY):
-        parts.append(f'<div class="category"><h3>{_e(category.name.upper())}</h3>')
-        parts += [_channel(store, c) for c in channels if c.parent_id == category.id]
-        parts.append("</div>")
-    parts.append("</section>")
-    return "\n".join(parts)
-
-
-def _channel(store: Store, channel: Channel) -> str:
-    topic = f' <span class="topic">{_e(channel.topic)}</span>' if channel.topic else ""
-    parts = [
-        f'<article class="channel" data-channel="{channel.id}">',
-        f"<h4># {_e(channel.name)}{topic}</h4>",
-        _messages(store, channel),
-    ]
-    for thread in sorted(store.threads(parent_id=channel.id), key=lambda t: t.id):
-        flags = " archived" if thread.archived else ""
-        flags += " locked" if thread.locked else ""
-        parts += [
-            f'<details class="thread{flags}" open data-channel="{thread.id}">',
-            f"<summary>thread: {_e(thread.name)}"
-            f' <span class="meta">{_plural(thread.message_count, "message")}{_e(flags)}</span>'
-            "</summary>",
-            _messages(store, thread),
-            "</details>",
-        ]
-    parts.append("</article>")
-    return "\n".join(parts)
-
-
-def _messages(store: Store, channel: Channel) -> str:
-    messages = store.live_messages(channel.id)
-    if not messages:
-        return '<p class="empty">no messages</p>'
-    return '<ol class="messages">' + "".join(_message(store, m) for m in messages) + "</ol>"
-
-
-def _message(store: Store, message: Message) -> str:
-    user = store.users.get(message.author_id)
-    classes = ["message", "bot" if user and user.bot else "user"]
-    marks = []
-    if message.flags & EPHEMERAL or message.ephemeral_for is not None:
-        marks.append("ephemeral")
-    if message.flags & LOADING:
-        marks.append("thinking…")
-    if message.edited_at:
-        marks.append("edited")
-    when = datetime.fromtimestamp(message.created_at, UTC).strftime("%H:%M:%S")
-    extra = "".join(f"<div class='embed'>{_e(_embed_text(e))}</div>" for e in message.embeds)
-    extra += "".join(f"<div class='file'>file: {_e(a.filename)}</div>" for a in message.attachments)
-    components = _components_text(message.components)
-    if components:
-        extra += f"<div class='components'>{_e(components)}</div>"
-    mark = f' <span class="marks">({", ".join(marks)})</span>' if marks else ""
-    return (
-        f'<li class="{" ".join(classes)}" data-message="{message.id}">'
-        f'<span class="time">{when}</span> <b class="author">{_e(author_name(store, message))}</b>'
-        f'{mark}<div class="content">{_e(message.content)}</div>{extra}</li>'
+def _static_file(name: str) -> web.Response:
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    if not _NAME.match(name) or suffix not in _CONTENT_TYPES:
+        raise web.HTTPNotFound()
+    path = resources.files("discord_twin").joinpath("static", name)
+    if not path.is_file():
+        raise web.HTTPNotFound()
+    return web.Response(
+        body=path.read_bytes(),
+        content_type=_CONTENT_TYPES[suffix],
+        charset="utf-8" if suffix in (".html", ".js", ".css", ".svg") else None,
+        headers={
+            "Cache-Control": "no-cache",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": CSP,
+        },
     )
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
