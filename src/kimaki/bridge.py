@@ -27,7 +27,7 @@ import discord
 from kimaki.ids import Verbosity
 from kimaki.mirror import Plan, Unit, plan
 from kimaki.naming import is_placeholder_title, session_thread_name
-from kimaki.opencode.client import OpenCodeClient, OpenCodeError
+from kimaki.opencode.errors import OpenCodeError
 from kimaki.opencode.models import (
     Event,
     Message,
@@ -38,6 +38,7 @@ from kimaki.opencode.models import (
     SessionStatusChanged,
     SessionUpdated,
 )
+from kimaki.opencode.rest import OpenCodeClient
 from kimaki.outbox import Outbox
 from kimaki.render import pack, render_notice
 from kimaki.store import (

@@ -27,30 +27,18 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import aiohttp
 import discord
 
 from kimaki.store import DiscordMessageID, OutboxRow, Store, ThreadID
+from kimaki.util.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
 ThreadGoneCallback = Callable[[ThreadID, discord.HTTPException], Awaitable[None] | None]
 
 _TRANSIENT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Delay before retrying a transient failure: `initial * factor**(n-1)`, capped."""
-
-    initial: float = 1.0
-    factor: float = 2.0
-    maximum: float = 60.0
-
-    def delay(self, failures: int) -> float:
-        return float(min(self.maximum, self.initial * self.factor ** max(0, failures - 1)))
 
 
 def describe(exc: BaseException) -> str:

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from kimaki.bridges import Bridges
-from kimaki.opencode.client import EventStream, OpenCodeError, Resync, StreamItem, Subscription
+from kimaki.opencode.errors import OpenCodeError
+from kimaki.opencode.events import EventStream, Resync, StreamItem, Subscription
 from kimaki.opencode.models import Event, MessageUpdated, SessionUpdated
 from kimaki.store.db import now_ms
 from kimaki.util import background_task

@@ -15,7 +15,8 @@ import discord
 from kimaki.bridge import ThreadBridge
 from kimaki.bridges import AUTO_ARCHIVE_MINUTES, Bridges
 from kimaki.naming import prompt_thread_name
-from kimaki.opencode.client import OpenCodeError, TextInput
+from kimaki.opencode.errors import OpenCodeError
+from kimaki.opencode.prompt import TextInput
 from kimaki.origin import tag_part
 from kimaki.render import render_notice
 from kimaki.store import Origin, Outgoing, Project, ThreadRecord, synthetic_key

@@ -35,7 +35,7 @@ import discord
 from kimaki.bridge import ThreadBridge
 from kimaki.bridges import Bridges
 from kimaki.naming import is_placeholder_title, session_thread_name
-from kimaki.opencode.client import OpenCodeError
+from kimaki.opencode.errors import OpenCodeError
 from kimaki.opencode.models import Message, Session
 from kimaki.origin import discord_drives
 from kimaki.store import ChannelID, Origin, Project, SessionCursor

@@ -11,7 +11,7 @@ import pytest
 
 from discord_twin import Twin
 from discord_twin.state import Channel
-from kimaki.outbox import Backoff, Outbox
+from kimaki.outbox import Outbox
 from kimaki.store import (
     OutboxRowID,
     OutboxState,
@@ -23,6 +23,7 @@ from kimaki.store import (
     part_key,
     synthetic_key,
 )
+from kimaki.util.backoff import Backoff
 from tests.support.waiting import eventually
 
 MakeThread = Callable[[str], tuple[Channel, ThreadID]]

@@ -24,7 +24,7 @@ from kimaki.asks.texts import (
     with_note,
 )
 from kimaki.bridges import Bridges
-from kimaki.opencode.client import NotFound, OpenCodeError
+from kimaki.opencode.errors import NotFound, OpenCodeError
 from kimaki.opencode.models import (
     Event,
     PermissionAsked,

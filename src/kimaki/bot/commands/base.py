@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 
 from kimaki.discord_limits import MESSAGE_LIMIT
-from kimaki.opencode.client import OpenCodeError
+from kimaki.opencode.errors import OpenCodeError
 from kimaki.store import ChannelID, Project, Store, ThreadID, ThreadRecord
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,8 @@ from discord import app_commands
 from kimaki.bot.commands.base import AnyCommand, CommandGroup, answer_later, project_of, reply
 from kimaki.config import Config
 from kimaki.discord_limits import CHOICES_LIMIT, NAME_LIMIT
-from kimaki.opencode.client import OpenCodeClient, OpenCodeError
+from kimaki.opencode.errors import OpenCodeError
+from kimaki.opencode.rest import OpenCodeClient
 from kimaki.project_paths import ProjectRules
 from kimaki.projects import ProjectError, add_project, find_project, remove_project
 from kimaki.store import Store

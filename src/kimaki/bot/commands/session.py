@@ -18,8 +18,9 @@ from kimaki.bot.commands.base import (
 from kimaki.bridges import Bridges
 from kimaki.discord_limits import CHOICES_LIMIT
 from kimaki.naming import cut_name
-from kimaki.opencode.client import OpenCodeClient, OpenCodeError
+from kimaki.opencode.errors import OpenCodeError
 from kimaki.opencode.models import SessionID
+from kimaki.opencode.rest import OpenCodeClient
 from kimaki.store import Origin, Project, Store, ThreadRecord
 
 RESUME_HISTORY_MESSAGES = 10
