@@ -11,6 +11,7 @@ from typing import NoReturn
 
 from kimaki import __version__, cli_guilds, cli_projects, config
 from kimaki.app import run
+from kimaki.demo import command as demo_command
 from kimaki.logs import setup_logging
 from kimaki.util.private_files import tighten
 
@@ -36,12 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     cli_projects.add_parser(commands)
     cli_guilds.add_parser(commands)
+    demo_command.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "demo":  # its own settings and data dir: ~/.kimaki stays untouched
+        return demo_command.run_demo_command(args, parser)
     try:
         settings = config.resolve(args)
     except config.ConfigError as exc:
