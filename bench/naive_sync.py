@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kimaki.config import Verbosity
 from kimaki.mirror import plan
-from kimaki.opencode.client import OpenCodeClient
+from kimaki.opencode.rest import OpenCodeClient
 
 SESSIONS_PER_DIRECTORY = 50
 CONCURRENCY = 8  # the same directory fan-out as kimaki's SyncLoop

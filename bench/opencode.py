@@ -14,8 +14,10 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from kimaki.opencode.client import EventStream, OpenCodeClient, TextInput
+from kimaki.opencode.events import EventStream
 from kimaki.opencode.models import SessionID, SessionIdle
+from kimaki.opencode.prompt import TextInput
+from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer
 from scripted_model import ScriptedModel, text
 from tests.support.processes import group_members

@@ -26,8 +26,8 @@ from discord_twin.discordpy import make_test_friendly
 from discord_twin.state import Channel
 from kimaki import config
 from kimaki.app import Kimaki
-from kimaki.opencode.client import OpenCodeClient
 from kimaki.opencode.models import SessionID, TextPart, ToolPart
+from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, StopPolicy
 from kimaki.store import ChannelID, GuildID, Store
 from kimaki.sync import SyncLoop, SyncSettings

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kimaki.opencode.client import EventStream, OpenCodeClient
+from kimaki.opencode.events import EventStream
+from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, StopPolicy
 from scripted_model import ScriptedModel
 from tests.support.kimaki_app import start_kimaki

@@ -1,9 +1,11 @@
 """The running kimaki process: start the parts, serve until told to stop, stop them.
 
-`Kimaki` holds one run's parts and their order: store → OpenCode server → client and
-event stream → Discord bot (whose `setup_hook` starts the outbox and the sessions
-runtime) → ready. Stopping goes the other way. Tests run a `Kimaki` in-process against
-the Discord twin and the shared OpenCode server; `run()` is what the CLI calls.
+`Kimaki` holds one run's parts and their order: store → Discord login and gateway,
+while the OpenCode server boots (so a bad token or a missing intent fails in about a
+second, not after OpenCode's boot) → once both are up, the event stream, the sessions
+runtime, asks and sync → ready. The bot's `setup_hook` starts the outbox, which needs
+only Discord. Stopping goes the other way. Tests run a `Kimaki` in-process against the
+Discord twin and the shared OpenCode server; `run()` is what the CLI calls.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import aiohttp
@@ -27,8 +29,10 @@ from kimaki.bot.token import TokenMissing, load_token
 from kimaki.bridge import BridgeContext
 from kimaki.config import Config
 from kimaki.opencode.binary import OpenCodeNotFound, find_opencode
-from kimaki.opencode.client import EndpointSource, EventStream, OpenCodeClient
+from kimaki.opencode.endpoint import Endpoint, EndpointSource
+from kimaki.opencode.events import EventStream
 from kimaki.opencode.kimaki_config import opencode_config_env
+from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
 from kimaki.outbox import Outbox
 from kimaki.sessions import SessionsRuntime
@@ -39,6 +43,15 @@ from kimaki.util.private_files import private_file
 log = logging.getLogger("kimaki")
 
 T = TypeVar("T")
+
+Prelude = Callable[[OpenCodeServer, "asyncio.Future[Endpoint]"], Coroutine[Any, Any, str | int]]
+"""Work done while OpenCode boots, before Discord (the guided setup): the bot token to
+start with, or an exit code to stop with."""
+
+RESET_TOKEN_FIX = (
+    "copy a new token in the Discord Developer Portal (your application → Bot → Reset "
+    "Token) and run `kimaki setup token`, or set KIMAKI_BOT_TOKEN"
+)
 
 
 class StartupError(RuntimeError):
@@ -83,51 +96,101 @@ class Kimaki:
         self.bot.on_project_message = self._project_message
         self.bot.on_thread_message = self._thread_message
         self._connection: asyncio.Task[None] | None = None
+        self._serving = asyncio.Event()
+        """Set once the OpenCode-side parts run; Discord messages wait for it."""
         self._stopped = False
 
-    async def start(self, timeout: float = 60.0) -> None:
-        """Log in, connect, and return once Discord and OpenCode are both ready."""
+    async def start(
+        self, timeout: float = 60.0, *, opencode_boot: Awaitable[object] | None = None
+    ) -> None:
+        """Log in, connect, and return once Discord and OpenCode are both ready.
+
+        `opencode_boot` is the OpenCode server still booting, if it is: Discord connects
+        meanwhile, so a refusal from Discord ends the start at once, whatever OpenCode does.
+        """
         use_discord_endpoints(self.config.discord_api_url, self.config.discord_gateway_url)
+        boot = asyncio.ensure_future(opencode_boot) if opencode_boot is not None else None
+        try:
+            await self._login()
+            self._connection = asyncio.create_task(self._connect(), name="discord")
+            await self._both_up(timeout, boot)
+        finally:
+            if boot is not None and not boot.done():
+                boot.cancel()
+        self._start_opencode_parts()
+        self._announce()
+
+    async def _login(self) -> None:
         try:
             await self.bot.login(self.token)
         except discord.LoginFailure:
             raise StartupError(
-                "Discord refused the bot token: check KIMAKI_BOT_TOKEN (or delete "
-                f"{self.config.data_dir / 'bot-token'} to be asked again)"
+                "Discord refused the bot token (401): run `kimaki setup token` to paste a "
+                "new one, or fix KIMAKI_BOT_TOKEN"
             ) from None
         except (aiohttp.ClientError, OSError) as exc:
             raise StartupError(
-                f"cannot reach Discord at {self.config.discord_api_url}: {exc}"
+                f"cannot reach Discord at {self.config.discord_api_url} ({exc}): check the "
+                "network connection (or KIMAKI_DISCORD_API_URL)"
             ) from None
-        self._connection = asyncio.create_task(self._connect(), name="discord")
-        ready = asyncio.create_task(self.bot.connected.wait())
-        done, _ = await asyncio.wait(
-            {self._connection, ready}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-        )
-        if ready not in done:
+
+    async def _both_up(self, timeout: float, boot: asyncio.Future[object] | None) -> None:
+        """Wait for Discord's READY and OpenCode's boot; the first failure of either wins."""
+        assert self._connection is not None
+        ready = asyncio.ensure_future(self.bot.connected.wait())
+        waiting: set[asyncio.Future[Any]] = {ready, self._connection}
+        if boot is not None:
+            waiting.add(boot)
+        try:
+            async with asyncio.timeout(timeout):
+                while ready in waiting or boot in waiting:
+                    done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                    for future in done:
+                        future.result()  # a failure (of Discord or OpenCode) ends the start
+                    if self._connection in done:
+                        raise StartupError(
+                            "Discord closed the connection during the start: start kimaki "
+                            "again (with -v for details)"
+                        )
+                    waiting -= done
+        except TimeoutError:
+            what = "Discord" if ready in waiting else "the OpenCode server"
+            raise StartupError(
+                f"{what} did not become ready within {timeout:g}s: check the network "
+                "connection, then start kimaki again"
+            ) from None
+        finally:
             ready.cancel()
-            if self._connection in done:
-                self._connection.result()
-            raise StartupError(f"Discord did not become ready within {timeout:g}s")
-        self._announce()
 
     async def _connect(self) -> None:
         try:
             await self.bot.connect(reconnect=True)
         except discord.PrivilegedIntentsRequired:
             raise StartupError(
-                "the bot lacks the MESSAGE CONTENT intent: enable it in the Discord Developer "
-                "Portal (Applications → your app → Bot → Privileged Gateway Intents → "
-                "Message Content Intent), then start kimaki again"
+                "Discord closed the connection (4014): the bot lacks the Message Content "
+                "intent. Enable it in the Discord Developer Portal (your application → Bot → "
+                "Privileged Gateway Intents → Message Content Intent), then start kimaki again"
             ) from None
+        except discord.ConnectionClosed as exc:
+            if exc.code == 4004:
+                raise StartupError(
+                    f"Discord closed the connection (4004): the bot token is no longer valid: "
+                    f"{RESET_TOKEN_FIX}"
+                ) from None
+            raise
 
     async def _start_background(self) -> None:
+        """From the bot's `setup_hook`: what needs Discord only."""
         await self.outbox.start()
+
+    def _start_opencode_parts(self) -> None:
+        """Once OpenCode is up too: everything that reads from or writes to it."""
         self.events.start()
         self.sessions.start()
         self.asks.start()
         if self.sync is not None:
             self.sync.start()
+        self._serving.set()
 
     def _announce(self) -> None:
         app_id = self.bot.application_id
@@ -169,11 +232,13 @@ class Kimaki:
     # --- routing from the bot
 
     async def _project_message(self, message: discord.Message) -> None:
+        await self._serving.wait()
         project = self.store.projects.get(ChannelID(message.channel.id))
         if project is not None:
             await self.sessions.start_from_message(message, project)
 
     async def _thread_message(self, message: discord.Message) -> None:
+        await self._serving.wait()
         record = self.store.threads.get(ThreadID(message.channel.id))
         if record is None or record.deleted:
             return
@@ -188,10 +253,14 @@ class Kimaki:
         self.store.threads.mark_deleted(thread_id)
 
 
-async def run(config: Config) -> int:
-    """Run until SIGTERM/SIGINT (exit 0); exit 1 with one clear line when kimaki cannot run."""
+async def run(config: Config, prelude: Prelude | None = None) -> int:
+    """Run until SIGTERM/SIGINT (exit 0); exit 1 with one clear line when kimaki cannot run.
+
+    The OpenCode server boots from the start, alongside `prelude` (the guided setup) and
+    the Discord login, so none of them waits for another.
+    """
     try:
-        token = load_token(config.bot_token, config.data_dir)
+        token = None if prelude else load_token(config.bot_token, config.data_dir)
         binary = find_opencode(config.opencode_bin)
     except (TokenMissing, OpenCodeNotFound) as exc:
         log.error("%s", exc)
@@ -203,28 +272,42 @@ async def run(config: Config) -> int:
     server = OpenCodeServer(
         binary, data_dir=config.data_dir, extra_env=opencode_config_env(config.data_dir)
     )
+    boot: asyncio.Future[Endpoint] = asyncio.ensure_future(server.start())
     try:
-        try:
-            await _unless_stopped(server.start(), stop)
-        except OpenCodeServerError as exc:
-            log.error("%s", exc)
-            return 1
-        return await _serve(config, token, server, stop)
+        if prelude is not None:
+            outcome = await _unless_stopped(prelude(server, boot), stop)
+            if isinstance(outcome, int):
+                return outcome
+            token = outcome
+        assert token is not None
+        return await _serve(config, token, server, boot, stop)
     except _Stopped:
         log.info("stopping before kimaki was ready")
         return 0
     finally:
+        boot.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await boot
         await server.stop()
 
 
-async def _serve(config: Config, token: str, server: OpenCodeServer, stop: asyncio.Event) -> int:
-    kimaki = Kimaki(
-        config, token, opencode=lambda: server.endpoint, opencode_version=server.version or "?"
-    )
+async def _serve(
+    config: Config,
+    token: str,
+    server: OpenCodeServer,
+    boot: asyncio.Future[Endpoint],
+    stop: asyncio.Event,
+) -> int:
+    kimaki = Kimaki(config, token, opencode=lambda: server.endpoint)
+
+    async def booted() -> None:
+        await asyncio.shield(boot)
+        kimaki.opencode_version = server.version or "?"
+
     try:
-        await _unless_stopped(kimaki.start(), stop)
+        await _unless_stopped(kimaki.start(opencode_boot=booted()), stop)
         return await _until_stopped(stop, server, kimaki)
-    except StartupError as exc:
+    except (StartupError, OpenCodeServerError) as exc:
         log.error("%s", exc)
         return 1
     finally:

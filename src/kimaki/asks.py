@@ -49,7 +49,8 @@ from kimaki.bot.prompts_ui import (
     question_view,
 )
 from kimaki.bridge import BridgeContext
-from kimaki.opencode.client import NotFound, OpenCodeError, Resync, StreamItem
+from kimaki.opencode.errors import NotFound, OpenCodeError
+from kimaki.opencode.events import Resync, StreamItem
 from kimaki.opencode.models import (
     Event,
     PermissionAsked,

@@ -20,8 +20,9 @@ import discord
 
 from kimaki.config import Verbosity
 from kimaki.mirror import Plan, Unit, plan
-from kimaki.opencode.client import OpenCodeClient, OpenCodeError
+from kimaki.opencode.errors import OpenCodeError
 from kimaki.opencode.models import Message, Session
+from kimaki.opencode.rest import OpenCodeClient
 from kimaki.outbox import Outbox
 from kimaki.render import pack, render_notice
 from kimaki.store import (

@@ -9,8 +9,9 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from kimaki import __version__, cli_guilds, cli_projects, config
+from kimaki import __version__, cli_guilds, cli_projects, cli_setup, config
 from kimaki.app import run
+from kimaki.bot.voice import no_voice_warnings
 from kimaki.demo import command as demo_command
 from kimaki.logs import setup_logging
 from kimaki.util.private_files import tighten
@@ -27,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="kimaki",
         description="Put OpenCode coding sessions into Discord: a channel per project, "
-        "a thread per session.",
+        "a thread per session. The first run in a terminal (no token yet) walks through "
+        "the setup; `kimaki setup` runs it again.",
         epilog=config.settings_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -35,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--debug", action="store_true", help="log debug details")
     config.add_arguments(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    cli_setup.add_parser(commands)
     cli_projects.add_parser(commands)
     cli_guilds.add_parser(commands)
     demo_command.add_parser(commands)
@@ -45,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "demo":  # its own settings and data dir: ~/.kimaki stays untouched
+        no_voice_warnings()
         return demo_command.run_demo_command(args, parser)
     try:
         settings = config.resolve(args)
@@ -55,13 +59,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"kimaki: cannot make the data dir private: {exc}", file=sys.stderr)
         return 1
+    no_voice_warnings()
+    if args.command == "setup":
+        return cli_setup.run_setup_command(args, settings)
     if args.command == "project":
         return cli_projects.run_project_command(args, settings)
     if args.command == "guild":
         return cli_guilds.run_guild_command(args, settings)
     setup_logging(settings.log_dir, debug=args.debug)
     try:
-        return asyncio.run(run(settings))
+        return asyncio.run(run(settings, cli_setup.first_run(settings)))
     except KeyboardInterrupt:
         return 130
 

@@ -16,8 +16,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from kimaki.opencode.client import TextInput
 from kimaki.opencode.models import Message, TextPart
+from kimaki.opencode.prompt import TextInput
 
 TAG_NAME = "discord-user"
 

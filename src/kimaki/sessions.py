@@ -18,14 +18,8 @@ from typing import Literal
 import discord
 
 from kimaki.bridge import BridgeContext, ThreadBridge
-from kimaki.opencode.client import (
-    EventStream,
-    OpenCodeError,
-    Resync,
-    StreamItem,
-    Subscription,
-    TextInput,
-)
+from kimaki.opencode.errors import OpenCodeError
+from kimaki.opencode.events import EventStream, Resync, StreamItem, Subscription
 from kimaki.opencode.models import (
     Event,
     MessageUpdated,
@@ -36,6 +30,7 @@ from kimaki.opencode.models import (
     SessionStatusChanged,
     SessionUpdated,
 )
+from kimaki.opencode.prompt import TextInput
 from kimaki.origin import tag_part
 from kimaki.render import render_notice
 from kimaki.store import ChannelID, Origin, Outgoing, Project, ThreadID, ThreadRecord, synthetic_key

@@ -32,7 +32,7 @@ from pathlib import Path
 import discord
 
 from kimaki.bridge import BridgeContext, ThreadBridge
-from kimaki.opencode.client import OpenCodeError
+from kimaki.opencode.errors import OpenCodeError
 from kimaki.opencode.models import Message, Session
 from kimaki.origin import discord_drives
 from kimaki.sessions import SessionsRuntime

@@ -10,7 +10,9 @@ from typing import Any
 from .steps import Step, text
 
 TITLE_SYSTEM_PREFIX = "You are a title generator"
+SUMMARY_SYSTEM_PREFIX = "You are a context summarization agent"
 TITLE_PREFIX = "Scripted: "
+SUMMARY_TEXT = "## Objective\n- (scripted summary of the conversation)"
 DONE_STEP = text("done")
 
 Matcher = str | re.Pattern[str]
@@ -44,7 +46,10 @@ class Rule:
 
 @dataclass(frozen=True)
 class Selection:
-    """What a request gets: ``kind`` is "title" or "turn"; ``step_index`` counts from 0."""
+    """What a request gets: ``kind`` is "title", "summary" or "turn"; ``step_index`` counts from 0.
+
+    Title and summary (compaction) requests never consume a rule's steps.
+    """
 
     kind: str
     prompt: str
@@ -82,11 +87,18 @@ def step_index(messages: Sequence[dict[str, Any]]) -> int:
     return sum(1 for m in messages[start:] if m.get("role") == "assistant")
 
 
-def is_title_request(messages: Sequence[dict[str, Any]]) -> bool:
+def system_text(messages: Sequence[dict[str, Any]]) -> str:
     system = next((m for m in messages if m.get("role") == "system"), None)
-    return system is not None and content_text(system.get("content")).startswith(
-        TITLE_SYSTEM_PREFIX
-    )
+    return content_text(system.get("content")) if system is not None else ""
+
+
+def is_title_request(messages: Sequence[dict[str, Any]]) -> bool:
+    return system_text(messages).startswith(TITLE_SYSTEM_PREFIX)
+
+
+def is_summary_request(messages: Sequence[dict[str, Any]]) -> bool:
+    """OpenCode's compaction agent (``/summarize``, or after a context overflow)."""
+    return system_text(messages).startswith(SUMMARY_SYSTEM_PREFIX)
 
 
 def default_title(prompt: str, words: int = 5) -> str:
@@ -102,8 +114,10 @@ def find_rule(rules: Sequence[Rule], prompt: str) -> Rule | None:
 def select(
     messages: Sequence[dict[str, Any]], rules: Sequence[Rule], default: DefaultReply
 ) -> Selection:
-    """Pick the answer for a request; title requests never consume a rule's steps."""
+    """Pick the answer for a request; title and summary requests never consume a rule's steps."""
     prompt = newest_user_text(messages)
+    if is_summary_request(messages):
+        return Selection("summary", prompt, None, 0, text(SUMMARY_TEXT))
     if is_title_request(messages):
         prompt = title_prompt(messages)
         rule = find_rule(rules, prompt)

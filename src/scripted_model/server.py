@@ -16,10 +16,13 @@ from typing import Any
 from aiohttp import web
 
 from . import sse
+from .attachments import Attachment, attachments
 from .rules import DefaultReply, Matcher, Rule, Selection, echo_reply, select
-from .steps import Step
+from .steps import BrokenStream, HttpFault, Step
 
 MODEL_ID = "scripted-1"
+# OpenCode 1.18.33 names the session in every provider request (also title and summary ones).
+SESSION_HEADER = "x-session-id"
 log = logging.getLogger(__name__)
 
 
@@ -28,14 +31,17 @@ class RecordedRequest:
     """One request as the model saw it, for tests to assert on.
 
     Recorded when it arrives; ``status`` and ``finished`` are filled in once the answer is sent
-    (``finished`` is set for every request, also when the client went away).
+    (``finished`` is set for every request, also when the client went away). ``paused`` is set
+    while a held step waits at its gate, so a test can act while the model is mid-stream.
     """
 
     body: dict[str, Any]
     selection: Selection
     time: float
+    session_id: str | None = None
     status: int = 200
     finished: asyncio.Event = field(default_factory=asyncio.Event)
+    paused: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def kind(self) -> str:
@@ -58,6 +64,25 @@ class RecordedRequest:
         messages = self.body.get("messages", [])
         return messages if isinstance(messages, list) else []
 
+    @property
+    def model(self) -> str | None:
+        model = self.body.get("model")
+        return model if isinstance(model, str) else None
+
+    @property
+    def attachments(self) -> list[Attachment]:
+        """The image and file content parts this request carried (in every message)."""
+        return attachments(self.messages)
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Two turn requests of one OpenCode session streaming at the same time."""
+
+    session_id: str
+    running: RecordedRequest
+    second: RecordedRequest
+
 
 class ScriptedModel:
     """A scripted OpenAI-compatible chat model on 127.0.0.1 for OpenCode to talk to."""
@@ -67,6 +92,8 @@ class ScriptedModel:
         self.model_id = model_id
         self.rules: list[Rule] = []
         self.requests: list[RecordedRequest] = []
+        self.overlaps: list[Overlap] = []
+        self._streaming: dict[str, RecordedRequest] = {}
         self._errors_served: dict[tuple[int, int, str], int] = {}
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -95,7 +122,12 @@ class ScriptedModel:
         """Forget rules and recorded requests, e.g. between tests sharing one model."""
         self.rules.clear()
         self.requests.clear()
+        self.overlaps.clear()
         self._errors_served.clear()
+
+    def overlaps_of(self, session_id: str) -> list[Overlap]:
+        """Times two turns of this session streamed at once (OpenCode never should)."""
+        return [o for o in self.overlaps if o.session_id == session_id]
 
     async def wait_for_request(
         self,
@@ -159,31 +191,46 @@ class ScriptedModel:
         messages = body.get("messages") if isinstance(body, dict) else None
         if not isinstance(messages, list):
             return web.json_response({"error": {"message": "messages missing"}}, status=400)
-        recorded = RecordedRequest(body, select(messages, self.rules, self.default), time.time())
+        selection = select(messages, self.rules, self.default)
+        session_id = request.headers.get(SESSION_HEADER)
+        recorded = RecordedRequest(body, selection, time.time(), session_id)
         await self._record(recorded)
         try:
             return await self._answer(request, recorded)
         finally:
             recorded.finished.set()
+            if session_id and self._streaming.get(session_id) is recorded:
+                del self._streaming[session_id]
             async with self._changed:
                 self._changed.notify_all()
 
     async def _record(self, recorded: RecordedRequest) -> None:
         self.requests.append(recorded)
+        session_id = recorded.session_id
+        if session_id and recorded.kind == "turn":
+            # Title requests run beside the first turn by design; two turns never should.
+            running = self._streaming.get(session_id)
+            if running is not None and not running.finished.is_set():
+                self.overlaps.append(Overlap(session_id, running, recorded))
+                log.error("two turns of session %s stream at once", session_id)
+            self._streaming[session_id] = recorded
         async with self._changed:
             self._changed.notify_all()
 
     async def _answer(self, request: web.Request, recorded: RecordedRequest) -> web.StreamResponse:
         step = recorded.selection.step
-        if step.http_error and self._should_fail(recorded):
-            recorded.status = step.http_error
-            error = {"message": f"scripted HTTP {step.http_error}", "type": "server_error"}
-            return web.json_response({"error": error}, status=step.http_error)
+        fault = step.fault if step.fault and self._should_fail(recorded) else None
+        if isinstance(fault, HttpFault):
+            recorded.status = fault.status
+            return web.json_response(fault.body(), status=fault.status, headers=dict(fault.headers))
         completion_id = f"chatcmpl-{next(self._ids)}"
         call_ids = [f"call_{next(self._ids)}" for _ in step.tool_calls]
+        model = recorded.model or self.model_id
         if not recorded.body.get("stream"):
-            return web.json_response(sse.completion(step, completion_id, self.model_id, call_ids))
-        return await self._stream(request, step, completion_id, call_ids)
+            return web.json_response(sse.completion(step, completion_id, model, call_ids))
+        if isinstance(fault, BrokenStream):
+            return await self._break(request, step, fault, completion_id, model, call_ids)
+        return await self._stream(request, recorded, completion_id, model, call_ids)
 
     def _should_fail(self, recorded: RecordedRequest) -> bool:
         """Fail the first ``error_times`` identical requests (a retry repeats the same body)."""
@@ -197,23 +244,28 @@ class ScriptedModel:
         return True
 
     async def _stream(
-        self, request: web.Request, step: Step, completion_id: str, call_ids: list[str]
+        self,
+        request: web.Request,
+        recorded: RecordedRequest,
+        completion_id: str,
+        model: str,
+        call_ids: list[str],
     ) -> web.StreamResponse:
         """Stream the step; whatever happens, try to end with a finish reason and ``[DONE]``."""
-        response = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
-        )
-        await response.prepare(request)
+        step = recorded.selection.step
+        response = await _start_stream(request)
         reason = "stop"
         try:
-            chunks = sse.content_chunks(step, completion_id, self.model_id, call_ids)
+            chunks = sse.content_chunks(step, completion_id, model, call_ids)
             hold_after = 1 if step.reasoning or step.text or step.tool_calls else 0
             for n, chunk in enumerate(chunks):
                 if n > 0 and step.chunk_delay:
                     await asyncio.sleep(step.chunk_delay)
                 await response.write(sse.encode(chunk))
                 if n == hold_after and step.gate is not None:
+                    recorded.paused.set()
                     await step.gate.wait()
+                    recorded.paused.clear()
             reason = step.finish_reason
         except ConnectionResetError:
             log.debug("client left mid-stream")
@@ -221,9 +273,35 @@ class ScriptedModel:
             log.exception("scripted stream broke off; finishing it anyway")
         finally:
             with contextlib.suppress(Exception):
-                await response.write(
-                    sse.encode(sse.finish_chunk(completion_id, self.model_id, reason))
-                )
+                finish = sse.finish_chunk(completion_id, model, reason, step.usage)
+                await response.write(sse.encode(finish))
                 await response.write(sse.DONE)
                 await response.write_eof()
         return response
+
+    async def _break(
+        self,
+        request: web.Request,
+        step: Step,
+        fault: BrokenStream,
+        completion_id: str,
+        model: str,
+        call_ids: list[str],
+    ) -> web.StreamResponse:
+        """Send the role chunk and ``fault.after`` content chunks, then drop the connection."""
+        response = await _start_stream(request)
+        chunks = sse.content_chunks(step, completion_id, model, call_ids)
+        for chunk in itertools.islice(chunks, fault.after + 1):
+            await response.write(sse.encode(chunk))
+        await asyncio.sleep(0.05)  # let the partial content reach the client first
+        if request.transport is not None:
+            request.transport.close()
+        return response
+
+
+async def _start_stream(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
+    await response.prepare(request)
+    return response

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from .steps import Step
+from .steps import Step, Usage
 
 DONE = b"data: [DONE]\n\n"
 
@@ -57,10 +57,12 @@ def content_chunks(
             yield _chunk(completion_id, model, {"tool_calls": [more]})
 
 
-def finish_chunk(completion_id: str, model: str, reason: str) -> dict[str, Any]:
-    """The last chunk: an empty delta, the finish reason and a token usage to add up."""
+def finish_chunk(
+    completion_id: str, model: str, reason: str, usage: Usage | None = None
+) -> dict[str, Any]:
+    """The last chunk: an empty delta, the finish reason and the step's token usage."""
     chunk = _chunk(completion_id, model, {}, reason)
-    chunk["usage"] = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+    chunk["usage"] = (usage or Usage()).to_json()
     return chunk
 
 
@@ -84,5 +86,5 @@ def completion(step: Step, completion_id: str, model: str, call_ids: list[str]) 
         "created": 0,
         "model": model,
         "choices": [{"index": 0, "message": message, "finish_reason": step.finish_reason}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+        "usage": step.usage.to_json(),
     }

@@ -27,12 +27,67 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """Token counts the model reports in its last chunk (OpenAI's ``usage`` object).
+
+    OpenCode asks for them (``stream_options.include_usage``) and turns them into the assistant
+    message's ``tokens`` and ``cost``; ``cached_tokens`` and ``reasoning_tokens`` are parts of
+    ``prompt_tokens`` and ``completion_tokens``, as OpenAI counts them.
+    """
+
+    prompt_tokens: int = 10
+    completion_tokens: int = 5
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        usage: dict[str, Any] = {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+        }
+        if self.cached_tokens:
+            usage["prompt_tokens_details"] = {"cached_tokens": self.cached_tokens}
+        if self.reasoning_tokens:
+            usage["completion_tokens_details"] = {"reasoning_tokens": self.reasoning_tokens}
+        return usage
+
+
+@dataclass(frozen=True)
+class HttpFault:
+    """Answer with this HTTP error instead of the step (OpenAI's ``{"error": {...}}`` body)."""
+
+    status: int
+    message: str = "scripted failure"
+    type: str = "server_error"
+    code: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"message": self.message, "type": self.type}
+        if self.code is not None:
+            error["code"] = self.code
+        return {"error": error}
+
+
+@dataclass(frozen=True)
+class BrokenStream:
+    """Start streaming the step, then drop the connection after ``after`` content chunks."""
+
+    after: int = 1
+
+
+Fault = HttpFault | BrokenStream
+
+
+@dataclass(frozen=True)
 class Step:
     """One model response: optional reasoning, text and tool calls, plus how to deliver it.
 
     ``chunk_delay`` slows the stream down (seconds between chunks); ``gate`` holds the stream after
-    its first content chunk until the test sets the event; ``http_error`` answers the first
-    ``error_times`` identical requests with that HTTP status instead (OpenCode retries 429/5xx).
+    its first content chunk until the test sets the event; ``fault`` makes the first
+    ``error_times`` identical requests fail instead (OpenCode retries 429/5xx and dropped
+    streams with the same request); ``usage`` is what the last chunk reports.
     Steps combine with ``+``: ``reasoning("hmm") + text("ok")``, ``tool(...) + tool(...)``.
     """
 
@@ -41,12 +96,18 @@ class Step:
     tool_calls: tuple[ToolCall, ...] = ()
     chunk_delay: float = 0.0
     gate: asyncio.Event | None = field(default=None, compare=False)
-    http_error: int | None = None
+    fault: Fault | None = None
     error_times: int = 1
+    usage: Usage = Usage()
 
     @property
     def finish_reason(self) -> str:
         return "tool_calls" if self.tool_calls else "stop"
+
+    @property
+    def http_error(self) -> int | None:
+        """The HTTP status this step fails with first, if it does."""
+        return self.fault.status if isinstance(self.fault, HttpFault) else None
 
     def __add__(self, other: Step) -> Step:
         return Step(
@@ -55,8 +116,9 @@ class Step:
             tool_calls=self.tool_calls + other.tool_calls,
             chunk_delay=max(self.chunk_delay, other.chunk_delay),
             gate=self.gate or other.gate,
-            http_error=self.http_error or other.http_error,
+            fault=self.fault or other.fault,
             error_times=max(self.error_times, other.error_times),
+            usage=other.usage if self.usage == Usage() else self.usage,
         )
 
     def slow(self, chunk_delay: float) -> Step:
@@ -69,7 +131,23 @@ class Step:
 
     def failing(self, status: int = 503, times: int = 1) -> Step:
         """The same step, but the first ``times`` attempts answer HTTP ``status``."""
-        return dataclasses.replace(self, http_error=status, error_times=times)
+        return self.faulty(HttpFault(status), times)
+
+    def faulty(self, fault: Fault, times: int = 1) -> Step:
+        """The same step, but the first ``times`` identical attempts fail with ``fault``."""
+        return dataclasses.replace(self, fault=fault, error_times=times)
+
+    def with_usage(
+        self,
+        prompt_tokens: int,
+        completion_tokens: int,
+        *,
+        cached_tokens: int = 0,
+        reasoning_tokens: int = 0,
+    ) -> Step:
+        """The same step, reporting these token counts."""
+        usage = Usage(prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens)
+        return dataclasses.replace(self, usage=usage)
 
 
 def split_chunks(content: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -89,7 +167,8 @@ def text(
     """A plain text answer. ``text("Hello world")`` streams word by word; several arguments are
     sent as exactly those chunks."""
     pieces = split_chunks(chunks[0]) if len(chunks) == 1 else chunks
-    return Step(text=pieces, chunk_delay=chunk_delay, gate=gate, http_error=http_error)
+    step = Step(text=pieces, chunk_delay=chunk_delay, gate=gate)
+    return step.failing(http_error) if http_error else step
 
 
 def reasoning(

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from discord_twin.state import Channel, Message
-from kimaki.opencode.client import TextInput
 from kimaki.opencode.models import ToolPart
+from kimaki.opencode.prompt import TextInput
 from kimaki.store import PromptState, ThreadID
 from scripted_model import ScriptedModel, text, tool_call
 from tests.bot.test_commands import open_thread

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from discord_twin.state import Channel
 from kimaki.config import Verbosity
-from kimaki.opencode.client import TextInput
 from kimaki.opencode.models import Message, TextPart
+from kimaki.opencode.prompt import TextInput
 from kimaki.origin import parse_tag
 from kimaki.store import ChannelID, ThreadID, ThreadRecord
 from scripted_model import ScriptedModel, text

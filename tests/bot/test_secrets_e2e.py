@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from discord_twin import Twin
-from kimaki.opencode.client import OpenCodeClient
+from kimaki.opencode.endpoint import Endpoint
 from kimaki.opencode.models import ToolPart
-from kimaki.opencode.server import Endpoint
+from kimaki.opencode.rest import OpenCodeClient
 from kimaki.store import Store, ThreadID
 from scripted_model import ScriptedModel, bash, text
 from tests.bot.test_process import READY, TIMEOUT, open_thread, project_channel

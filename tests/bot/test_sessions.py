@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from discord_twin.state import Channel
-from kimaki.opencode.client import TextInput
 from kimaki.opencode.models import SessionID, TextPart
+from kimaki.opencode.prompt import TextInput
 from kimaki.store import ThreadID
 from scripted_model import ScriptedModel, bash, text
 from tests.support.kimaki_app import Running, StartKimaki

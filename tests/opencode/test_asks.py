@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from kimaki.opencode.client import OpenCodeClient, TextInput
 from kimaki.opencode.models import (
     Message,
     PermissionRequest,
@@ -15,6 +14,8 @@ from kimaki.opencode.models import (
     SessionID,
     ToolPart,
 )
+from kimaki.opencode.prompt import TextInput
+from kimaki.opencode.rest import OpenCodeClient
 from scripted_model import ScriptedModel, bash, text, tool_call
 from tests.support.waiting import eventually
 from tests.support.world import commit_all

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from kimaki.opencode.client import EventStream, OpenCodeClient, Resync, TextInput
+from kimaki.opencode.events import EventStream, Resync
 from kimaki.opencode.models import (
     Event,
     Message,
@@ -17,6 +17,8 @@ from kimaki.opencode.models import (
     TextPart,
     ToolPart,
 )
+from kimaki.opencode.prompt import TextInput
+from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer
 from scripted_model import ScriptedModel, bash, text
 from tests.support.waiting import eventually

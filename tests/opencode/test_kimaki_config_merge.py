@@ -6,8 +6,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from kimaki.opencode.client import OpenCodeClient
 from kimaki.opencode.kimaki_config import opencode_config_env
+from kimaki.opencode.rest import OpenCodeClient
 from tests.conftest import start_server
 from tests.support.world import World
 

@@ -14,15 +14,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from kimaki.opencode.client import (
-    Backoff,
-    EventStream,
-    OpenCodeClient,
-    OpenCodeError,
-    Resync,
-    TextInput,
-)
+from kimaki.opencode.errors import OpenCodeError
+from kimaki.opencode.events import EventStream, Resync
 from kimaki.opencode.models import SessionIdle
+from kimaki.opencode.prompt import TextInput
+from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import (
     OpenCodeServer,
     OpenCodeServerError,
@@ -30,6 +26,7 @@ from kimaki.opencode.server import (
     StopPolicy,
     reap_orphan,
 )
+from kimaki.util.backoff import Backoff
 from scripted_model import ScriptedModel
 from tests.conftest import start_server
 from tests.support.processes import alive, group_members
@@ -187,7 +184,7 @@ async def test_event_stream_reconnects_after_a_restart_and_says_so(
     own_server: OpenCodeServer, scripted_model: ScriptedModel, make_project: Callable[[], Path]
 ) -> None:
     async with OpenCodeClient(lambda: own_server.endpoint) as client:
-        stream = EventStream(client, backoff=Backoff(first=0.1, maximum=0.5))
+        stream = EventStream(client, backoff=Backoff(initial=0.1, maximum=0.5))
         sub = stream.subscribe()
         stream.start()
         try:

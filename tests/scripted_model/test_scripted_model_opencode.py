@@ -188,3 +188,32 @@ async def test_opencode_run_uses_the_scripted_model(
     assert "Run reply." in out.decode()
     request = await model.wait_for_request(lambda r: r.prompt == "standalone run check")
     assert request.rule is not None
+
+
+async def test_requests_name_their_session_and_a_queued_prompt_never_overlaps(
+    model: ScriptedModel, local_opencode: Opencode
+) -> None:
+    """OpenCode sends ``x-session-id``; a prompt sent mid-stream waits for the running turn."""
+    gate = asyncio.Event()
+    model.add_rule("guard first", [text("First, held mid-stream.", gate=gate)])
+    model.add_rule("guard second", [text("Second, after the first.")])
+    session = await local_opencode.new_session()
+
+    async def send(words: str) -> None:
+        body = {"parts": [{"type": "text", "text": words}]}
+        await local_opencode.call("POST", f"/session/{session}/prompt_async", body)
+
+    await send("guard first")
+    held = await model.wait_for_request(lambda r: r.prompt == "guard first" and r.kind == "turn")
+    await asyncio.wait_for(held.paused.wait(), 30)
+    await send("guard second")
+    gate.set()
+    second = await model.wait_for_request(
+        lambda r: r.prompt == "guard second" and r.kind == "turn", timeout=30
+    )
+    await asyncio.wait_for(second.finished.wait(), 30)
+    ours = [r for r in model.requests if r.session_id == session]
+    assert {r.kind for r in ours} >= {"title", "turn"}
+    assert held.session_id == second.session_id == session
+    assert second.time >= held.time and held.finished.is_set()
+    assert model.overlaps_of(session) == []

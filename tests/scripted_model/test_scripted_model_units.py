@@ -153,6 +153,7 @@ def test_provider_config_points_opencode_at_the_model() -> None:
     assert provider["npm"] == "@ai-sdk/openai-compatible"
     assert provider["options"]["baseURL"] == "http://127.0.0.1:9/v1"
     assert provider["models"]["scripted-1"]["tool_call"] is True
+    assert provider["models"]["scripted-vision"]["modalities"]["input"] == ["text", "image", "pdf"]
     assert config["model"] == config["small_model"] == "scripted/scripted-1"
 
 

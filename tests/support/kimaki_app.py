@@ -17,7 +17,7 @@ from discord_twin.discordpy import make_test_friendly
 from discord_twin.state import Channel, User
 from kimaki import config
 from kimaki.app import Kimaki
-from kimaki.opencode.client import EndpointSource
+from kimaki.opencode.endpoint import EndpointSource
 from kimaki.opencode.server import OpenCodeServer
 from kimaki.store import ChannelID, GuildID, ThreadID, ThreadRecord
 from tests.support.waiting import eventually

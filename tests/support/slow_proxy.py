@@ -14,7 +14,7 @@ from collections.abc import Callable
 import aiohttp
 from aiohttp import web
 
-from kimaki.opencode.server import Endpoint
+from kimaki.opencode.endpoint import Endpoint
 
 HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from discord_twin.state import Channel
 from kimaki.config import Verbosity
-from kimaki.opencode.client import TextInput
+from kimaki.opencode.prompt import TextInput
 from kimaki.store import ChannelID, ThreadID, ThreadRecord
 from scripted_model import ScriptedModel, bash, text, tool_call
 from tests.bot.test_sessions import answer_streaming, reconcile_with_follow_up

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from kimaki.opencode.client import Resync, Subscription, _sse_data
+from kimaki.opencode.events import Resync, Subscription
+from kimaki.opencode.sse import sse_data
 
 
 class FakeContent:
@@ -26,7 +27,7 @@ class FakeContent:
 
 
 async def collect(chunks: list[bytes]) -> list[str]:
-    return [d async for d in _sse_data(FakeContent(chunks))]  # type: ignore[arg-type]
+    return [d async for d in sse_data(FakeContent(chunks))]  # type: ignore[arg-type]
 
 
 async def test_events_split_across_chunks_and_multiline_data() -> None:

@@ -1,4 +1,4 @@
-"""Where the bot token comes from, and the first-run prompt that stores it."""
+"""Where the bot token comes from, and how the guided setup stores it."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from kimaki.bot import token
-from kimaki.bot.token import TokenMissing, load_token, token_path
+from kimaki.bot.token import TokenMissing, load_token, store_token, stored_token, token_path
 
 
 def test_the_environment_wins_over_a_stored_token(tmp_path: Path) -> None:
     token_path(tmp_path).write_text("stored\n")
     assert load_token("from-env", tmp_path, interactive=False) == "from-env"
     assert load_token(None, tmp_path, interactive=False) == "stored"
+    assert stored_token(None, tmp_path) == "stored"
 
 
 def test_no_token_and_no_terminal_says_what_to_do(tmp_path: Path) -> None:
@@ -22,23 +22,18 @@ def test_no_token_and_no_terminal_says_what_to_do(tmp_path: Path) -> None:
         load_token(None, tmp_path, interactive=False)
 
 
-def test_the_first_run_prompt_stores_the_token_for_the_owner_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(token.getpass, "getpass", lambda prompt: "  typed-token \n")
-    data = tmp_path / "data"
-    assert load_token(None, data, interactive=True) == "typed-token"
-    stored = token_path(data)
-    assert stored.read_text().strip() == "typed-token"
-    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
-    assert "MESSAGE CONTENT" in capsys.readouterr().err
-    # The next start reads it without asking.
-    monkeypatch.setattr(token.getpass, "getpass", lambda prompt: pytest.fail("asked again"))
-    assert load_token(None, data, interactive=True) == "typed-token"
-
-
-def test_an_empty_answer_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(token.getpass, "getpass", lambda prompt: "")
-    with pytest.raises(TokenMissing, match="no token entered"):
+def test_no_token_at_a_terminal_points_to_the_setup(tmp_path: Path) -> None:
+    """`kimaki project add` and friends never ask themselves: one place asks and checks."""
+    with pytest.raises(TokenMissing, match="run `kimaki setup`"):
         load_token(None, tmp_path, interactive=True)
-    assert not token_path(tmp_path).exists()
+    assert stored_token(None, tmp_path) is None
+
+
+def test_a_stored_token_is_for_the_owner_only(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    path = store_token(data, "first")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o644)  # a file from an older kimaki, or a careless copy
+    store_token(data, "second")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_token(None, data, interactive=False) == "second"

@@ -18,7 +18,7 @@ import discord
 from discord import app_commands
 
 from kimaki.config import Verbosity
-from kimaki.opencode.client import OpenCodeError
+from kimaki.opencode.errors import OpenCodeError
 from kimaki.opencode.models import SessionID
 from kimaki.project_paths import ProjectRules
 from kimaki.projects import ProjectError, add_project, find_project, remove_project

@@ -15,7 +15,10 @@ from kimaki.config import Config
 async def rest_client(settings: Config, token: str) -> AsyncIterator[discord.Client]:
     """A logged-in client (`LoginFailure` on a bad token) that is closed afterwards."""
     use_discord_endpoints(settings.discord_api_url, settings.discord_gateway_url)
-    client = discord.Client(intents=discord.Intents.none())
+    # No gateway here, but discord.py warns about its state cache without the guilds intent.
+    intents = discord.Intents.none()
+    intents.guilds = True
+    client = discord.Client(intents=intents)
     try:
         await client.login(token)
         yield client

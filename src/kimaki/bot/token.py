@@ -1,8 +1,12 @@
-"""Where the bot token comes from: KIMAKI_BOT_TOKEN, else a file kimaki stored on first run."""
+"""Where the bot token comes from: KIMAKI_BOT_TOKEN, else a file the guided setup stored.
+
+Asking for a token is the guided setup's job (`kimaki.setup`), which checks it with
+Discord before storing it here. Every token handed out or stored is remembered as a
+secret, so no log line shows it.
+"""
 
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 
@@ -13,29 +17,44 @@ TOKEN_FILE = "bot-token"
 
 
 class TokenMissing(RuntimeError):
-    """No token and no terminal to ask for one; the message says what to do."""
+    """No token at hand; the message says what to do."""
 
 
 def token_path(data_dir: Path) -> Path:
     return data_dir / TOKEN_FILE
 
 
+def stored_token(configured: str | None, data_dir: Path) -> str | None:
+    """The token from the environment, else the stored one, else None."""
+    return configured or _read(token_path(data_dir))
+
+
 def load_token(configured: str | None, data_dir: Path, *, interactive: bool | None = None) -> str:
-    """The token, from the setting, the stored file or a prompt; remembered as a secret."""
-    token = configured or _read(token_path(data_dir)) or _ask(data_dir, interactive)
-    remember_secret(token)
-    return token
-
-
-def _ask(data_dir: Path, interactive: bool | None) -> str:
+    """The token from the setting or the stored file; remembered as a secret."""
+    token = stored_token(configured, data_dir)
+    if token:
+        remember_secret(token)
+        return token
     if interactive is None:
-        interactive = sys.stdin.isatty() and sys.stderr.isatty()
-    if not interactive:
+        interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if interactive:
         raise TokenMissing(
-            "no Discord bot token: set KIMAKI_BOT_TOKEN, or run kimaki once in a terminal "
-            f"to store one in {token_path(data_dir)}"
+            "no Discord bot token yet: run `kimaki setup` (it asks for one and checks it), "
+            "or set KIMAKI_BOT_TOKEN"
         )
-    return _ask_and_store(data_dir)
+    raise TokenMissing(
+        "no Discord bot token: set KIMAKI_BOT_TOKEN, or run kimaki once in a terminal "
+        f"to store one in {token_path(data_dir)}"
+    )
+
+
+def store_token(data_dir: Path, token: str) -> Path:
+    """Write the token readable by its owner only (and remember it); returns where."""
+    remember_secret(token)
+    path = token_path(private_dir(data_dir))
+    with open_private(path, "w") as file:
+        file.write(token + "\n")
+    return path
 
 
 def _read(path: Path) -> str | None:
@@ -44,20 +63,3 @@ def _read(path: Path) -> str | None:
     except OSError:
         return None
     return text or None
-
-
-def _ask_and_store(data_dir: Path) -> str:
-    print(
-        "kimaki needs a Discord bot token. Create an application at "
-        "https://discord.com/developers/applications, add a bot, enable the "
-        "MESSAGE CONTENT intent, and copy its token.",
-        file=sys.stderr,
-    )
-    token = getpass.getpass("Bot token: ").strip()
-    if not token:
-        raise TokenMissing("no token entered")
-    path = token_path(private_dir(data_dir))
-    with open_private(path, "w") as file:
-        file.write(token + "\n")
-    print(f"stored in {path} (readable only by you)", file=sys.stderr)
-    return token

@@ -26,8 +26,9 @@ from kimaki import config
 from kimaki.app import Kimaki, StartupError
 from kimaki.demo.models import NO_MODEL, model_providers
 from kimaki.opencode.binary import OpenCodeNotFound, find_opencode
-from kimaki.opencode.client import OpenCodeClient, OpenCodeError
+from kimaki.opencode.errors import OpenCodeError
 from kimaki.opencode.kimaki_config import opencode_config_env
+from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
 from kimaki.projects import ProjectError, add_project
 from kimaki.util.private_files import private_file

@@ -14,7 +14,6 @@ hidden, so neither the bot token nor the server password reaches that file.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import ctypes
 import json
@@ -26,14 +25,16 @@ import signal
 import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from kimaki.agent_env import agent_environment
+from kimaki.opencode.endpoint import Endpoint
 from kimaki.opencode.server_log import ServerLog
+from kimaki.util.backoff import Backoff
 from kimaki.util.private_files import private_dir, write_private
 from kimaki.util.redaction import SECRETS
 
@@ -41,20 +42,6 @@ log = logging.getLogger(__name__)
 
 _LISTENING = re.compile(r"listening on (http://\S+)")
 _PR_SET_PDEATHSIG = 1
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where the server listens and the credentials it wants."""
-
-    base_url: str
-    password: str = field(repr=False)
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """HTTP basic auth as OpenCode wants it (user `opencode`)."""
-        token = base64.b64encode(f"opencode:{self.password}".encode()).decode()
-        return {"Authorization": f"Basic {token}"}
 
 
 class OpenCodeServerError(RuntimeError):
@@ -75,7 +62,7 @@ class RestartPolicy:
     stable_after: float = 120.0
 
     def delay(self, attempt: int) -> float:
-        return float(min(self.max_delay, self.first_delay * 2 ** (attempt - 1)))
+        return Backoff(initial=self.first_delay, maximum=self.max_delay).delay(attempt)
 
 
 @dataclass(frozen=True)
