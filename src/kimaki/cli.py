@@ -12,6 +12,7 @@ from typing import NoReturn
 from kimaki import __version__, cli_guilds, cli_projects, cli_setup, config
 from kimaki.app import run
 from kimaki.bot.voice import no_voice_warnings
+from kimaki.demo import command as demo_command
 from kimaki.logs import setup_logging
 from kimaki.util.private_files import tighten
 
@@ -39,12 +40,16 @@ def build_parser() -> argparse.ArgumentParser:
     cli_setup.add_parser(commands)
     cli_projects.add_parser(commands)
     cli_guilds.add_parser(commands)
+    demo_command.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "demo":  # its own settings and data dir: ~/.kimaki stays untouched
+        no_voice_warnings()
+        return demo_command.run_demo_command(args, parser)
     try:
         settings = config.resolve(args)
     except config.ConfigError as exc:

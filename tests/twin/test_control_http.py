@@ -131,3 +131,22 @@ async def test_http_control_holds_access_and_deletion(
         assert int(bob["id"]) not in twin.seed.guild.members
         await call("DELETE", f"/channels/{channel.id}")
         await call("GET", f"/channels/{channel.id}/messages", status=404)
+
+
+async def test_without_the_control_api_only_the_web_client_answers_under_twin() -> None:
+    """A twin a person uses (`kimaki demo`) offers no way to act as anyone over HTTP."""
+    async with Twin(control_api=False) as twin:
+        seed = twin.seed_default()
+        acting_as_owner = f"{twin.url}/_twin/act/{seed.owner.id}/messages"
+        page_origin = {"Origin": twin.url}
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{twin.url}/_twin/state") as resp:
+                assert resp.status == 404
+            body = {"channel_id": str(seed.channel.id), "content": "from another page"}
+            async with http.post(acting_as_owner, json=body, headers=page_origin) as resp:
+                assert resp.status == 404
+            async with http.get(f"{twin.url}/_twin/web/state") as resp:
+                assert resp.status == 200  # the page's own API is still there
+            async with http.get(f"{twin.url}/") as resp:
+                assert resp.status == 200
+        assert twin.messages(seed.channel) == []

@@ -68,10 +68,17 @@ class Twin(AdminControls, FaultControls, Core):
         rate_limits: str = "generous",
         heartbeat_interval_ms: int = 41_250,
         upload_limit: int = UPLOAD_LIMIT,
+        control_api: bool = True,
     ) -> None:
-        """`upload_limit`: bytes of files per message before 413 / 40005 (`ops.upload_limit`)."""
+        """`upload_limit`: bytes of files per message before 413 / 40005 (`ops.upload_limit`).
+
+        `control_api=False` leaves out the HTTP control API (`/_twin/…` but the web client's
+        own routes): it lets any local caller act as anyone, with no password, so a twin a
+        person uses (`kimaki demo`) must not offer it to the web pages they visit.
+        """
         super().__init__(rate_limits=rate_limits, heartbeat_interval_ms=heartbeat_interval_ms)
         self.ops.upload_limit = upload_limit
+        self.control_api = control_api
         self.host = host
         self.port = port
         self._runner: web.AppRunner | None = None
@@ -83,7 +90,8 @@ class Twin(AdminControls, FaultControls, Core):
         from .http import ControlHttp
 
         app = self.make_app()
-        ControlHttp(self).add_routes(app.router)
+        if self.control_api:
+            ControlHttp(self).add_routes(app.router)
         add_viewer_routes(app.router, self)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
