@@ -23,6 +23,7 @@ ChannelID = NewType("ChannelID", int)
 ThreadID = NewType("ThreadID", int)
 DiscordMessageID = NewType("DiscordMessageID", int)
 OutboxRowID = NewType("OutboxRowID", int)
+OutboxPostID = NewType("OutboxPostID", int)
 
 
 class Verbosity(enum.StrEnum):

@@ -1,24 +1,38 @@
-"""Durable, ordered, exactly-once delivery of queued messages to Discord.
+"""Durable, ordered, exactly-once delivery of queued rows to Discord, in the fewest messages.
 
-A message reaches this module already written to the `outbox` table as `pending`
-(`Store.enqueue`). Here it is sent with its deterministic nonce, then marked `sent`
-with the Discord message id. A crash before the send leaves it pending and it is sent
-on the next start; a crash after Discord created it but before it was marked re-sends
-it with the same nonce, and Discord (`enforce_nonce`) returns the first message
-instead of creating a second. discord.py 2.7.1's `Messageable.send` has no
+Rows reach this module already written to the `outbox` table as `pending`
+(`Store.enqueue`). A worker per thread turns them into Discord writes: it packs the
+pending rows (`kimaki.packing`) either into the thread's *open* message, by an edit,
+or into a new message, records that plan (`outbox_posts`) in one transaction, then
+performs it. So there is no waiting: a row goes out at once, and rows that arrive
+while a write is in flight (or rate-limited) share the next one.
+
+Exactly once: the next write of a thread is always read back from `outbox_posts`, so
+a crash at any point redoes exactly it. A new message is sent with its deterministic
+nonce; if Discord created it before the crash, `enforce_nonce` makes it return the
+first message instead of a second (discord.py 2.7.1's `Messageable.send` has no
 `enforce_nonce` argument but always adds `"enforce_nonce": true` to the payload when a
-nonce is given (`discord.http.handle_message_parameters`); the tests check the request
-body so an upgrade that drops it fails loudly.
+nonce is given, `discord.http.handle_message_parameters`; the tests check the request
+body so an upgrade that drops it fails loudly). An edit sets the message's whole
+content, so repeating it is harmless. Edits never notify.
 
-Ordering: one worker task per thread with pending rows sends them strictly in id
-order; threads are independent, so one stuck or deleted thread never delays another.
-Rate limits (429) and 500/502/504 are retried inside discord.py; what it gives up on
-is classified here: thread gone (403/404) fails the thread's rows and tells the
-caller, other 4xx fail just that row, everything transient is retried with backoff.
+The open message: kimaki's newest message in the thread, written less than
+`APPEND_WINDOW` ago, not notifying, and still the thread's last message. "Last" is
+what discord.py's cache says (`Thread.last_message_id`, moved by every message the
+gateway shows in the thread: a person's, another bot's, an interaction's answer);
+kimaki's own posts outside the outbox (prompts) go through `post_ordered`, which closes
+the thread's open message. A thread discord.py does not know gets no appends.
 
-Limit: Discord honours a repeated nonce only for a few minutes. A row that was in
+Ordering: one worker per thread with pending rows writes strictly in order; threads
+are independent, so one stuck or deleted thread never delays another. Rate limits
+(429) and 500/502/504 are retried inside discord.py; what it gives up on is
+classified here: thread gone (403/404) fails the thread's rows and tells the caller;
+an edit Discord refuses (the message was deleted) moves its rows to a new message;
+other 4xx fail just that message; everything transient is retried with backoff.
+
+Limit: Discord honours a repeated nonce only for a few minutes. A message that was in
 flight when kimaki died and is resent after a longer outage may be posted twice (at
-most one message per thread); `attempts > 0` on a pending row marks that case.
+most one message per thread); `attempts > 0` on a pending post marks that case.
 """
 
 from __future__ import annotations
@@ -26,17 +40,34 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import aiohttp
 import discord
 
-from kimaki.store import DiscordMessageID, OutboxRow, Store, ThreadID
+from kimaki.packing import OpenMessage, Write, next_write
+from kimaki.store import (
+    DiscordMessageID,
+    OutboxPost,
+    OutboxPostID,
+    OutboxState,
+    Store,
+    ThreadID,
+)
+from kimaki.store.db import now_ms
 from kimaki.util.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
 ThreadGoneCallback = Callable[[ThreadID, discord.HTTPException], Awaitable[None] | None]
+T = TypeVar("T")
+
+APPEND_WINDOW_MS = 120_000
+"""Rows are appended to a message at most this long after it was posted; later ones
+start a new message, so a reader scrolling back finds a fresh message for new work."""
+UNKNOWN_MESSAGE = 10008
 
 _TRANSIENT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
@@ -68,12 +99,15 @@ class Outbox:
         *,
         on_thread_gone: ThreadGoneCallback | None = None,
         backoff: Backoff | None = None,
+        clock_ms: Callable[[], int] = now_ms,
     ) -> None:
         self._store = store
         self._client = client
         self._on_thread_gone = on_thread_gone
         self._backoff = backoff or Backoff()
+        self._clock_ms = clock_ms
         self._workers: dict[ThreadID, asyncio.Task[None]] = {}
+        self._writing: defaultdict[ThreadID, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._running = False
 
     @property
@@ -124,6 +158,26 @@ class Outbox:
             tasks = {self._workers[t] for t in waiting if t in self._workers}
             await asyncio.wait(tasks, timeout=remaining)
 
+    async def post_ordered(
+        self, thread_id: ThreadID, send: Callable[[], Awaitable[T]], *, timeout: float = 30.0
+    ) -> T:
+        """Post something that is not an outbox row (a prompt with buttons) after what the
+        thread has pending, never before it; rows after it start a new message.
+
+        If the pending rows cannot be written within `timeout` (Discord refusing for a
+        while), `send` runs anyway: a person waiting on a prompt matters more.
+        """
+        if self._running:
+            try:
+                await self.flush(thread_id, timeout)
+            except TimeoutError as exc:
+                log.warning("outbox: posting in %s before earlier rows: %s", thread_id, exc)
+        async with self._writing[thread_id]:
+            try:
+                return await send()
+            finally:
+                self._store.outbox_posts.close_thread(thread_id)
+
     async def stop(self) -> None:
         """Stop sending; unsent rows stay pending for the next start."""
         self._running = False
@@ -153,68 +207,158 @@ class Outbox:
                 del self._workers[thread_id]
 
     async def _send_pending(self, thread_id: ThreadID) -> None:
-        """Send the thread's pending rows in order until none is left or the thread is gone."""
+        """Write the thread's pending rows in order until none is left or the thread is gone."""
         failures = 0
         while True:
-            row = self._store.outbox.next_pending(thread_id)
-            if row is None:
-                return
-            record = self._store.threads.get(thread_id)
-            if record is not None and record.deleted:
-                failed = self._store.outbox.fail_pending(thread_id, "thread deleted")
-                log.info("outbox: thread %s is deleted; dropped %d message(s)", thread_id, failed)
-                return
-            self._store.outbox.note_attempt(row.id)
-            try:
-                message = await self._send(row)
-            except discord.HTTPException as exc:
-                if is_thread_gone(exc):
-                    await self._give_up_on_thread(thread_id, exc)
+            async with self._writing[thread_id]:
+                post = self._next_post(thread_id)
+                if post is None:
                     return
-                if is_transient(exc):
-                    failures += 1
-                    await self._wait_to_retry(row, exc, self._backoff.delay(failures))
-                    continue
-                log.warning("outbox: Discord refused %s in %s: %s", row.key, thread_id, exc)
-                self._store.outbox.mark_failed(row.id, describe(exc))
-                continue
-            except discord.RateLimited as exc:
+                record = self._store.threads.get(thread_id)
+                if record is not None and record.deleted:
+                    self._fail_thread(thread_id, "thread deleted")
+                    log.info("outbox: thread %s is deleted; dropped its messages", thread_id)
+                    return
+                outcome = await self._attempt(post)
+            if outcome == "gone":
+                return
+            if isinstance(outcome, float):
                 failures += 1
-                await self._wait_to_retry(row, exc, exc.retry_after)
-                continue
-            except _TRANSIENT_ERRORS as exc:
-                failures += 1
-                await self._wait_to_retry(row, exc, self._backoff.delay(failures))
-                continue
-            except Exception as exc:
-                if self._client.is_closed():
-                    return  # shutting down: leave the row pending for the next start
-                log.exception("outbox: unexpected error sending %s; marking it failed", row.key)
-                self._store.outbox.mark_failed(row.id, describe(exc))
+                await asyncio.sleep(outcome if outcome >= 0 else self._backoff.delay(failures))
                 continue
             failures = 0
-            self._store.outbox.mark_sent(row.id, DiscordMessageID(message.id))
 
-    async def _send(self, row: OutboxRow) -> discord.Message:
+    def _next_post(self, thread_id: ThreadID) -> OutboxPost | None:
+        """The thread's next unwritten message, planning one from pending rows if needed."""
+        posts = self._store.outbox_posts
+        post = posts.next_unwritten(thread_id)
+        if post is not None:
+            return post
+        rows = self._store.outbox.unassigned(thread_id)
+        write = next_write(rows, self._open_message(thread_id))
+        if write is None:
+            return None
+        return posts.get(self._plan(thread_id, write))
+
+    def _plan(self, thread_id: ThreadID, write: Write) -> OutboxPostID:
+        ids = [r.id for r in write.rows]
+        if write.append_to is not None:
+            self._store.outbox_posts.append(write.append_to.post_id, ids, write.content)
+            return write.append_to.post_id
+        return self._store.outbox_posts.create(
+            thread_id, write.rows[0].key, ids, write.content, notify=write.notify, open_=write.open
+        )
+
+    def _open_message(self, thread_id: ThreadID) -> OpenMessage | None:
+        newest = self._store.outbox_posts.newest(thread_id)
+        if (
+            newest is None
+            or not newest.open
+            or newest.state is not OutboxState.SENT
+            or newest.written != newest.content
+            or newest.discord_message_id is None
+            or newest.sent_at is None
+            or self._clock_ms() - newest.sent_at >= APPEND_WINDOW_MS
+            or not self._still_last(thread_id, newest.discord_message_id)
+        ):
+            return None
+        return OpenMessage(newest.id, newest.content)
+
+    def _still_last(self, thread_id: ThreadID, message_id: DiscordMessageID) -> bool:
+        """Whether nothing was posted in the thread after `message_id`, as far as the
+        gateway has shown (a thread discord.py does not know: assume something was)."""
+        thread = self._client.get_channel(thread_id)
+        if not isinstance(thread, discord.Thread):
+            return False
+        last = thread.last_message_id
+        return last is None or last <= message_id
+
+    # ---- one write ------------------------------------------------------------------------
+    async def _attempt(self, post: OutboxPost) -> str | float | None:
+        """Write `post`. None when done (or refused for good), "gone" when the thread is,
+        else seconds to wait before trying again (negative: the backoff decides)."""
+        self._store.outbox_posts.note_attempt(post.id)
+        editing = post.state is OutboxState.SENT
+        try:
+            message = await (self._edit(post) if editing else self._post(post))
+        except discord.HTTPException as exc:
+            return await self._refused(post, exc, editing=editing)
+        except discord.RateLimited as exc:
+            self._note_retry(post, exc)
+            return exc.retry_after
+        except _TRANSIENT_ERRORS as exc:
+            self._note_retry(post, exc)
+            return -1.0
+        except Exception as exc:
+            if self._client.is_closed():
+                return "gone"  # shutting down: leave the post unwritten for the next start
+            log.exception("outbox: unexpected error writing %s; giving it up", post.nonce)
+            self._give_up(post, describe(exc), editing=editing)
+            return None
+        self._store.outbox_posts.written(post.id, DiscordMessageID(message.id), message.content)
+        return None
+
+    async def _post(self, post: OutboxPost) -> discord.Message:
         # A partial messageable needs no cache: the thread may not be loaded (or even
         # known to the gateway yet) after a restart.
-        channel = self._client.get_partial_messageable(
-            row.thread_id, type=discord.ChannelType.public_thread
-        )
-        return await channel.send(
-            row.content,
-            nonce=row.nonce,  # discord.py adds enforce_nonce=true with it
-            silent=not row.notify,
+        channel = self._channel(post.thread_id)
+        message = await channel.send(
+            post.content,
+            nonce=post.nonce,  # discord.py adds enforce_nonce=true with it
+            silent=not post.notify,
             allowed_mentions=discord.AllowedMentions.none(),  # model output never pings
         )
+        if message.content.strip() == post.content.strip():
+            message.content = post.content  # Discord may trim; what was meant is written
+        return message
 
-    async def _wait_to_retry(self, row: OutboxRow, exc: BaseException, delay: float) -> None:
-        log.warning("outbox: sending %s failed (%s); retrying in %.1fs", row.key, exc, delay)
-        self._store.outbox.note_error(row.id, describe(exc))
-        await asyncio.sleep(delay)
+    async def _edit(self, post: OutboxPost) -> discord.Message:
+        assert post.discord_message_id is not None
+        target = self._channel(post.thread_id).get_partial_message(post.discord_message_id)
+        message = await target.edit(
+            content=post.content, allowed_mentions=discord.AllowedMentions.none()
+        )
+        message.content = post.content
+        return message
+
+    def _channel(self, thread_id: ThreadID) -> discord.PartialMessageable:
+        return self._client.get_partial_messageable(
+            thread_id, type=discord.ChannelType.public_thread
+        )
+
+    async def _refused(
+        self, post: OutboxPost, exc: discord.HTTPException, *, editing: bool
+    ) -> str | float | None:
+        if editing and exc.status == 404 and exc.code == UNKNOWN_MESSAGE:
+            moved = self._store.outbox_posts.abandon_edit(post.id, describe(exc))
+            log.info("outbox: message %s was deleted; %d row(s) go to a new one", post.nonce, moved)
+            return None
+        if is_thread_gone(exc):
+            await self._give_up_on_thread(post.thread_id, exc)
+            return "gone"
+        if is_transient(exc):
+            self._note_retry(post, exc)
+            return -1.0
+        log.warning("outbox: Discord refused %s in %s: %s", post.nonce, post.thread_id, exc)
+        self._give_up(post, describe(exc), editing=editing)
+        return None
+
+    def _give_up(self, post: OutboxPost, reason: str, *, editing: bool) -> None:
+        if editing:
+            self._store.outbox_posts.abandon_edit(post.id, reason)
+        else:
+            self._store.outbox_posts.fail(post.id, reason)
+
+    def _note_retry(self, post: OutboxPost, exc: BaseException) -> None:
+        log.warning("outbox: writing %s failed (%s); retrying", post.nonce, exc)
+        self._store.outbox_posts.note_error(post.id, describe(exc))
+
+    def _fail_thread(self, thread_id: ThreadID, reason: str) -> int:
+        self._store.outbox_posts.fail_thread(thread_id, reason)
+        return self._store.outbox.fail_pending(thread_id, reason)
 
     async def _give_up_on_thread(self, thread_id: ThreadID, exc: discord.HTTPException) -> None:
-        failed = self._store.outbox.fail_pending(thread_id, describe(exc))
+        failed = self._fail_thread(thread_id, describe(exc))
         log.warning("outbox: thread %s is gone (%s); failed %d message(s)", thread_id, exc, failed)
         if self._on_thread_gone is None:
             return

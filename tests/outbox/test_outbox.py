@@ -13,16 +13,18 @@ from discord_twin import Twin
 from discord_twin.state import Channel
 from kimaki.outbox import Outbox
 from kimaki.store import (
-    OutboxRowID,
+    OutboxPostID,
     OutboxState,
     Outgoing,
     PartID,
     SessionID,
     Store,
     ThreadID,
+    nonce_for,
     part_key,
     synthetic_key,
 )
+from kimaki.store.db import now_ms
 from kimaki.util.backoff import Backoff
 from tests.support.waiting import eventually
 
@@ -37,15 +39,18 @@ def session_of(store: Store, thread_id: ThreadID) -> SessionID:
     return record.session_id
 
 
-def enqueue(store: Store, thread_id: ThreadID, *texts: str, notify: bool = False) -> None:
-    """Queue each text as its own rendered part, after what the thread already has."""
+def enqueue(
+    store: Store, thread_id: ThreadID, *texts: str, notify: bool = False, alone: bool = False
+) -> list[str]:
+    """Queue each text as its own rendered part, after what the thread already has; the keys."""
     start = len(store.outbox.in_thread(thread_id))
     parts = [PartID(f"prt_{thread_id}_{start + i}") for i in range(len(texts))]
     messages = [
-        Outgoing(part_key(part), text, notify=notify, parts=(part,))
+        Outgoing(part_key(part), text, notify=notify, parts=(part,), alone=alone)
         for part, text in zip(parts, texts, strict=True)
     ]
     store.enqueue(thread_id, session_of(store, thread_id), messages)
+    return [m.key for m in messages]
 
 
 def posts_to(twin: Twin, thread: Channel) -> list[dict[str, Any]]:
@@ -54,6 +59,10 @@ def posts_to(twin: Twin, thread: Channel) -> list[dict[str, Any]]:
         for r in twin.requests_to("POST", MESSAGES_ROUTE)
         if r.path == f"/channels/{thread.id}/messages"
     ]
+
+
+def contents(twin: Twin, thread: Channel) -> list[str]:
+    return [m.content for m in twin.messages(thread)]
 
 
 @pytest.fixture
@@ -65,29 +74,27 @@ async def outbox(store: Store, twin_client: discord.Client) -> AsyncIterator[Out
         await box.stop()
 
 
-async def test_rows_are_sent_in_order_with_their_nonces_and_flags(
+async def test_rows_are_packed_in_order_with_nonces_and_flags(
     twin: Twin, store: Store, outbox: Outbox, make_thread: MakeThread
 ) -> None:
     thread, thread_id = make_thread("order")
     user_line = Outgoing(synthetic_key("user", "msg_1"), "» **user:** hi", notify=True)
     store.enqueue(thread_id, session_of(store, thread_id), [user_line])
-    enqueue(store, thread_id, "one", "two @everyone <@&1>", "three")
+    keys = enqueue(store, thread_id, "one", "two @everyone <@&1>", "three")
     await outbox.start()
     await outbox.flush(thread_id, timeout=10)
 
-    rows = store.outbox.in_thread(thread_id)
+    # A notifying row ends its message; the silent rows after it share the next one.
     sent = twin.messages(thread)
-    assert [m.content for m in sent] == [
-        "» **user:** hi",
-        "one",
-        "two @everyone <@&1>",
-        "three",
+    assert [m.content for m in sent] == ["» **user:** hi", "one\ntwo @everyone <@&1>\nthree"]
+    assert [m.nonce for m in sent] == [
+        nonce_for(thread_id, user_line.key),
+        nonce_for(thread_id, keys[0]),
     ]
-    assert [r.content for r in rows] == [m.content for m in sent]
+    assert [bool(m.flags & SILENT) for m in sent] == [False, True]
+    rows = store.outbox.in_thread(thread_id)
     assert all(r.state is OutboxState.SENT for r in rows)
-    assert [r.discord_message_id for r in rows] == [m.id for m in sent]
-    assert [m.nonce for m in sent] == [r.nonce for r in rows]
-    assert [bool(m.flags & SILENT) for m in sent] == [False, True, True, True]
+    assert [r.discord_message_id for r in rows] == [sent[0].id] + [sent[1].id] * 3
     assert twin.seed is not None
     assert all(m.author_id == twin.seed.bot.id for m in sent)
     assert not any(m.mention_everyone or m.mention_roles for m in sent)
@@ -105,21 +112,126 @@ async def test_threads_are_sent_in_parallel_each_in_its_own_order(
     enqueue(store, b_id, *[f"b{i}" for i in range(6)])
     await outbox.start()
     await outbox.flush(timeout=10)
-    assert [m.content for m in twin.messages(a)] == [f"a{i}" for i in range(6)]
-    assert [m.content for m in twin.messages(b)] == [f"b{i}" for i in range(6)]
+    assert contents(twin, a) == ["\n".join(f"a{i}" for i in range(6))]
+    assert contents(twin, b) == ["\n".join(f"b{i}" for i in range(6))]
 
 
-async def test_kick_after_enqueue_sends_new_rows_of_a_running_outbox(
+async def test_rows_coming_later_are_appended_to_the_last_message_by_silent_edits(
     twin: Twin, store: Store, outbox: Outbox, make_thread: MakeThread
 ) -> None:
-    thread, thread_id = make_thread("kick")
+    thread, thread_id = make_thread("append")
+    await outbox.start()
+    for word in ("first", "second", "third"):
+        enqueue(store, thread_id, word)
+        outbox.kick(thread_id)
+        await outbox.flush(thread_id, timeout=10)
+    assert contents(twin, thread) == ["first\nsecond\nthird"]
+    writes = twin.message_writes(thread)
+    assert [w.kind for w in writes] == ["create", "edit", "edit"]
+    assert not any(w.notifies for w in writes)
+    assert [w.content for w in writes][-1] == "first\nsecond\nthird"
+
+
+async def test_a_message_of_someone_else_closes_the_open_message(
+    twin: Twin,
+    store: Store,
+    outbox: Outbox,
+    twin_client: discord.Client,
+    make_thread: MakeThread,
+) -> None:
+    thread, thread_id = make_thread("person")
+    assert twin.seed is not None
+    await outbox.start()
+    enqueue(store, thread_id, "before")
+    outbox.kick(thread_id)
+    await outbox.flush(thread_id, timeout=10)
+    said = twin.user(twin.seed.owner).send(thread, "a person writes")
+
+    async def seen() -> bool:
+        cached = twin_client.get_channel(thread.id)
+        return isinstance(cached, discord.Thread) and cached.last_message_id == said.id
+
+    await eventually(seen, timeout=5, what="the gateway to show the person's message")
+    enqueue(store, thread_id, "after")
+    outbox.kick(thread_id)
+    await outbox.flush(thread_id, timeout=10)
+    assert contents(twin, thread) == ["before", "a person writes", "after"]
+
+
+async def test_no_append_past_the_window_the_room_or_a_notification(
+    twin: Twin, store: Store, twin_client: discord.Client, make_thread: MakeThread
+) -> None:
+    thread, thread_id = make_thread("limits")
+    later = [0]
+    outbox = Outbox(store, twin_client, clock_ms=lambda: now_ms() + later[0])
+    await outbox.start()
+
+    async def send(*texts: str, notify: bool = False, alone: bool = False) -> None:
+        enqueue(store, thread_id, *texts, notify=notify, alone=alone)
+        outbox.kick(thread_id)
+        await outbox.flush(thread_id, timeout=10)
+
+    try:
+        await send("one")
+        await send("two")  # appended
+        later[0] += 120_000
+        await send("three")  # too old: a new message
+        await send("x" * 1990)  # no room left in "three": a new message
+        await send("done", notify=True)  # notifies: a new message, closed
+        await send("next turn")
+        await send("retrying", alone=True)  # a message of its own, closed
+        await send("answer")
+    finally:
+        await outbox.stop()
+    assert contents(twin, thread) == [
+        "one\ntwo",
+        "three",
+        "x" * 1990,
+        "done",
+        "next turn",
+        "retrying",
+        "answer",
+    ]
+    flags = [bool(m.flags & SILENT) for m in twin.messages(thread)]
+    assert flags == [True, True, True, False, True, True, True]
+
+
+async def test_a_replaced_row_edits_its_message(
+    twin: Twin, store: Store, outbox: Outbox, make_thread: MakeThread
+) -> None:
+    thread, thread_id = make_thread("replace")
+    key = synthetic_key("retry", "ses_x:1")
+    store.enqueue(thread_id, None, [Outgoing(key, "retrying in 2 s (attempt 1)", alone=True)])
+    await outbox.start()
+    outbox.kick(thread_id)
+    await outbox.flush(thread_id, timeout=10)
+    replaced = store.outbox.replace(key, "retrying in 4 s (attempt 2)")
+    assert replaced is not None and replaced.state is OutboxState.PENDING
+    outbox.kick(thread_id)
+    await outbox.flush(thread_id, timeout=10)
+    assert contents(twin, thread) == ["retrying in 4 s (attempt 2)"]
+    assert [w.kind for w in twin.message_writes(thread)] == ["create", "edit"]
+    assert store.outbox.replace(synthetic_key("retry", "nothing"), "x") is None
+
+
+async def test_rows_appended_to_a_deleted_message_go_to_a_new_one(
+    twin: Twin, store: Store, outbox: Outbox, make_thread: MakeThread
+) -> None:
+    thread, thread_id = make_thread("deleted-message")
     await outbox.start()
     enqueue(store, thread_id, "first")
     outbox.kick(thread_id)
-    enqueue(store, thread_id, "second")  # may land while the worker is busy
+    await outbox.flush(thread_id, timeout=10)
+    (first,) = twin.messages(thread)
+    # Deleted without a gateway event kimaki would see (a moderator's bulk delete, say).
+    first.deleted = True
+    enqueue(store, thread_id, "second")
     outbox.kick(thread_id)
     await outbox.flush(thread_id, timeout=10)
-    assert [m.content for m in twin.messages(thread)] == ["first", "second"]
+    assert contents(twin, thread) == ["second"]
+    rows = store.outbox.in_thread(thread_id)
+    assert [r.state for r in rows] == [OutboxState.SENT, OutboxState.SENT]
+    assert rows[1].discord_message_id != first.id
 
 
 async def test_rows_left_pending_by_a_crash_are_sent_on_start(
@@ -127,15 +239,13 @@ async def test_rows_left_pending_by_a_crash_are_sent_on_start(
 ) -> None:
     thread, thread_id = make_thread("resume")
     enqueue(store, thread_id, "queued before the crash", "and this")
-    # Crash after counting the attempt but before the request left.
-    store.outbox.note_attempt(store.outbox.in_thread(thread_id)[0].id)
     outbox = Outbox(store, twin_client)
     await outbox.start()
     try:
         await outbox.flush(thread_id, timeout=10)
     finally:
         await outbox.stop()
-    assert [m.content for m in twin.messages(thread)] == ["queued before the crash", "and this"]
+    assert contents(twin, thread) == ["queued before the crash\nand this"]
     assert store.outbox.pending_count() == 0
 
 
@@ -143,7 +253,34 @@ class Crash(BaseException):
     """Stands for the process dying: nothing after it runs."""
 
 
-async def test_a_row_sent_but_not_marked_is_not_posted_twice(
+async def crash_after_write(
+    twin: Twin,
+    store: Store,
+    twin_client: discord.Client,
+    monkeypatch: pytest.MonkeyPatch,
+    thread_id: ThreadID,
+    wait_for_write: Callable[[], Any],
+) -> None:
+    """Run an outbox until Discord has the next write but the store does not know it."""
+
+    def crash(*_: object) -> None:
+        raise Crash
+
+    monkeypatch.setattr(store.outbox_posts, "written", crash)
+    first_run = Outbox(store, twin_client)
+    await first_run.start()
+    first_run.kick(thread_id)
+    await wait_for_write()
+
+    async def worker_died() -> bool:
+        return not first_run.active_threads
+
+    await eventually(worker_died, timeout=5, what="the crashed worker to end")
+    await first_run.stop()
+    monkeypatch.undo()
+
+
+async def test_a_message_sent_but_not_marked_is_not_posted_twice(
     twin: Twin,
     store: Store,
     twin_client: discord.Client,
@@ -151,35 +288,89 @@ async def test_a_row_sent_but_not_marked_is_not_posted_twice(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     thread, thread_id = make_thread("crash")
-    enqueue(store, thread_id, "only once", "after it")
+    enqueue(store, thread_id, "only once", "in one message")
+    since = twin.cursor()
 
-    def crash(*_: object) -> bool:
-        raise Crash
+    async def posted() -> None:
+        await twin.wait_for_message(channel=thread, since=since, timeout=5)
 
-    monkeypatch.setattr(store.outbox, "mark_sent", crash)
-    first_run = Outbox(store, twin_client)
-    await first_run.start()
-    posted = await twin.wait_for_message(channel=thread, timeout=5)
-
-    async def worker_died() -> bool:
-        return not first_run.active_threads
-
-    await eventually(worker_died, timeout=5, what="the crashed worker to end")
-    await first_run.stop()
-    assert posted.content == "only once"
+    await crash_after_write(twin, store, twin_client, monkeypatch, thread_id, posted)
     assert store.outbox.in_thread(thread_id)[0].state is OutboxState.PENDING
 
-    monkeypatch.undo()
     restarted = Outbox(store, twin_client)
     await restarted.start()
     try:
         await restarted.flush(thread_id, timeout=10)
     finally:
         await restarted.stop()
-    assert [m.content for m in twin.messages(thread)] == ["only once", "after it"]
-    assert len(posts_to(twin, thread)) == 3  # the first message was sent twice
-    first = store.outbox.in_thread(thread_id)[0]
-    assert first.state is OutboxState.SENT and first.discord_message_id == posted.id
+    assert contents(twin, thread) == ["only once\nin one message"]
+    assert len(posts_to(twin, thread)) == 2  # sent twice; Discord returned the first
+    (message,) = twin.messages(thread)
+    assert all(r.discord_message_id == message.id for r in store.outbox.in_thread(thread_id))
+
+
+async def test_an_edit_made_but_not_marked_is_repeated_harmlessly(
+    twin: Twin,
+    store: Store,
+    twin_client: discord.Client,
+    make_thread: MakeThread,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    thread, thread_id = make_thread("crash-edit")
+    outbox = Outbox(store, twin_client)
+    await outbox.start()
+    enqueue(store, thread_id, "posted")
+    outbox.kick(thread_id)
+    await outbox.flush(thread_id, timeout=10)
+    await outbox.stop()
+    enqueue(store, thread_id, "appended once")
+    since = twin.cursor()
+
+    async def edited() -> None:
+        await twin.wait_for_message(channel=thread, since=since, edits=True, timeout=5)
+
+    await crash_after_write(twin, store, twin_client, monkeypatch, thread_id, edited)
+    assert store.outbox.in_thread(thread_id)[1].state is OutboxState.PENDING
+
+    restarted = Outbox(store, twin_client)
+    await restarted.start()
+    try:
+        await restarted.flush(thread_id, timeout=10)
+    finally:
+        await restarted.stop()
+    assert contents(twin, thread) == ["posted\nappended once"]
+    assert [w.kind for w in twin.message_writes(thread)] == ["create", "edit", "edit"]
+
+
+async def test_post_ordered_waits_for_earlier_rows_and_closes_the_open_message(
+    twin: Twin,
+    store: Store,
+    outbox: Outbox,
+    twin_client: discord.Client,
+    make_thread: MakeThread,
+) -> None:
+    thread, thread_id = make_thread("ordered")
+    await outbox.start()
+    hold = twin.hold_requests("POST", f"/channels/{thread.id}/messages")
+    enqueue(store, thread_id, "text before the prompt")
+    outbox.kick(thread_id)
+    await hold.wait_held(1)
+
+    async def send_prompt() -> int:
+        channel = twin_client.get_partial_messageable(thread.id)
+        return (await channel.send("the prompt")).id
+
+    prompt = outbox.post_ordered(thread_id, send_prompt)
+    hold.release()
+    await prompt
+    enqueue(store, thread_id, "text after the prompt")
+    outbox.kick(thread_id)
+    await outbox.flush(thread_id, timeout=10)
+    assert contents(twin, thread) == [
+        "text before the prompt",
+        "the prompt",
+        "text after the prompt",
+    ]
 
 
 async def test_a_deleted_thread_fails_its_rows_and_tells_the_caller(
@@ -203,7 +394,7 @@ async def test_a_deleted_thread_fails_its_rows_and_tells_the_caller(
         assert reported == [(gone_id, 404)]
         assert [r.state for r in store.outbox.in_thread(gone_id)] == [OutboxState.FAILED] * 2
         assert all("404" in (r.last_error or "") for r in store.outbox.in_thread(gone_id))
-        assert [m.content for m in twin.messages(alive)] == ["kept 1", "kept 2"]
+        assert contents(twin, alive) == ["kept 1\nkept 2"]
 
         # Later rows for the deleted thread are dropped without asking Discord again.
         requests_before = len(posts_to(twin, gone))
@@ -244,7 +435,7 @@ async def test_a_refused_message_fails_alone_and_the_next_is_sent(
     enqueue(store, thread_id, "before", "x" * 2001, "after")
     await outbox.start()
     await outbox.flush(thread_id, timeout=10)
-    assert [m.content for m in twin.messages(thread)] == ["before", "after"]
+    assert contents(twin, thread) == ["before\nafter"]
     states = [(r.state, r.last_error) for r in store.outbox.in_thread(thread_id)]
     assert states[1][0] is OutboxState.FAILED and "400" in (states[1][1] or "")
     assert [s for s, _ in states] == [OutboxState.SENT, OutboxState.FAILED, OutboxState.SENT]
@@ -257,10 +448,10 @@ async def test_injected_500_and_429_are_delivered_once(
     path = f"/channels/{thread.id}/messages"
     twin.add_http_fault("POST", path, 429, retry_after=0.05)
     twin.add_http_fault("POST", path, 500)
-    enqueue(store, thread_id, "through a 429", "through a 500")
+    enqueue(store, thread_id, "through a 429", "and a 500", alone=True)
     await outbox.start()
     await outbox.flush(thread_id, timeout=15)  # discord.py waits 1 s before retrying a 500
-    assert [m.content for m in twin.messages(thread)] == ["through a 429", "through a 500"]
+    assert contents(twin, thread) == ["through a 429", "and a 500"]
     assert [r.status for r in twin.requests_to("POST", MESSAGES_ROUTE) if r.path == path] == [
         429,
         500,
@@ -280,19 +471,19 @@ async def test_a_thread_with_server_errors_retries_without_blocking_others(
     enqueue(store, fine_id, "right away")
     await outbox.start()
     await outbox.flush(fine_id, timeout=10)
-    assert [m.content for m in twin.messages(fine)] == ["right away"]
+    assert contents(twin, fine) == ["right away"]
 
     async def retried() -> bool:
         return fault.hits >= 3
 
     await eventually(retried, timeout=10, what="the outbox to retry the 503")
-    first = store.outbox.in_thread(flaky_id)[0]
-    assert first.state is OutboxState.PENDING and "503" in (first.last_error or "")
+    (post,) = store.outbox_posts.in_thread(flaky_id)
+    assert post.state is OutboxState.PENDING and "503" in (post.last_error or "")
     assert twin.messages(flaky) == []
 
     twin.faults.rules.remove(fault)
     await outbox.flush(flaky_id, timeout=10)
-    assert [m.content for m in twin.messages(flaky)] == ["eventually 1", "eventually 2"]
+    assert contents(twin, flaky) == ["eventually 1\neventually 2"]
 
 
 async def test_sending_into_an_archived_thread_unarchives_it(
@@ -303,7 +494,7 @@ async def test_sending_into_an_archived_thread_unarchives_it(
     enqueue(store, thread_id, "wake up")
     await outbox.start()
     await outbox.flush(thread_id, timeout=10)
-    assert [m.content for m in twin.messages(thread)] == ["wake up"]
+    assert contents(twin, thread) == ["wake up"]
     assert not twin.channel(thread.id).archived
 
 
@@ -329,18 +520,18 @@ async def test_a_store_error_in_a_worker_is_retried_later(
 ) -> None:
     thread, thread_id = make_thread("locked")
     enqueue(store, thread_id, "after the lock")
-    real_note_attempt = store.outbox.note_attempt
+    real_note_attempt = store.outbox_posts.note_attempt
     calls: list[object] = []
 
-    def locked_once(row_id: OutboxRowID) -> None:
-        calls.append(row_id)
+    def locked_once(post_id: OutboxPostID) -> None:
+        calls.append(post_id)
         if len(calls) == 1:
             raise sqlite3.OperationalError("database is locked")
-        real_note_attempt(row_id)
+        real_note_attempt(post_id)
 
-    monkeypatch.setattr(store.outbox, "note_attempt", locked_once)
+    monkeypatch.setattr(store.outbox_posts, "note_attempt", locked_once)
     await outbox.start()
     await twin.wait_for_message(channel=thread, timeout=5)
     await outbox.flush(thread_id, timeout=5)
-    assert [m.content for m in twin.messages(thread)] == ["after the lock"]
+    assert contents(twin, thread) == ["after the lock"]
     assert len(calls) == 2

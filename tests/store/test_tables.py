@@ -110,7 +110,9 @@ def test_session_cursor_upserts(store: Store) -> None:
     assert store.session_cursors.get(session) is None
 
 
-def test_outbox_rows_move_from_pending_once(store: Store, thread: ThreadRecord) -> None:
+def test_outbox_rows_move_from_pending_with_the_post_carrying_them(
+    store: Store, thread: ThreadRecord
+) -> None:
     store.enqueue(
         thread.thread_id,
         thread.session_id,
@@ -119,14 +121,22 @@ def test_outbox_rows_move_from_pending_once(store: Store, thread: ThreadRecord) 
     first, second, third = store.outbox.in_thread(thread.thread_id)
     assert [r.content for r in (first, second, third)] == ["one", "two", "three"]
     assert (first.notify, second.notify) == (False, True)
-    assert store.outbox.next_pending(thread.thread_id) == first
+    assert store.outbox.unassigned(thread.thread_id) == [first, second, third]
     assert store.outbox.threads_with_pending() == [thread.thread_id]
 
-    assert store.outbox.mark_sent(first.id, DiscordMessageID(77)) is True
-    assert store.outbox.mark_failed(first.id, "late") is False  # sent stays sent
-    assert store.outbox.mark_failed(second.id, "400: bad") is True
-    assert store.outbox.next_pending(thread.thread_id) == third
-    assert store.outbox.fail_pending(thread.thread_id, "thread gone") == 1
+    posts = store.outbox_posts
+    post = posts.create(thread.thread_id, "a#0", [first.id], "one", notify=False, open_=True)
+    assert posts.next_unwritten(thread.thread_id) == posts.get(post)
+    posts.written(post, DiscordMessageID(77), "one")
+    assert posts.next_unwritten(thread.thread_id) is None
+    posts.append(post, [second.id], "one\ntwo")
+    assert store.outbox.unassigned(thread.thread_id) == [store.outbox.get(third.id)]
+    edit = posts.get(post)
+    assert edit is not None and edit.unwritten and edit.written == "one"
+    assert posts.abandon_edit(post, "404: deleted") == 1  # "two" goes to a new message
+    assert posts.next_unwritten(thread.thread_id) is None
+    assert [r.id for r in store.outbox.unassigned(thread.thread_id)] == [second.id, third.id]
+    assert store.outbox.fail_pending(thread.thread_id, "thread gone") == 2
     assert store.outbox.pending_count() == 0
     states = [
         (r.state.value, r.discord_message_id, r.last_error)
@@ -134,7 +144,7 @@ def test_outbox_rows_move_from_pending_once(store: Store, thread: ThreadRecord) 
     ]
     assert states == [
         ("sent", 77, None),
-        ("failed", None, "400: bad"),
+        ("failed", None, "thread gone"),
         ("failed", None, "thread gone"),
     ]
 

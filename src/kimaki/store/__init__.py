@@ -14,6 +14,7 @@ from .ids import (
     DiscordMessageID,
     GuildID,
     MessageID,
+    OutboxPostID,
     OutboxRowID,
     PartID,
     SessionID,
@@ -29,6 +30,7 @@ from .outbox import (
     part_key,
     synthetic_key,
 )
+from .outbox_posts import OutboxPost, OutboxPostTable
 from .projects import Project, ProjectTable
 from .prompts import PromptKind, PromptRecord, PromptState, PromptTable, prompt_key
 from .session_cursors import SessionCursor, SessionCursorTable
@@ -50,6 +52,9 @@ __all__ = [
     "MessageID",
     "Origin",
     "OutboxConflict",
+    "OutboxPost",
+    "OutboxPostID",
+    "OutboxPostTable",
     "OutboxRow",
     "OutboxRowID",
     "OutboxState",

@@ -133,4 +133,32 @@ _V4: Migration = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
+# The Discord messages the outbox writes (`outbox_posts.py`): a message may carry several
+# outbox rows and grow by edits (rows appended to it), so what a message should say and
+# what Discord was last confirmed to hold are kept apart from the rows. Rows already
+# pending keep `post_id` NULL and are packed into messages by the new outbox.
+_V5: Migration = (
+    """
+    CREATE TABLE outbox_posts (
+        id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+        thread_id          INTEGER NOT NULL REFERENCES threads (thread_id) ON DELETE CASCADE,
+        nonce              TEXT    NOT NULL UNIQUE CHECK (length(nonce) <= 25),
+        content            TEXT    NOT NULL,
+        written            TEXT,
+        notify             INTEGER NOT NULL CHECK (notify IN (0, 1)),
+        open               INTEGER NOT NULL CHECK (open IN (0, 1)),
+        state              TEXT    NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'sent', 'failed')),
+        discord_message_id INTEGER,
+        attempts           INTEGER NOT NULL DEFAULT 0,
+        last_error         TEXT,
+        created_at         INTEGER NOT NULL,
+        sent_at            INTEGER
+    )
+    """,
+    "CREATE INDEX outbox_posts_by_thread ON outbox_posts (thread_id, id)",
+    "ALTER TABLE outbox ADD COLUMN post_id INTEGER REFERENCES outbox_posts (id)",
+    "ALTER TABLE outbox ADD COLUMN alone INTEGER NOT NULL DEFAULT 0 CHECK (alone IN (0, 1))",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5)

@@ -1,11 +1,15 @@
-"""`outbox`: every Discord message kimaki posts, written here before it is sent.
+"""`outbox`: everything kimaki posts in a thread, written here before it is sent.
 
-A row is `pending` until Discord confirms it (`sent`, with the message id) or refuses
-it for good (`failed`, with the reason). Its `key` names what it mirrors (part and
-chunk, or a synthetic key) so enqueuing the same thing twice is a no-op (the same key
-with different content is an error, never a silent drop); its `nonce`
-is derived from the thread and key, so re-sending after a crash makes Discord return
-the first message instead of posting a second. Order within a thread is `id` order.
+A row is one piece of content (a rendered part or a piece of one, a notice, a footer).
+It is `pending` until Discord confirms the message carrying it (`sent`, with the message
+id) or refuses it for good (`failed`, with the reason). Its `key` names what it mirrors
+(part and chunk, or a synthetic key) so enqueuing the same thing twice is a no-op (the
+same key with different content is an error, never a silent drop). Order within a
+thread is `id` order.
+
+The outbox packs rows into Discord messages (`outbox_posts.py`) when it sends them:
+`post_id` is the message a row went into, NULL until then. `alone` rows get a message
+of their own that nothing is appended to (a notice replaced later by `replace`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from kimaki.discord_limits import NONCE_LIMIT
 
 from .db import Conflict, Database, now_ms
-from .ids import DiscordMessageID, OutboxRowID, PartID, SessionID, ThreadID
+from .ids import DiscordMessageID, OutboxPostID, OutboxRowID, PartID, SessionID, ThreadID
 
 NONCE_LENGTH = NONCE_LIMIT
 
@@ -66,13 +70,15 @@ class Outgoing:
     """A message to enqueue; `parts` are the OpenCode parts (pieces of) it carries.
 
     One message may carry several small parts (`render.pack`), and one part split over
-    several messages is listed in each of them.
+    several messages is listed in each of them. `notify` rows are sent in a new message
+    with a notification and close it; `alone` rows get a message of their own.
     """
 
     key: str
     content: str
     notify: bool = False
     parts: tuple[PartID, ...] = ()
+    alone: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +96,14 @@ class OutboxRow:
     last_error: str | None
     created_at: int
     sent_at: int | None
+    post_id: OutboxPostID | None = None
+    alone: bool = False
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> OutboxRow:
         message_id = row["discord_message_id"]
         session_id = row["session_id"]
+        post_id = row["post_id"]
         return cls(
             id=OutboxRowID(row["id"]),
             thread_id=ThreadID(row["thread_id"]),
@@ -109,6 +118,8 @@ class OutboxRow:
             last_error=row["last_error"],
             created_at=row["created_at"],
             sent_at=row["sent_at"],
+            post_id=OutboxPostID(post_id) if post_id is not None else None,
+            alone=bool(row["alone"]),
         )
 
 
@@ -130,10 +141,18 @@ class OutboxTable:
         rows = self.db.all("SELECT * FROM outbox WHERE thread_id = ? ORDER BY id", (thread_id,))
         return [OutboxRow.from_row(r) for r in rows]
 
-    def next_pending(self, thread_id: ThreadID) -> OutboxRow | None:
+    def unassigned(self, thread_id: ThreadID, limit: int = 200) -> list[OutboxRow]:
+        """Pending rows no message carries yet, in order: what the next new write packs."""
+        rows = self.db.all(
+            "SELECT * FROM outbox WHERE thread_id = ? AND state = 'pending' AND post_id IS NULL"
+            " ORDER BY id LIMIT ?",
+            (thread_id, limit),
+        )
+        return [OutboxRow.from_row(r) for r in rows]
+
+    def newest_in_thread(self, thread_id: ThreadID) -> OutboxRow | None:
         row = self.db.one(
-            "SELECT * FROM outbox WHERE thread_id = ? AND state = 'pending' ORDER BY id LIMIT 1",
-            (thread_id,),
+            "SELECT * FROM outbox WHERE thread_id = ? ORDER BY id DESC LIMIT 1", (thread_id,)
         )
         return OutboxRow.from_row(row) if row else None
 
@@ -156,28 +175,30 @@ class OutboxTable:
         return [ThreadID(r["thread_id"]) for r in rows]
 
     # ---- state changes --------------------------------------------------------------------
-    def note_attempt(self, row_id: OutboxRowID) -> None:
-        """Count a send attempt before it starts: attempts > 0 means Discord may have it."""
-        self.db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", (row_id,))
-
-    def note_error(self, row_id: OutboxRowID, error: str) -> None:
-        """Record a transient error; the row stays pending."""
-        self.db.execute("UPDATE outbox SET last_error = ? WHERE id = ?", (error, row_id))
-
-    def mark_sent(self, row_id: OutboxRowID, message_id: DiscordMessageID) -> bool:
-        cursor = self.db.execute(
-            "UPDATE outbox SET state = 'sent', discord_message_id = ?, sent_at = ?,"
-            " last_error = NULL WHERE id = ? AND state = 'pending'",
-            (message_id, now_ms(), row_id),
-        )
-        return cursor.rowcount > 0
-
-    def mark_failed(self, row_id: OutboxRowID, reason: str) -> bool:
-        cursor = self.db.execute(
-            "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ? AND state = 'pending'",
-            (reason, row_id),
-        )
-        return cursor.rowcount > 0
+    def replace(self, key: str, content: str) -> OutboxRow | None:
+        """Say `content` instead in the row `key` (a notice that changes, e.g. a retry):
+        the message carrying it is edited, or the row is sent with it if not sent yet.
+        None when there is no such row, or it failed."""
+        if not content:
+            raise ValueError(f"outbox row {key!r} cannot be replaced with nothing")
+        with self.db.transaction():
+            row = self.by_key(key)
+            if row is None or row.state is OutboxState.FAILED:
+                return None
+            if row.content == content:
+                return row
+            self.db.conn.execute(
+                "UPDATE outbox SET content = ?, state = 'pending' WHERE id = ?", (content, row.id)
+            )
+            if row.post_id is not None:
+                carried = self.db.conn.execute(
+                    "SELECT content FROM outbox WHERE post_id = ? ORDER BY id", (row.post_id,)
+                ).fetchall()
+                self.db.conn.execute(
+                    "UPDATE outbox_posts SET content = ? WHERE id = ?",
+                    ("\n".join(r[0] for r in carried), row.post_id),
+                )
+        return self.get(row.id)
 
     def fail_pending(self, thread_id: ThreadID, reason: str) -> int:
         """Give up on every unsent row of a thread (it is gone); returns how many."""
@@ -217,8 +238,8 @@ class OutboxTable:
                     )
                 continue
             self.db.conn.execute(
-                "INSERT INTO outbox (thread_id, session_id, key, nonce, content, notify,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO outbox (thread_id, session_id, key, nonce, content, notify, alone,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     thread_id,
                     session_id,
@@ -226,6 +247,7 @@ class OutboxTable:
                     nonce_for(thread_id, message.key),
                     message.content,
                     int(message.notify),
+                    int(message.alone),
                     at,
                 ),
             )

@@ -13,6 +13,7 @@ from .db import DB_FILENAME, DEFAULT_BUSY_TIMEOUT_MS, Database, StoreError
 from .handled_parts import HandledPartsTable
 from .ids import ChannelID, PartID, SessionID, ThreadID
 from .outbox import OutboxTable, Outgoing
+from .outbox_posts import OutboxPostTable
 from .projects import ProjectTable
 from .prompts import PromptTable
 from .session_cursors import SessionCursor, SessionCursorTable
@@ -27,6 +28,7 @@ class Store:
         self.threads = ThreadTable(db)
         self.channel_settings = ChannelSettingsTable(db)
         self.outbox = OutboxTable(db)
+        self.outbox_posts = OutboxPostTable(db)
         self.handled_parts = HandledPartsTable(db)
         self.session_cursors = SessionCursorTable(db)
         self.prompts = PromptTable(db)
