@@ -10,7 +10,12 @@ wake reads the truth and posts exactly what is missing, once, through the outbox
 Exactly once rests on one rule: between reading the handled parts and enqueueing the
 plan, no other reconcile of the same thread may run. `reconcile` takes a per-bridge
 lock, so a wake, a sync tick and a catch-up never interleave there. Wakes coalesce: a
-wake during a reconcile schedules exactly one more.
+wake during a reconcile schedules exactly one more. There is no waiting before a
+reconcile: a finished part goes out at once, and parts finishing meanwhile share the
+next Discord write (the outbox appends them to the thread's open message).
+
+What only events say (retries, errors no message carries) is turned into notices here
+(`kimaki.notices`), after a reconcile, so they never overtake earlier parts.
 """
 
 from __future__ import annotations
@@ -19,18 +24,22 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import discord
 
+from kimaki.aborts import AbortLog
 from kimaki.ids import Verbosity
-from kimaki.mirror import Plan, Unit, plan
+from kimaki.mirror import FOOTERS_FROM, Context, Plan, Unit, footer_key, plan
+from kimaki.model_limits import ModelLimits
 from kimaki.naming import is_placeholder_title, session_thread_name
+from kimaki.notices import retry_notice, session_error_notice
 from kimaki.opencode.errors import OpenCodeError
 from kimaki.opencode.models import (
     Event,
     Message,
+    MessageInfo,
     PartUpdated,
     Session,
     SessionErrored,
@@ -40,7 +49,7 @@ from kimaki.opencode.models import (
 )
 from kimaki.opencode.rest import OpenCodeClient
 from kimaki.outbox import Outbox
-from kimaki.render import pack, render_notice
+from kimaki.render import render_notice, split_message
 from kimaki.store import (
     Origin,
     Outgoing,
@@ -52,12 +61,12 @@ from kimaki.store import (
     synthetic_key,
 )
 from kimaki.store.db import now_ms
+from kimaki.turns import closes_turn
 from kimaki.util.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
 TYPING_REFRESH = 7.0
-COALESCE_SECONDS = 0.4
 PAGE_SIZE = 50
 
 
@@ -70,6 +79,11 @@ class BridgeContext:
     outbox: Outbox
     discord: discord.Client
     default_verbosity: Verbosity
+    aborts: AbortLog = field(default_factory=AbortLog)
+    limits: ModelLimits = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "limits", ModelLimits(self.opencode))
 
 
 ThreadGone = Callable[[ThreadID, str], Awaitable[None]]
@@ -125,13 +139,52 @@ class ThreadBridge:
             return
         if isinstance(item, SessionStatusChanged) and item.status is not None:
             self.set_busy(item.status.is_busy)
+            if item.status.type == "retry":
+                await self._retrying(item)
         elif isinstance(item, SessionIdle):
             self.set_busy(False)
         if isinstance(item, SessionUpdated) and item.session is not None:
             await self.apply_title(item.session)
             return
-        if isinstance(item, SessionErrored) or changes_messages(item):
+        if isinstance(item, SessionErrored):
+            await self._errored(item)
+        elif changes_messages(item):
             self.wake()
+
+    async def _retrying(self, event: SessionStatusChanged) -> None:
+        assert event.status is not None
+        await self._reconcile_quietly()  # what finished before the failure goes first
+        retry_notice(
+            self.ctx.store, self.ctx.outbox, self.thread_id, self.record.session_id, event.status
+        )
+
+    async def _errored(self, event: SessionErrored) -> None:
+        """Post the error if no message carries it (the mirror posts those)."""
+        error = event.run_error
+        if error is None:
+            self.wake()
+            return
+        await self._reconcile_quietly()
+        try:
+            page = await self.ctx.opencode.messages(
+                self.record.session_id, str(self.record.directory), limit=10
+            )
+        except OpenCodeError as exc:
+            log.warning("thread %s: cannot read the session's error: %s", self.thread_id, exc)
+            return
+        session_error_notice(self.ctx.store, self.ctx.outbox, self.thread_id, error, page.messages)
+
+    async def _reconcile_quietly(self) -> None:
+        try:
+            await self.reconcile()
+        except OpenCodeError as exc:
+            log.warning("thread %s: cannot read the session yet: %s", self.thread_id, exc)
+
+    async def abort(self, who: str) -> bool:
+        """Stop the running turn; the thread will say `who` did it. Whether OpenCode
+        had a turn to stop."""
+        self.ctx.aborts.note(self.record.session_id, who)
+        return await self.ctx.opencode.abort(self.record.session_id, str(self.record.directory))
 
     # --- mirroring
 
@@ -150,9 +203,6 @@ class ThreadBridge:
 
     async def _work(self) -> None:
         while self._dirty:
-            # Parts that finish close together (a step's text and tool) share a message:
-            # one message per part would spend Discord's 5-per-5-s channel budget.
-            await asyncio.sleep(COALESCE_SECONDS)
             self._dirty = False
             try:
                 await self.reconcile()
@@ -172,9 +222,14 @@ class ThreadBridge:
         record = self.ctx.store.threads.get(self.thread_id)
         if record is None or record.deleted:
             return Plan()
-        messages = await self._unhandled_window()
+        messages, complete = await self._unhandled_window()
         handled = self.ctx.store.handled_parts.handled(record.session_id)
-        result = plan(messages, handled, self.verbosity(), echo_prompts=True)
+        result = await self._plan(messages, handled, complete)
+        if result.needs_history and not complete:
+            everything = await self.ctx.opencode.all_messages(
+                record.session_id, str(record.directory)
+            )
+            result = await self._plan(everything, handled, True)
         if not result.empty:
             outgoing = pack_units(result.units)
             added = self.ctx.store.enqueue(
@@ -184,12 +239,30 @@ class ThreadBridge:
                 self.ctx.outbox.kick(self.thread_id)
         return result
 
+    async def _plan(self, messages: Sequence[Message], handled: set[Any], complete: bool) -> Plan:
+        directory = str(self.record.directory)
+        if any(closes_turn(m.info) and footer_key(m) not in handled for m in messages):
+            await self.ctx.limits.load(directory)  # the footer shows the context limit
+        context = Context(
+            context_limit=lambda model: self.ctx.limits.context_limit(directory, model),
+            aborted_by=self._aborted_by,
+            footers_from=self.ctx.store.handled_parts.handled_at(
+                self.record.session_id, FOOTERS_FROM
+            ),
+            complete=complete,
+        )
+        return plan(messages, handled, self.verbosity(), echo_prompts=True, context=context)
+
+    def _aborted_by(self, info: MessageInfo) -> str | None:
+        return self.ctx.aborts.who(info.session_id, info.completed)
+
     def verbosity(self) -> Verbosity:
         chosen = self.ctx.store.channel_settings.verbosity(self.record.channel_id)
         return chosen or self.ctx.default_verbosity
 
-    async def _unhandled_window(self) -> list[Message]:
-        """The newest messages, paging back until a page starts in handled territory."""
+    async def _unhandled_window(self) -> tuple[list[Message], bool]:
+        """The newest messages, paging back until a page starts in handled territory;
+        and whether they reach back to the session's first message."""
         record = self.record
         handled = self.ctx.store.handled_parts.handled(record.session_id)
         pages: list[Sequence[Message]] = []
@@ -201,11 +274,13 @@ class ThreadBridge:
             pages.append(page.messages)
             oldest = page.messages[0] if page.messages else None
             if oldest is None or not page.next_cursor:
+                complete = True
                 break
             if all(p.id in handled for p in oldest.parts):
+                complete = False
                 break  # this page starts in handled territory (or with an empty message)
             cursor = page.next_cursor
-        return [m for chunk in reversed(pages) for m in chunk]
+        return [m for chunk in reversed(pages) for m in chunk], complete
 
     # --- typing
 
@@ -363,21 +438,19 @@ def changes_messages(event: Event) -> bool:
 
 
 def pack_units(units: Sequence[Unit]) -> list[Outgoing]:
-    """The units in as few Discord messages as `render.pack` allows, keyed deterministically.
+    """The units as outbox rows: one per piece of a unit split to fit a Discord message.
 
-    A message's key is its first piece's part and chunk index, so a retry after a crash
-    builds the same keys (and nonces) and the outbox drops what it already has.
+    A row's key is its unit's key and the piece's index, so a retry after a crash builds
+    the same keys and the outbox drops what it already has. The outbox packs rows into
+    as few messages as it can when it sends them; a unit that notifies does so with its
+    last piece.
     """
-    by_key = {unit.key: unit for unit in units}
-    chunks = pack(
-        ((unit.key, unit.text) for unit in units),
-        notify={unit.key for unit in units if unit.notify},
-    )
-    messages = []
-    for chunk in chunks:
-        first = chunk.pieces[0]
-        parts = tuple(dict.fromkeys(p for piece in chunk.pieces for p in by_key[piece.key].parts))
-        messages.append(
-            Outgoing(part_key(first.key, first.index), chunk.content, chunk.notify, parts)
-        )
-    return messages
+    rows = []
+    for unit in units:
+        pieces = split_message(unit.text)
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            rows.append(
+                Outgoing(part_key(unit.key, index), piece, unit.notify and last, unit.parts)
+            )
+    return rows

@@ -19,16 +19,24 @@ Rules that keep a thread honest:
   one died (its process or server stopped) and a new run began. A user message
   written after it proves nothing — OpenCode answers follow-ups after the running
   step finishes — so the step keeps the thread waiting and is posted when it ends.
+- A turn that ends gets one footer line (`kimaki.turns`), keyed by its last message
+  like a part, so it is posted once, in Discord and Sync threads alike. Only the footer
+  notifies; a turn that ends with an error notifies with the error line instead, an
+  aborted one with the line saying who aborted it.
+- A context overflow shows as one line (the compaction request OpenCode stores);
+  the summary OpenCode writes to continue from is not posted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from kimaki.ids import Verbosity
 from kimaki.opencode.models import (
     Message,
+    MessageInfo,
+    ModelRef,
     Part,
     PartID,
     ReasoningPart,
@@ -36,7 +44,15 @@ from kimaki.opencode.models import (
     ToolPart,
 )
 from kimaki.origin import message_origin
-from kimaki.render import render_message_error, render_part, render_user_message, tool_visible
+from kimaki.render import (
+    render_compaction,
+    render_footer,
+    render_message_error,
+    render_part,
+    render_user_message,
+    tool_visible,
+)
+from kimaki.turns import closes_turn, figures, turn_start
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,21 @@ class Unit:
     parts: tuple[PartID, ...]
     text: str
     notify: bool = False
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the plan needs besides the messages; the defaults know nothing."""
+
+    context_limit: Callable[[ModelRef], int | None] = lambda _: None
+    """The model's context window in tokens (`GET /config/providers`), for the footer."""
+    aborted_by: Callable[[MessageInfo], str | None] = lambda _: None
+    """Who aborted this message from Discord (None: it was not done from here)."""
+    footers_from: int | None = None
+    """Footers only for turns ending at or after this time (ms): a thread mirrored by a
+    kimaki without footers does not get them for its old turns."""
+    complete: bool = True
+    """The messages begin at the session's start (no older page exists)."""
 
 
 @dataclass
@@ -64,6 +95,8 @@ class Plan:
     """The id of the newest message, to key notices about the turn it belongs to."""
     newest_created: int | None = None
     """When the newest message was created (ms), to tell old turns from new ones."""
+    needs_history: bool = False
+    """A footer waits for older messages (the turn's prompt is before the window)."""
 
     @property
     def empty(self) -> bool:
@@ -84,12 +117,22 @@ def error_key(message: Message) -> PartID:
     return PartID(f"error:{message.info.id}")
 
 
+def footer_key(message: Message) -> PartID:
+    """The pseudo part id of the footer under the message that closed a turn."""
+    return PartID(f"footer:{message.info.id}")
+
+
+FOOTERS_FROM = PartID("footers-from")
+"""A session's handled-part marker whose time is `Context.footers_from`."""
+
+
 def plan(
     messages: Sequence[Message],
     handled: Collection[PartID],
     verbosity: Verbosity,
     *,
     echo_prompts: bool = True,
+    context: Context = Context(),
 ) -> Plan:
     """Units to post for `messages` (oldest first), skipping `handled` parts."""
     result = Plan(
@@ -107,9 +150,11 @@ def plan(
         ended = message.info.completed is not None or message.info.error is not None
         dead = not ended and index < last_step
         gone = message.info.error is not None or dead
-        if not _plan_assistant(message, handled, verbosity, result, dead=gone):
+        if not _plan_assistant(message, handled, verbosity, result, context, dead=gone):
             result.blocked = True
             result.blocked_at = message.info.id
+            break
+        if not _plan_footer(messages, index, handled, result, context):
             break
     return result
 
@@ -118,7 +163,15 @@ def _plan_user(message: Message, handled: Collection[PartID], result: Plan, *, e
     ids = tuple(p.id for p in message.parts if p.id not in handled)
     if not ids:
         return
-    text = render_user_message(message) if echo and message_origin(message) is None else None
+    compacting = next((p for p in message.parts if p.type == "compaction"), None)
+    if compacting is not None:
+        text: str | None = render_compaction(
+            overflow=compacting.raw.get("overflow") is True, auto=compacting.raw.get("auto") is True
+        )
+    elif echo and message_origin(message) is None:
+        text = render_user_message(message)
+    else:
+        text = None
     if text is None:
         result.skipped.extend(ids)
     else:
@@ -130,6 +183,7 @@ def _plan_assistant(
     handled: Collection[PartID],
     verbosity: Verbosity,
     result: Plan,
+    context: Context,
     *,
     dead: bool,
 ) -> bool:
@@ -140,34 +194,55 @@ def _plan_assistant(
         if not part.is_finished:
             if dead:
                 result.skipped.append(part.id)
-            elif will_show(part, verbosity):
+            elif will_show(part, verbosity) and not message.info.summary:
                 return False
             continue
-        text = render_part(part, verbosity)
+        # A compaction's summary is what OpenCode continues from, not an answer.
+        text = None if message.info.summary else render_part(part, verbosity)
         if text is None:
             result.skipped.append(part.id)
         else:
             result.units.append(Unit(part.id, (part.id,), text))
-    _plan_error(message, handled, result)
-    if message.info.ends_turn and result.units and result.units[-1].parts[0] in _ids(message):
-        last = result.units[-1]
-        result.units[-1] = Unit(last.key, last.parts, last.text, notify=True)
+    _plan_error(message, handled, result, context)
     return True
 
 
-def _plan_error(message: Message, handled: Collection[PartID], result: Plan) -> None:
+def _plan_error(
+    message: Message, handled: Collection[PartID], result: Plan, context: Context
+) -> None:
     key = error_key(message)
     if key in handled or message.info.error is None:
         return
-    text = render_message_error(message.info)
+    text = render_message_error(message.info, aborted_by=context.aborted_by(message.info))
     if text is None:
         result.skipped.append(key)
     else:
         result.units.append(Unit(key, (key,), text, notify=True))
 
 
-def _ids(message: Message) -> set[PartID]:
-    return {p.id for p in message.parts} | {error_key(message)}
+def _plan_footer(
+    messages: Sequence[Message],
+    end: int,
+    handled: Collection[PartID],
+    result: Plan,
+    context: Context,
+) -> bool:
+    """The footer under a message that closed its turn; False if older messages are
+    needed to compute it (nothing after it may be planned before it)."""
+    message = messages[end]
+    key = footer_key(message)
+    info = message.info
+    if key in handled or not closes_turn(info) or info.completed is None:
+        return True
+    if context.footers_from is not None and info.completed < context.footers_from:
+        return True
+    start = turn_start(messages, end)
+    if start is None and not context.complete:
+        result.needs_history = True
+        return False
+    text = render_footer(figures(messages, start, end, context.context_limit))
+    result.units.append(Unit(key, (key,), text, notify=True))
+    return True
 
 
 def will_show(part: Part, verbosity: Verbosity) -> bool:

@@ -104,7 +104,7 @@ async def test_a_refused_member_cannot_drive_a_thread_or_use_commands(
     twin.user(running.owner).send(running.channel, "sigma-owner starts")
     thread = await twin.wait_for_thread(parent=running.channel, since=since, timeout=TIMEOUT)
     await twin.wait_for_message(
-        lambda m: "owner's reply" in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "owner's reply" in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
     record = running.app.store.threads.get(ThreadID(thread.id))
     assert record is not None
@@ -135,7 +135,7 @@ async def test_every_registered_command_is_behind_the_gate(
     since = twin.cursor()
     twin.user(running.owner).send(running.channel, "tau-gate starts")
     thread = await twin.wait_for_thread(parent=running.channel, since=since, timeout=TIMEOUT)
-    await twin.wait_for_message(lambda m: "gated reply" in m.content, channel=thread)
+    await twin.wait_for_message(lambda m: "gated reply" in m.content, channel=thread, edits=True)
     projects = running.app.store.projects.all()
     verbosity = running.app.store.channel_settings.verbosity(ChannelID(running.channel.id))
 

@@ -113,7 +113,7 @@ async def test_accept_once_runs_the_tool_and_the_reply_arrives(
     decided = await edited(running, prompt, "Accepted once")
     assert "owner" in decided.content and not decided.components
     await running.twin.wait_for_message(
-        lambda m: f"Read it {marker}." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: f"Read it {marker}." in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
     tool = await eventually(lambda: finished_tool(running, thread, "completed"), what="the read")
     assert "TOKEN=shh" in (tool.state.output or "")
@@ -140,7 +140,7 @@ async def test_deny_with_feedback_reaches_the_model(
     tool = await eventually(lambda: finished_tool(running, thread, "error"), what="the denial")
     assert "secrets stay local" in (tool.state.error or "")
     await running.twin.wait_for_message(
-        lambda m: f"Understood {marker}." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: f"Understood {marker}." in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
 
 
@@ -179,13 +179,17 @@ async def test_accept_always_does_not_ask_again(
     )
     await edited(running, prompt, "Accepted always")
     await running.twin.wait_for_message(
-        lambda m: f"Read {marker}." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: f"Read {marker}." in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
 
     since = running.twin.cursor()
     running.twin.user(running.owner).send(thread, f"{marker} second")
     await running.twin.wait_for_message(
-        lambda m: f"Read {marker}." in m.content, channel=thread, since=since, timeout=TIMEOUT
+        lambda m: f"Read {marker}." in m.content,
+        channel=thread,
+        since=since,
+        timeout=TIMEOUT,
+        edits=True,
     )
     completed = [t for t in await tools_of(running, thread) if t.state.status == "completed"]
     assert len(completed) == 2
@@ -247,7 +251,7 @@ async def test_a_member_without_rights_cannot_answer(
         .wait_response(timeout=TIMEOUT)
     )
     await running.twin.wait_for_message(
-        lambda m: f"Done {marker}." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: f"Done {marker}." in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
 
 
@@ -272,7 +276,10 @@ async def test_prompt_buttons_work_after_a_restart_and_nothing_is_posted_twice(
     )
     await edited(restarted, prompt, "Accepted once")
     await running.twin.wait_for_message(
-        lambda m: f"After restart {marker}." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: f"After restart {marker}." in m.content,
+        channel=thread,
+        timeout=TIMEOUT,
+        edits=True,
     )
     assert len(prompts_in(restarted, thread, "Permission needed")) == 1
 
@@ -310,7 +317,7 @@ async def test_a_question_is_answered_from_its_menu(
     tool = await eventually(lambda: finished_tool(running, thread, "completed"), what="answer")
     assert "Blue" in (tool.state.output or "")
     await running.twin.wait_for_message(
-        lambda m: f"Noted {marker}." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: f"Noted {marker}." in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
 
 
@@ -367,7 +374,10 @@ async def test_a_prompt_in_an_attached_synced_session_is_answered_from_its_sync_
     )
     await edited(running, prompt, "Accepted once")
     await running.twin.wait_for_message(
-        lambda m: f"Attached read {marker}." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: f"Attached read {marker}." in m.content,
+        channel=thread,
+        timeout=TIMEOUT,
+        edits=True,
     )
 
 
@@ -387,7 +397,7 @@ async def test_a_message_while_a_permission_waits_denies_it_with_those_words(
     tool = await eventually(lambda: finished_tool(running, thread, "error"), what="the denial")
     assert "use the example file instead" in (tool.state.error or "")
     await running.twin.wait_for_message(
-        lambda m: f"Carrying on {marker}." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: f"Carrying on {marker}." in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
 
 
@@ -405,7 +415,7 @@ async def test_a_message_while_a_question_waits_is_queued_and_the_question_stays
 
     running.twin.user(running.owner).send(thread, f"{marker}-next meanwhile")
     await running.twin.wait_for_message(
-        lambda m: "queued" in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "queued" in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
     (row,) = running.app.store.prompts.pending_in(ThreadID(thread.id))
     assert row.state is PromptState.PENDING
@@ -414,7 +424,10 @@ async def test_a_message_while_a_question_waits_is_queued_and_the_question_stays
     await pick.wait_response(timeout=TIMEOUT)
     await edited(running, prompt, "answered by")
     await running.twin.wait_for_message(
-        lambda m: f"Next answered {marker}." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: f"Next answered {marker}." in m.content,
+        channel=thread,
+        timeout=TIMEOUT,
+        edits=True,
     )
     tool = await eventually(lambda: finished_tool(running, thread, "completed"), what="answer")
     assert "Red" in (tool.state.output or "")

@@ -16,6 +16,7 @@ from kimaki.origin import parse_tag
 from kimaki.store import ChannelID, ThreadID, ThreadRecord
 from scripted_model import ScriptedModel, text
 from tests.support.kimaki_app import Running, StartKimaki
+from tests.support.transcript import FOOTER, bot_lines
 from tests.support.waiting import eventually
 from tests.support.world import World
 
@@ -69,7 +70,11 @@ async def test_abort_stops_a_slow_turn(
         handle = running.twin.user(running.owner).slash("abort", channel=thread)
         await handle.wait_response(timeout=TIMEOUT)
         await running.twin.wait_for_message(
-            lambda m: "⬦ aborted" in m.content, channel=thread, since=since, timeout=TIMEOUT
+            lambda m: "⬦ aborted" in m.content,
+            channel=thread,
+            since=since,
+            timeout=TIMEOUT,
+            edits=True,
         )
     finally:
         gate.set()
@@ -105,11 +110,17 @@ async def test_resume_binds_an_existing_session_and_posts_its_history(
     )
     assert thread.name == "Earlier work"
     await running.twin.wait_for_message(
-        lambda m: "An answer from before." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "An answer from before." in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
+    await running.app.outbox.flush(ThreadID(thread.id))
     contents = [m.content for m in running.twin.messages(thread)]
-    # History is posted in as few messages as fit: prompt and answer share one.
-    assert contents == ["» **user:** phi-old question\n⬥ An answer from before."]
+    # History is posted in as few messages as fit: prompt, answer and footer share one.
+    assert len(contents) == 1
+    assert bot_lines(running.twin, thread) == [
+        "» **user:** phi-old question",
+        "⬥ An answer from before.",
+        FOOTER,
+    ]
 
     again = running.twin.user(running.owner).slash(
         "resume", {"session": session.id}, channel=running.channel
@@ -129,7 +140,7 @@ async def test_a_long_reply_splits_into_valid_messages_with_balanced_fences(
     scripted_model.add_rule("chi-long", [text(answer)])
     thread = await open_thread(running, "chi-long please")
     await running.twin.wait_for_message(
-        lambda m: "That is all." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "That is all." in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
     replies = [m.content for m in running.twin.messages(thread)]
     assert len(replies) >= 4, replies

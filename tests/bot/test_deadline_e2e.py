@@ -56,7 +56,7 @@ async def test_abort_and_a_permission_click_are_acknowledged_before_a_slow_openc
     assert click.response_type == DEFERRED_UPDATE
     await edited(running, prompt, "Accepted once")
     await twin.wait_for_message(
-        lambda m: f"Read slowly {marker}." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: f"Read slowly {marker}." in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
     assert await eventually(lambda: finished_tool(running, thread, "completed"), what="the read")
 

@@ -357,7 +357,11 @@ async def test_opencode_server_killed_mid_turn_is_restarted_and_the_thread_works
         since = twin.cursor()
         owner.send(thread, f"sk-second-{project.name}: are you back?")
         await twin.wait_for_message(
-            lambda m: "sk second answer." in m.content, channel=thread, since=since, timeout=TIMEOUT
+            lambda m: "sk second answer." in m.content,
+            channel=thread,
+            since=since,
+            timeout=TIMEOUT,
+            edits=True,
         )
 
     await kill_server_mid_turn(
@@ -382,6 +386,7 @@ async def test_opencode_server_killed_mid_turn_tells_the_user_in_the_thread(
             author=bot,
             since=cursor,
             timeout=10,  # counted from the restarted server being ready
+            edits=True,
         )
         print("NOTICE", repr(notice.content))
         print(twin.render(thread))

@@ -87,7 +87,10 @@ async def test_the_agent_the_logs_and_the_files_keep_kimakis_secrets(
         await run.wait_for_line(READY, timeout=TIMEOUT)
         thread = await open_thread(twin, channel, f"{prompt}: run env")
         await twin.wait_for_message(
-            lambda m: "looked at the environment" in m.content, channel=thread, timeout=TIMEOUT
+            lambda m: "looked at the environment" in m.content,
+            channel=thread,
+            timeout=TIMEOUT,
+            edits=True,
         )
         # While running: the store and its WAL files, logs, config, pid record, marker.
         assert_private(

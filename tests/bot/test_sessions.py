@@ -29,7 +29,7 @@ async def test_a_message_opens_a_thread_and_the_reply_streams_into_it(
     assert thread.name == "nu-hello: please greet me"
 
     reply = await running.twin.wait_for_message(
-        lambda m: "Hello from OpenCode" in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "Hello from OpenCode" in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
     assert reply.content == "⬥ Hello from OpenCode via kimaki."
     assert reply.author_id == running.twin.seed.bot.id  # type: ignore[union-attr]
@@ -44,12 +44,16 @@ async def test_a_follow_up_continues_the_same_session(
     thread = await thread_of_prompt(running, "xi-first question")
     twin = running.twin
     await twin.wait_for_message(
-        lambda m: "⬥ First answer." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "⬥ First answer." in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
     since = twin.cursor()
     twin.user(running.owner).send(thread, "xi-second question")
     await twin.wait_for_message(
-        lambda m: "⬥ Second answer." in m.content, channel=thread, since=since, timeout=TIMEOUT
+        lambda m: "⬥ Second answer." in m.content,
+        channel=thread,
+        since=since,
+        timeout=TIMEOUT,
+        edits=True,
     )
     (record,) = [r for r in running.app.store.threads.in_channel(running.channel.id)]
     messages = await running.app.opencode.all_messages(record.session_id, str(running.project))
@@ -66,7 +70,9 @@ async def test_bash_shows_at_default_verbosity_and_not_at_text_only(
     scripted_model.add_rule("omicron-bash", [bash("echo omicron"), text("Ran echo.")])
     thread = await thread_of_prompt(running, "omicron-bash run it")
     twin = running.twin
-    await twin.wait_for_message(lambda m: "Ran echo." in m.content, channel=thread, timeout=TIMEOUT)
+    await twin.wait_for_message(
+        lambda m: "Ran echo." in m.content, channel=thread, timeout=TIMEOUT, edits=True
+    )
     transcript = "\n".join(m.content for m in twin.messages(thread))
     assert "┣ bash" in transcript and "echo omicron" in transcript
 
@@ -75,7 +81,9 @@ async def test_bash_shows_at_default_verbosity_and_not_at_text_only(
         __import__("kimaki.config", fromlist=["Verbosity"]).Verbosity.TEXT_ONLY,
     )
     quiet = await thread_of_prompt(running, "omicron-bash again")
-    await twin.wait_for_message(lambda m: "Ran echo." in m.content, channel=quiet, timeout=TIMEOUT)
+    await twin.wait_for_message(
+        lambda m: "Ran echo." in m.content, channel=quiet, timeout=TIMEOUT, edits=True
+    )
     contents = [m.content for m in twin.messages(quiet) if m.author_id != running.owner.id]
     assert contents == ["⬥ Ran echo."]
 
@@ -91,7 +99,7 @@ async def test_what_happened_while_the_event_stream_was_down_is_posted_once(
     )
     thread = await thread_of_prompt(running, "kappa-before hello")
     await twin.wait_for_message(
-        lambda m: "Before the outage." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "Before the outage." in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
 
     await running.app.events.stop()  # the stream drops; OpenCode keeps working
@@ -112,6 +120,7 @@ async def test_what_happened_while_the_event_stream_was_down_is_posted_once(
         lambda m: "Answered while the stream was down." in m.content,
         channel=thread,
         timeout=TIMEOUT,
+        edits=True,
     )
     await running.app.bridges.settle()
     await running.app.outbox.flush(record.thread_id)
@@ -163,12 +172,12 @@ async def test_a_follow_up_written_mid_answer_keeps_both_answers_in_order(
             lambda: answer_streaming(running, record.session_id), what="the answer streaming"
         )
         twin.user(running.owner).send(thread, "mid-second also this")
-        await twin.wait_for_message(lambda m: "queued" in m.content, channel=thread)
+        await twin.wait_for_message(lambda m: "queued" in m.content, channel=thread, edits=True)
         await reconcile_with_follow_up(running, thread.id, "mid-second")
     finally:
         gate.set()
     await twin.wait_for_message(
-        lambda m: "The second answer." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "The second answer." in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
     bot = twin.seed.bot.id  # type: ignore[union-attr]
     said = [m.content for m in twin.messages(thread) if m.author_id == bot]

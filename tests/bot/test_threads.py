@@ -27,7 +27,7 @@ async def test_typing_while_busy_and_not_after(
     finally:
         gate.set()
     await running.twin.wait_for_message(
-        lambda m: "typed reply" in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "typed reply" in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
     bridge = running.app.bridges.get(ThreadID(thread.id))
     assert bridge is not None
@@ -55,7 +55,7 @@ async def test_the_thread_is_renamed_once_to_the_generated_title(
     since = running.twin.cursor()
     running.twin.user(running.owner).send(thread, "beta-more please")
     await running.twin.wait_for_message(
-        lambda m: "⬥ more" in m.content, channel=thread, since=since, timeout=TIMEOUT
+        lambda m: "⬥ more" in m.content, channel=thread, since=since, timeout=TIMEOUT, edits=True
     )
     renames = [
         r
@@ -77,7 +77,7 @@ async def test_a_name_set_by_hand_is_kept(
     finally:
         gate.set()
     await running.twin.wait_for_message(
-        lambda m: "kept" in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "kept" in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
     await running.app.router.catch_up()  # looks at the title again, as after a reconnect
     assert running.twin.channel(thread.id).name == "my name"
@@ -95,12 +95,12 @@ async def test_a_message_while_busy_is_queued_and_both_are_answered(
         await scripted_model.wait_for_request(lambda r: "delta-first" in r.prompt, timeout=TIMEOUT)
         running.twin.user(running.owner).send(thread, "delta-second also")
         await running.twin.wait_for_message(
-            lambda m: m.content.startswith("⬦ queued"), channel=thread, timeout=TIMEOUT
+            lambda m: m.content.startswith("⬦ queued"), channel=thread, timeout=TIMEOUT, edits=True
         )
     finally:
         gate.set()
     await running.twin.wait_for_message(
-        lambda m: "second done" in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "second done" in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
     joined = "\n".join(m.content for m in running.twin.messages(thread))
     assert "first done" in joined
@@ -118,7 +118,7 @@ async def test_an_archived_thread_still_gets_the_reply(
     finally:
         gate.set()
     await running.twin.wait_for_message(
-        lambda m: "after archive" in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "after archive" in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
     assert not running.twin.channel(thread.id).archived
 
@@ -144,7 +144,7 @@ async def test_a_deleted_thread_stops_mirroring_and_the_bot_keeps_serving(
         gate.set()
     other, _ = await running.open_thread("zeta-next hello")
     await running.twin.wait_for_message(
-        lambda m: "still here" in m.content, channel=other, timeout=TIMEOUT
+        lambda m: "still here" in m.content, channel=other, timeout=TIMEOUT, edits=True
     )
     assert running.app.store.outbox.pending_count(record.thread_id) == 0
 
@@ -157,7 +157,7 @@ async def test_attachments_reach_the_agent_as_links(
     thread, record = await running.open_thread("", files={"notes.txt": b"hello"})
     assert thread.name.startswith("Attached file notes.txt")
     await running.twin.wait_for_message(
-        lambda m: "got the file" in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "got the file" in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
 
     async def prompt() -> Message | None:
@@ -177,7 +177,7 @@ async def test_a_long_message_is_passed_whole_and_the_thread_name_is_cut(
     thread, record = await running.open_thread(words.strip())
     assert len(thread.name) == 100
     await running.twin.wait_for_message(
-        lambda m: "read it all" in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "read it all" in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
     page = await running.app.opencode.messages(record.session_id, str(running.project))
     assert page.messages[0].text() == words.strip()
@@ -203,5 +203,5 @@ async def test_a_deleted_project_channel_forgets_its_project_and_others_go_on(
     twin.user(running.owner).send(other, "theta-other hello")
     thread = await twin.wait_for_thread(parent=other, since=since, timeout=TIMEOUT)
     await twin.wait_for_message(
-        lambda m: "other project works" in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "other project works" in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )

@@ -133,7 +133,7 @@ async def test_a_strangers_server_reaches_nothing_until_allowed(
     actor.send(channel, "trust-allowed hello")
     thread = await twin.wait_for_thread(parent=channel, since=thread_since, timeout=TIMEOUT)
     await twin.wait_for_message(
-        lambda m: "served now" in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "served now" in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
     listing = await kimaki_cli(running, "guild", "list")
     assert f"served      {guild.id}" in listing and "[allowed]" in listing

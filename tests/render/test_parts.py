@@ -406,6 +406,11 @@ def test_message_error_uses_the_human_message_and_treats_abort_as_a_notice() -> 
         {"id": "m", "role": "assistant", "error": {"name": "MessageAbortedError", "data": {}}}
     )
     fine = MessageInfo.from_json({"id": "m", "role": "assistant"})
-    assert render_message_error(api) == "✗ opencode session error: 502"
-    assert render_message_error(aborted) == "⬦ aborted"
+    assert render_message_error(api) == "✗ the model provider API error: 502"
+    assert (
+        render_message_error(aborted) == "⬦ aborted outside Discord (a terminal or another client)"
+    )
+    assert render_message_error(aborted, aborted_by="Ann with /abort") == (
+        "⬦ aborted by Ann with /abort"
+    )
     assert render_message_error(fine) is None

@@ -13,6 +13,8 @@ from kimaki.store import ChannelID, ThreadID, ThreadRecord
 from scripted_model import ScriptedModel, bash, text, tool_call
 from tests.bot.test_sessions import answer_streaming, reconcile_with_follow_up
 from tests.support.kimaki_app import Running, StartKimaki
+from tests.support.transcript import FOOTER
+from tests.support.transcript import bot_lines as transcript_lines
 from tests.support.waiting import eventually
 from tests.support.world import World, opencode_run
 
@@ -23,6 +25,10 @@ FAST = {"KIMAKI_DISABLE_SYNC": "0", "KIMAKI_SYNC_INTERVAL": "0.5"}
 def bot_lines(running: Running, thread: Channel) -> list[str]:
     bot = running.twin.seed.bot.id  # type: ignore[union-attr]
     return [m.content for m in running.twin.messages(thread) if m.author_id == bot]
+
+
+def lines_of(running: Running, thread: Channel, *, footers: bool = True) -> list[str]:
+    return transcript_lines(running.twin, thread, footers=footers)
 
 
 def transcript(running: Running, thread: Channel) -> str:
@@ -41,7 +47,7 @@ async def sync_thread(
 
 async def wait_text(running: Running, thread: Channel, needle: str) -> None:
     await running.twin.wait_for_message(
-        lambda m: needle in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: needle in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
 
 
@@ -70,11 +76,16 @@ async def test_a_terminal_session_is_mirrored_and_its_next_turn_lands_in_the_sam
     )
     assert second.returncode == 0, second.stderr
     await wait_text(running, thread, "Terminal answer two.")
-    assert [line for m in bot_lines(running, thread) for line in m.split("\n")] == [
+    await running.app.bridges.settle()
+    await running.app.outbox.flush(record.thread_id)
+    # Each turn ends with its footer, exactly once, in a Sync thread too.
+    assert lines_of(running, thread) == [
         "» **user:** s1-first from the terminal",
         "⬥ Terminal answer one.",
+        FOOTER,
         "» **user:** s1-second continues",
         "⬥ Terminal answer two.",
+        FOOTER,
     ]
     threads = [t for t in running.twin.threads(running.channel) if t.name.startswith("Sync: ")]
     assert len(threads) == 1
@@ -170,13 +181,15 @@ async def test_handoff_terminal_discord_terminal_posts_each_message_once(
     await running.app.bridges.settle()
     await running.app.outbox.flush(record.thread_id)
 
-    lines = [line for m in bot_lines(running, thread) for line in m.split("\n")]
-    assert lines == [
+    assert lines_of(running, thread) == [
         "» **user:** s5-one",
         "⬥ One from the terminal.",
+        FOOTER,
         "⬥ Two for Discord.",
+        FOOTER,
         "» **user:** s5-three at my desk",
         "⬥ Three back in the terminal.",
+        FOOTER,
     ]
 
 
@@ -206,7 +219,7 @@ async def test_raising_verbosity_does_not_flood_old_threads(
     assert (await opencode_run(world, running.project, ["s7-quiet"])).returncode == 0
     thread = await sync_thread(running)
     await wait_text(running, thread, "Visible text.")
-    before = bot_lines(running, thread)
+    before = lines_of(running, thread, footers=False)
     running.app.store.channel_settings.set_verbosity(
         ChannelID(running.channel.id), Verbosity.TOOLS_AND_TEXT
     )
@@ -215,7 +228,7 @@ async def test_raising_verbosity_does_not_flood_old_threads(
     ticks = running.app.sync.ticks  # type: ignore[union-attr]
     await eventually(lambda: _ticked(running, ticks + 3), what="more sync ticks")
     await running.app.bridges.settle()
-    assert bot_lines(running, thread) == before
+    assert lines_of(running, thread, footers=False) == before
     assert "┣ bash" not in transcript(running, thread)
 
 
@@ -268,12 +281,15 @@ async def test_old_sessions_are_left_alone_and_a_bound_one_continues_after_a_res
     ticks = restarted.app.sync.ticks  # type: ignore[union-attr]
     await eventually(lambda: _ticked(restarted, ticks + 3), what="more sync ticks")
     assert [t.id for t in restarted.twin.threads(restarted.channel)] == [thread.id]
-    lines = [line for m in bot_lines(restarted, thread) for line in m.split("\n")]
-    assert lines == [
+    await restarted.app.bridges.settle()
+    await restarted.app.outbox.flush(record.thread_id)
+    assert lines_of(restarted, thread) == [
         "» **user:** s9-bound",
         "⬥ Bound answer.",
+        FOOTER,
         "» **user:** s9-after",
         "⬥ After the restart.",
+        FOOTER,
     ]
 
 

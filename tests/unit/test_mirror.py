@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kimaki.ids import Verbosity
-from kimaki.mirror import error_key, plan
+from kimaki.mirror import Context, error_key, plan
 from kimaki.opencode.models import Message, PartID
 from kimaki.origin import build_tag
 
@@ -47,7 +47,9 @@ def tool(pid: str, name: str, status: str = "completed", **args: Any) -> dict[st
 
 
 def texts(messages: list[Message], handled: set[PartID] | None = None, **kw: Any) -> list[str]:
-    return [u.text for u in plan(messages, handled or set(), kw.pop("verbosity", DEFAULT)).units]
+    """What the plan posts, footers left out (they have tests of their own)."""
+    units = plan(messages, handled or set(), kw.pop("verbosity", DEFAULT)).units
+    return [u.text for u in units if not u.key.startswith("footer:")]
 
 
 def test_prompt_and_reply_in_order() -> None:
@@ -58,7 +60,7 @@ def test_prompt_and_reply_in_order() -> None:
 def test_prompts_from_discord_are_not_echoed_but_recorded_handled() -> None:
     messages = [user("u1", "from discord", tagged=True), assistant("a1", said("t1", "Hi."))]
     result = plan(messages, set(), DEFAULT)
-    assert [u.text for u in result.units] == ["⬥ Hi."]
+    assert texts(messages) == ["⬥ Hi."]
     assert set(result.skipped) == {"u1-p0", "u1-tag"}
 
 
@@ -85,7 +87,7 @@ def test_an_unfinished_hidden_part_blocks_nothing_and_is_not_recorded() -> None:
         assistant("a1", tool("r1", "read", status="running", filePath="/x"), said("t1", "ok")),
     ]
     result = plan(messages, {PartID("u1-p0")}, DEFAULT)
-    assert [u.text for u in result.units] == ["⬥ ok"]
+    assert texts(messages, {PartID("u1-p0")}) == ["⬥ ok"]
     assert "r1" not in result.skipped
 
 
@@ -103,28 +105,41 @@ def test_verbosity_decides_tools() -> None:
     assert texts(messages, verbosity=Verbosity.TEXT_ONLY) == ["⬥ done"]
 
 
-def test_the_end_of_a_turn_notifies_and_steps_do_not() -> None:
+def test_only_the_footer_of_a_turn_notifies() -> None:
     step = assistant("a1", tool("b1", "bash", command="ls"), finish="tool-calls")
     final = assistant("a2", said("t1", "all done"))
     units = plan([user("u1", "q"), step, final], set(), DEFAULT).units
-    assert [u.notify for u in units] == [False, False, True]
+    assert [(u.key, u.notify) for u in units] == [
+        ("u1-p0", False),
+        ("b1", False),
+        ("t1", False),
+        ("footer:a2", True),
+    ]
 
 
 def test_message_errors_are_posted_once_and_abort_is_a_notice() -> None:
     failed = assistant("a1", error={"name": "APIError", "data": {"message": "quota"}})
     aborted = assistant("a2", error={"name": "MessageAbortedError", "data": {}})
     result = plan([user("u1", "q"), failed, user("u2", "r"), aborted], set(), DEFAULT)
-    texts_ = [u.text for u in result.units]
-    assert "✗ opencode session error: quota" in texts_
-    assert "⬦ aborted" in texts_
+    said_ = [(u.text, u.notify) for u in result.units]
+    assert ("✗ the model provider API error: quota", True) in said_
+    assert ("⬦ aborted outside Discord (a terminal or another client)", True) in said_
+    assert not any(u.key.startswith("footer:") for u in result.units), "errors end turns"
     assert plan([failed], {error_key(failed)}, DEFAULT).empty
+
+
+def test_an_abort_from_discord_says_who() -> None:
+    aborted = assistant("a2", error={"name": "MessageAbortedError", "data": {}})
+    context = Context(aborted_by=lambda info: "Ann with /abort" if info.id == "a2" else None)
+    result = plan([user("u1", "q"), aborted], set(), DEFAULT, context=context)
+    assert [u.text for u in result.units][-1] == "⬦ aborted by Ann with /abort"
 
 
 def test_a_dead_message_followed_by_a_new_turn_does_not_block() -> None:
     dead = assistant("a1", said("t1", "", finished=False), done=False)
     messages = [user("u1", "q"), dead, user("u2", "again"), assistant("a2", said("t2", "back"))]
     result = plan(messages, set(), DEFAULT)
-    assert [u.text for u in result.units] == ["» **user:** q", "» **user:** again", "⬥ back"]
+    assert texts(messages) == ["» **user:** q", "» **user:** again", "⬥ back"]
     assert "t1" in result.skipped and not result.blocked
 
 
@@ -161,20 +176,20 @@ def test_an_ended_message_with_unfinished_parts_blocks_nothing() -> None:
 
 def test_synthetic_and_empty_text_renders_nothing() -> None:
     synthetic = {"id": "s1", "type": "text", "text": "ctx", "synthetic": True, "time": {"end": 1}}
-    messages = [assistant("a1", synthetic, said("t1", "   "))]
+    messages = [assistant("a1", synthetic, said("t1", "   "), finish="tool-calls")]
     result = plan(messages, set(), DEFAULT)
     assert result.units == [] and set(result.skipped) == {"s1", "t1"}
 
 
-def test_packing_keys_messages_by_their_first_part_and_lists_every_part() -> None:
+def test_units_become_rows_split_to_fit_each_keyed_by_its_part_and_piece() -> None:
     from kimaki.bridge import pack_units
 
     messages = [user("u1", "q"), assistant("a1", said("t1", "short"), said("t2", "x" * 2500))]
     outgoing = pack_units(plan(messages, set(), DEFAULT).units)
-    assert [m.key for m in outgoing] == ["u1-p0#0", "t2#0", "t2#1"]
-    assert outgoing[0].parts[:2] == ("u1-p0", "t1")
+    assert [m.key for m in outgoing] == ["u1-p0#0", "t1#0", "t2#0", "t2#1", "footer:a1#0"]
+    assert [m.parts for m in outgoing][1:4] == [("t1",), ("t2",), ("t2",)]
     assert all(len(m.content) <= 2000 for m in outgoing)
-    assert sum("t2" in m.parts for m in outgoing) >= 2, "a split part is listed in each message"
+    assert [m.notify for m in outgoing] == [False, False, False, False, True]
     assert outgoing == pack_units(plan(messages, set(), DEFAULT).units), "deterministic"
 
 

@@ -36,7 +36,14 @@ from kimaki.opencode.models import (
     QuestionRequest,
     SessionID,
 )
-from kimaki.store import PromptKind, PromptRecord, PromptState, ThreadID, ThreadRecord
+from kimaki.store import (
+    DiscordMessageID,
+    PromptKind,
+    PromptRecord,
+    PromptState,
+    ThreadID,
+    ThreadRecord,
+)
 from kimaki.util.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -45,6 +52,7 @@ UNBOUND_RETRY = 2.0
 UNBOUND_PATIENCE = 180.0
 REPLIED_EVENTS = ("permission.replied", "question.replied", "question.rejected")
 PARENT_DEPTH = 5
+PRECEDING_TIMEOUT = 30.0
 
 Choose = Callable[[Question], list[str]]
 """Given the question (as OpenCode has it now), the labels a person chose."""
@@ -184,13 +192,29 @@ class Asks:
             if record.state is not PromptState.PENDING:
                 return
             if record.is_leader and record.message_id is None:
-                message_id = await self.board.post(record, controls)
+                message_id = await self._post_after_earlier_content(record, controls, thread)
                 if message_id is None:
                     return
                 self.ctx.store.prompts.set_message(record.request_id, message_id)
         self._waiting(thread.thread_id, True)
         if record.kind is PromptKind.PERMISSION and record.is_leader:
             self._schedule_timeout(record)
+
+    async def _post_after_earlier_content(
+        self, record: PromptRecord, controls: Controls, thread: ThreadRecord
+    ) -> DiscordMessageID | None:
+        """Post the prompt after what its thread has that finished before it (the step's
+        text and tools are read and written out first); what follows starts anew."""
+        bridge = self.bridges.for_record(thread)
+        try:
+            await asyncio.wait_for(bridge.run(bridge.reconcile), PRECEDING_TIMEOUT)
+        except (Exception, asyncio.CancelledError) as exc:
+            if (task := asyncio.current_task()) is not None and task.cancelling():
+                raise
+            log.warning("thread %s: reading what precedes a prompt failed: %r", thread, exc)
+        return await self.ctx.outbox.post_ordered(
+            thread.thread_id, lambda: self.board.post(record, controls)
+        )
 
     async def _thread_for(self, session_id: SessionID) -> ThreadRecord | None:
         """The thread of the session, or of its nearest ancestor (a subagent asks too)."""

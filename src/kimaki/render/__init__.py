@@ -35,9 +35,17 @@ Tool lines
     progress renders nothing.
 
 Notification
-    Intermediate output is sent silently. The messages that notify are a session error and the
-    last message of a finished run; `pack(..., notify=keys)` marks the chunk that carries the
-    final piece of each such key (`Chunk.notify`), so a split part pings once.
+    Intermediate output is sent silently. What notifies is one line per turn: the footer
+    under a turn that ended (`footer`), the error a turn ended with, or the line saying it
+    was aborted; prompts that wait on a person notify too. `pack(..., notify=keys)` marks the
+    chunk that carries the final piece of each such key (`Chunk.notify`), so a split part
+    pings once.
+
+Errors
+    One line each, saying what happened in a person's words (`render_message_error` by
+    `RunError.kind`): the provider refused the key, a rate limit or quota, the provider's
+    API failing, the context window overflowing, the answer hitting the output limit. A
+    retry OpenCode makes is a notice replaced with each attempt (`render_retry`).
 
 Length
     Discord counts message length in Unicode code points (its API is Python; confirmed by
@@ -49,6 +57,7 @@ Length
 from __future__ import annotations
 
 from kimaki.discord_limits import MESSAGE_LIMIT
+from kimaki.render.footer import TurnFigures, render_footer
 from kimaki.render.graphemes import is_grapheme_boundary
 from kimaki.render.markdown import code_span, escape_markdown
 from kimaki.render.pack import Chunk, Piece, batch, pack
@@ -58,9 +67,11 @@ from kimaki.render.parts import (
     TEXT_PREFIX,
     USER_PREFIX,
     render_assistant_text,
+    render_compaction,
     render_message_error,
     render_notice,
     render_part,
+    render_retry,
     render_session_error,
     render_user_message,
     render_user_prompt,
@@ -90,15 +101,19 @@ __all__ = [
     "USER_PREFIX",
     "Chunk",
     "Piece",
+    "TurnFigures",
     "batch",
     "code_span",
     "escape_markdown",
     "is_grapheme_boundary",
     "pack",
     "render_assistant_text",
+    "render_compaction",
+    "render_footer",
     "render_message_error",
     "render_notice",
     "render_part",
+    "render_retry",
     "render_session_error",
     "render_tool",
     "render_user_message",

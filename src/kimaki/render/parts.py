@@ -73,16 +73,65 @@ def render_session_error(message: str) -> str:
     return f"{SESSION_ERROR_PREFIX} opencode session error: {body}"
 
 
-def render_message_error(info: MessageInfo) -> str | None:
-    """The error line of an assistant message, or None when it has none.
+def render_message_error(info: MessageInfo, *, aborted_by: str | None = None) -> str | None:
+    """The line saying why an assistant message ended in error, or None when it did not.
 
-    An abort is somebody's decision, not a failure, so it is a notice rather than an error.
+    An abort is somebody's decision, not a failure, so it is a notice saying whose:
+    `aborted_by` is who did it from Discord (e.g. "Ann with /abort"); without it the
+    abort came from elsewhere (the terminal, another client of the server).
     """
-    if not info.error:
+    error = info.run_error
+    if error is None:
         return None
-    if info.error_name == "MessageAbortedError":
-        return render_notice("aborted")
-    return render_session_error(info.error_message or info.error_name or "unknown error")
+    if error.kind == "aborted":
+        who = f"by {aborted_by}" if aborted_by else "outside Discord (a terminal or another client)"
+        return render_notice(f"aborted {who}")
+    provider = info.model.provider_id if info.model else "the model provider"
+    detail = _one_line(error.message)
+    status = f" (HTTP {error.status_code})" if error.status_code else ""
+    if error.kind == "auth":
+        said = f"{provider} refused the API key{status}: {detail}. Check the key OpenCode uses"
+    elif error.kind == "rate_limit":
+        said = f"{provider} rate limit or quota reached{status}: {detail}"
+    elif error.kind == "context_overflow":
+        said = f"the conversation no longer fits the model's context window: {detail}"
+    elif error.kind == "output_length":
+        said = "the answer hit the model's output limit and was cut off"
+    elif error.kind == "api":
+        said = f"{provider} API error{status}: {detail}"
+    else:
+        said = f"opencode session error: {detail}"
+    return f"{SESSION_ERROR_PREFIX} {_cut(said)}"
+
+
+def render_compaction(*, overflow: bool, auto: bool) -> str:
+    """OpenCode compacting the conversation (its summary replaces the history it keeps)."""
+    if overflow:
+        return render_notice(
+            "context overflow: the conversation no longer fit the model's context window; "
+            "OpenCode compacted it and carries on"
+        )
+    if auto:
+        return render_notice("the context window was nearly full: OpenCode compacted it")
+    return render_notice("conversation compacted")
+
+
+def render_retry(message: str, attempt: int, seconds: float) -> str:
+    """OpenCode waiting to try the model again (replaced with each attempt)."""
+    wait = f"in {max(round(seconds), 0)} s" if seconds >= 0.5 else "now"
+    reason = _one_line(message) or "the model provider failed"
+    said = f"{reason}: OpenCode retries {wait} (attempt {attempt}); /abort stops it"
+    return render_notice(_cut(said))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()).rstrip(".")
+
+
+def _cut(text: str) -> str:
+    if len(text) <= _SESSION_ERROR_LIMIT:
+        return text
+    return text[: safe_cut(text, _SESSION_ERROR_LIMIT, prefer_space=True)] + "…"
 
 
 def _is_visible_text(part: TextPart) -> bool:

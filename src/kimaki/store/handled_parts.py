@@ -30,6 +30,14 @@ class HandledPartsTable:
         rows = self.db.all("SELECT part_id FROM handled_parts WHERE session_id = ?", (session_id,))
         return {PartID(r["part_id"]) for r in rows}
 
+    def handled_at(self, session_id: SessionID, part_id: PartID) -> int | None:
+        """When the part was handled (ms), or None if it was not."""
+        row = self.db.one(
+            "SELECT handled_at FROM handled_parts WHERE session_id = ? AND part_id = ?",
+            (session_id, part_id),
+        )
+        return int(row["handled_at"]) if row else None
+
     def outbox_key(self, session_id: SessionID, part_id: PartID) -> str | None:
         """The first message key a handled part became (None: hidden, or not handled)."""
         row = self.db.one(

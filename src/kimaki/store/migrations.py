@@ -137,6 +137,8 @@ _V4: Migration = (
 # outbox rows and grow by edits (rows appended to it), so what a message should say and
 # what Discord was last confirmed to hold are kept apart from the rows. Rows already
 # pending keep `post_id` NULL and are packed into messages by the new outbox.
+# Threads mirrored before footers existed get the `footers-from` marker (`mirror`): their
+# old turns stay without a footer instead of getting a burst of them now.
 _V5: Migration = (
     """
     CREATE TABLE outbox_posts (
@@ -159,6 +161,12 @@ _V5: Migration = (
     "CREATE INDEX outbox_posts_by_thread ON outbox_posts (thread_id, id)",
     "ALTER TABLE outbox ADD COLUMN post_id INTEGER REFERENCES outbox_posts (id)",
     "ALTER TABLE outbox ADD COLUMN alone INTEGER NOT NULL DEFAULT 0 CHECK (alone IN (0, 1))",
+    """
+    INSERT OR IGNORE INTO handled_parts (session_id, part_id, outbox_key, handled_at)
+    SELECT session_id, 'footers-from', NULL,
+        CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+    FROM threads
+    """,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5)

@@ -46,15 +46,18 @@ def abort_command(deps: SessionDeps) -> AnyCommand:
         if record is None:
             await reply(interaction, "run /abort inside a session thread")
             return
-        who = interaction.user.display_name
-        await answer_later(interaction, _abort(deps, record, who), ephemeral=False)
+        who = f"{interaction.user.display_name} with /abort"
+        # The thread itself says who aborted (the aborted message's line), so this
+        # answer is only for the person who asked.
+        await answer_later(interaction, _abort(deps, record, who))
 
     return abort
 
 
 async def _abort(deps: SessionDeps, record: ThreadRecord, who: str) -> str:
-    await deps.opencode.abort(record.session_id, str(record.directory))
-    return f"abort requested by {who}"
+    if not await deps.bridges.for_record(record).abort(who):
+        return "nothing to abort: no turn is running in this session"
+    return "aborting: the thread says when the turn has stopped"
 
 
 @group.command
