@@ -9,7 +9,9 @@ things reach kimaki only as events of the shared server:
 - an error no message carries (`session.error`, e.g. "Model not found" for a prompt
   OpenCode could not start): one error line, keyed by the error and the newest message,
   so the duplicate events OpenCode sends make one line. An error that an assistant
-  message carries is the mirror's to post; a context overflow is shown from the
+  message carries is the mirror's to post, and so is one that arrives while the newest
+  message is an unfinished assistant message (OpenCode sends the event before it stores
+  the message with its error); a context overflow is shown from the
   compaction OpenCode stores; an abort from the aborted message.
 
 These are events, so a session run by a separate `opencode` process shows none of them.
@@ -65,6 +67,8 @@ def session_error_notice(
     way); whether a line was queued."""
     if error.kind in SHOWN_ELSEWHERE:
         return False
+    if recent and _unfinished_answer(recent[-1]):
+        return False  # the message will carry the error: the mirror posts it
     carried = [m.info.run_error for m in recent if m.info.role == "assistant"]
     if any(e is not None and (e.name, e.message) == (error.name, error.message) for e in carried):
         return False
@@ -77,3 +81,8 @@ def session_error_notice(
         log.info("thread %s: OpenCode reported %s: %s", thread_id, error.name, error.message)
         outbox.kick(thread_id)
     return bool(added)
+
+
+def _unfinished_answer(message: Message) -> bool:
+    info = message.info
+    return info.role == "assistant" and info.completed is None and info.error is None

@@ -211,7 +211,7 @@ class Outbox:
         failures = 0
         while True:
             async with self._writing[thread_id]:
-                post = self._next_post(thread_id)
+                post = await self._next_post(thread_id)
                 if post is None:
                     return
                 record = self._store.threads.get(thread_id)
@@ -228,14 +228,16 @@ class Outbox:
                 continue
             failures = 0
 
-    def _next_post(self, thread_id: ThreadID) -> OutboxPost | None:
+    async def _next_post(self, thread_id: ThreadID) -> OutboxPost | None:
         """The thread's next unwritten message, planning one from pending rows if needed."""
         posts = self._store.outbox_posts
         post = posts.next_unwritten(thread_id)
         if post is not None:
             return post
         rows = self._store.outbox.unassigned(thread_id)
-        write = next_write(rows, self._open_message(thread_id))
+        if not rows:
+            return None
+        write = next_write(rows, await self._open_message(thread_id))
         if write is None:
             return None
         return posts.get(self._plan(thread_id, write))
@@ -249,7 +251,7 @@ class Outbox:
             thread_id, write.rows[0].key, ids, write.content, notify=write.notify, open_=write.open
         )
 
-    def _open_message(self, thread_id: ThreadID) -> OpenMessage | None:
+    async def _open_message(self, thread_id: ThreadID) -> OpenMessage | None:
         newest = self._store.outbox_posts.newest(thread_id)
         if (
             newest is None
@@ -259,17 +261,23 @@ class Outbox:
             or newest.discord_message_id is None
             or newest.sent_at is None
             or self._clock_ms() - newest.sent_at >= APPEND_WINDOW_MS
-            or not self._still_last(thread_id, newest.discord_message_id)
+            or not await self._still_last(thread_id, newest.discord_message_id)
         ):
             return None
         return OpenMessage(newest.id, newest.content)
 
-    def _still_last(self, thread_id: ThreadID, message_id: DiscordMessageID) -> bool:
+    async def _still_last(self, thread_id: ThreadID, message_id: DiscordMessageID) -> bool:
         """Whether nothing was posted in the thread after `message_id`, as far as the
-        gateway has shown (a thread discord.py does not know: assume something was)."""
+        gateway has shown. A thread the gateway has not shown yet (just after a start)
+        is read once over REST; if that fails, assume something was posted."""
         thread = self._client.get_channel(thread_id)
         if not isinstance(thread, discord.Thread):
-            return False
+            try:
+                thread = await self._client.fetch_channel(thread_id)
+            except (discord.HTTPException, *_TRANSIENT_ERRORS):
+                return False
+            if not isinstance(thread, discord.Thread):
+                return False
         last = thread.last_message_id
         return last is None or last <= message_id
 

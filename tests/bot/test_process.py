@@ -27,6 +27,7 @@ from kimaki.store import OutboxRow, OutboxState, Store, ThreadID
 from scripted_model import ScriptedModel, bash, text
 from tests.support.kimaki_process import KimakiProcess, kimaki, kimaki_env, project_add
 from tests.support.processes import alive, group_members, opencode_processes_under
+from tests.support.transcript import FOOTER_PREFIX, has_footer
 from tests.support.waiting import eventually
 from tests.support.world import World, opencode_binary
 
@@ -193,23 +194,24 @@ async def test_missing_message_content_intent_says_where_to_enable_it(
     assert_nothing_left(run)
 
 
-# --- 4. kill -9 mid-reply: every part exactly once after the restart
+# --- 4. kill -9 mid-reply, during an edit: every part exactly once after the restart
 
 
-async def test_kill_9_mid_reply_then_restart_posts_every_part_exactly_once(
+async def test_kill_9_during_an_edit_then_restart_posts_every_part_exactly_once(
     world: World,
     twin: Twin,
     scripted_model: ScriptedModel,
     make_project: Callable[[], Path],
     tmp_path: Path,
 ) -> None:
-    """Parts queued in the outbox when kimaki dies are posted once each, in order, next start.
+    """Parts appended to the thread's message by an edit that Discord made but kimaki never
+    heard back about, and parts still queued, are each shown once after the next start.
 
     kimaki's death takes its OpenCode server with it (PDEATHSIG), which would abort the
-    turn, so the turn must be complete in OpenCode before the kill: the twin refuses the
-    thread's posts (503) from the moment the first parts are posted, so the rest wait in
-    the outbox. The next start must send exactly those, and its catch-up must not plan
-    the already-posted parts again.
+    turn, so the turn must be complete in OpenCode before the kill: the twin makes the
+    edit that appends "charlie" but holds its answer, so the worker waits and the rest
+    (delta, the footer) stays in the outbox. The next start repeats the edit (the same
+    content: harmless), sends the rest, and its catch-up plans nothing posted before.
     """
     assert twin.seed is not None
     data = tmp_path / "data"
@@ -231,43 +233,61 @@ async def test_kill_9_mid_reply_then_restart_posts_every_part_exactly_once(
         async with kimaki(env, data) as first:
             await first.wait_for_line(READY, timeout=TIMEOUT)
             thread = await open_thread(twin, channel, f"{prompt}: please work")
-            # alpha and bravo are posted while the second step is held at the model.
+            # alpha and bravo are shown while the second step is held at the model.
             await eventually(
                 _posted(twin, thread, markers[:2]), timeout=TIMEOUT, what="alpha and bravo"
             )
-            route = f"/channels/{thread.id}/messages"
-            refuse = twin.add_http_fault("POST", route, 503, count=None)
+            route = f"/channels/{thread.id}/messages/*"
+            hold = twin.hold_requests("PATCH", route, count=None, after_processing=True)
             gate.set()
+            await hold.wait_held(1, timeout=TIMEOUT)
+            # The footer is queued once the turn is complete in OpenCode.
             rows = await eventually(
-                _queued(data, thread, markers[2:]), timeout=TIMEOUT, what="charlie, delta queued"
+                _queued(data, thread, [*markers[2:], FOOTER_PREFIX]),
+                timeout=TIMEOUT,
+                what="delta and the footer queued",
             )
             assert all(r.state == OutboxState.PENDING for r in rows if "k9 delta" in r.content)
             orphan = first.server_pid()
             await first.kill9()
-        twin.faults.rules.remove(refuse)
-        assert not any(m in twin.render(thread) for m in markers[2:]), "sent before the kill"
+        hold.release()
+        shown = twin.render(thread)
+        assert "k9-charlie" in shown and "k9 delta" not in shown, "the edit landed, no more"
 
         async with kimaki(env, data) as second:
             await second.wait_for_line(READY, timeout=TIMEOUT)
             assert not alive(orphan), "the next start stops the orphaned OpenCode server"
             await eventually(_posted(twin, thread, markers), timeout=TIMEOUT, what="all parts")
+            await eventually(_footed(twin, thread), timeout=TIMEOUT, what="the footer")
             assert await second.stop() == 0, second.output
         assert_nothing_left(second)
     finally:
         gate.set()
 
-    transcript = "\n".join(m.content for m in bot_messages(twin, thread))
-    counts = {marker: transcript.count(marker) for marker in markers}
-    assert counts == dict.fromkeys(markers, 1), twin.render(thread)
+    posted = bot_messages(twin, thread)
+    transcript = "\n".join(m.content for m in posted)
+    counts = {marker: transcript.count(marker) for marker in [*markers, FOOTER_PREFIX]}
+    assert counts == dict.fromkeys([*markers, FOOTER_PREFIX], 1), twin.render(thread)
     positions = [transcript.index(marker) for marker in markers]
     assert positions == sorted(positions), twin.render(thread)
-    nonces = [m.nonce for m in bot_messages(twin, thread) if m.nonce]
+    # The turn's four parts share one message, grown by edits; the footer is the second.
+    assert len(posted) == 2 and has_footer(posted[1]), twin.render(thread)
+    writes = [w for w in twin.message_writes(thread) if w.author_id == twin.seed.bot.id]
+    assert [w.message_id for w in writes if w.notifies] == [posted[1].id]
+    nonces = [m.nonce for m in posted if m.nonce]
     assert len(nonces) == len(set(nonces)), twin.render(thread)
     store = Store.open(data)
     try:
         assert store.outbox.pending_count(ThreadID(thread.id)) == 0
     finally:
         store.close()
+
+
+def _footed(twin: Twin, thread: Channel) -> Callable[[], Awaitable[bool]]:
+    async def probe() -> bool:
+        return any(has_footer(m) for m in bot_messages(twin, thread))
+
+    return probe
 
 
 def _posted(twin: Twin, thread: Channel, markers: list[str]) -> Callable[[], Awaitable[bool]]:

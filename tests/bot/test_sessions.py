@@ -10,6 +10,7 @@ from kimaki.opencode.prompt import TextInput
 from kimaki.store import ThreadID
 from scripted_model import ScriptedModel, bash, text
 from tests.support.kimaki_app import Running, StartKimaki
+from tests.support.transcript import FOOTER, bot_lines, has_footer
 from tests.support.waiting import eventually
 
 TIMEOUT = 60
@@ -28,11 +29,8 @@ async def test_a_message_opens_a_thread_and_the_reply_streams_into_it(
     thread = await thread_of_prompt(running, "nu-hello: please greet me")
     assert thread.name == "nu-hello: please greet me"
 
-    reply = await running.twin.wait_for_message(
-        lambda m: "Hello from OpenCode" in m.content, channel=thread, timeout=TIMEOUT, edits=True
-    )
-    assert reply.content == "⬥ Hello from OpenCode via kimaki."
-    assert reply.author_id == running.twin.seed.bot.id  # type: ignore[union-attr]
+    await running.twin.wait_for_message(has_footer, channel=thread, timeout=TIMEOUT)
+    assert bot_lines(running.twin, thread) == ["⬥ Hello from OpenCode via kimaki.", FOOTER]
 
 
 async def test_a_follow_up_continues_the_same_session(
@@ -81,11 +79,8 @@ async def test_bash_shows_at_default_verbosity_and_not_at_text_only(
         __import__("kimaki.config", fromlist=["Verbosity"]).Verbosity.TEXT_ONLY,
     )
     quiet = await thread_of_prompt(running, "omicron-bash again")
-    await twin.wait_for_message(
-        lambda m: "Ran echo." in m.content, channel=quiet, timeout=TIMEOUT, edits=True
-    )
-    contents = [m.content for m in twin.messages(quiet) if m.author_id != running.owner.id]
-    assert contents == ["⬥ Ran echo."]
+    await twin.wait_for_message(has_footer, channel=quiet, timeout=TIMEOUT)
+    assert bot_lines(twin, quiet) == ["⬥ Ran echo.", FOOTER]
 
 
 async def test_what_happened_while_the_event_stream_was_down_is_posted_once(

@@ -8,7 +8,7 @@ it reads as `FOOTER` here, so a test can still say where each footer is.
 from __future__ import annotations
 
 from discord_twin import Twin
-from discord_twin.state import Channel
+from discord_twin.state import Channel, Message
 
 FOOTER = "<footer>"
 FOOTER_PREFIX = "-# ⬦ "
@@ -24,3 +24,8 @@ def bot_lines(twin: Twin, thread: Channel, *, footers: bool = True) -> list[str]
     ]
     shown = [FOOTER if line.startswith(FOOTER_PREFIX) else line for line in lines]
     return shown if footers else [line for line in shown if line != FOOTER]
+
+
+def has_footer(message: Message) -> bool:
+    """Whether a turn's footer is among the message's lines."""
+    return any(line.startswith(FOOTER_PREFIX) for line in message.content.split("\n"))
