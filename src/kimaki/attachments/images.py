@@ -2,9 +2,12 @@
 
 Providers refuse or shrink large images: Anthropic takes at most 8000 px a side and
 5 MB of base64 per image and works best up to about 1.5k px; OpenAI scales to a
-2048 px box. So an image larger than `MAX_EDGE` on its long side or `MAX_BYTES` in size
-is scaled down to fit and re-encoded (PNG when it has transparency, else JPEG). An
-image within both limits is passed unchanged, animated GIFs included.
+2048 px box. OpenCode 1.18.33 scales prompt images into a 2000 px box and 5 MiB itself,
+but only where its resizer is available (else they pass unchanged). So kimaki does it
+the same way, whatever OpenCode can do: an image larger than `MAX_EDGE` on its long side
+or `MAX_BYTES` in size is scaled down to fit and re-encoded (PNG when it has
+transparency, else JPEG). An image within both limits is passed unchanged, animated
+GIFs included.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Iterator
 
 from PIL import Image, UnidentifiedImageError
 
-MAX_EDGE = 2048
+MAX_EDGE = 2000
 MAX_BYTES = 3_750_000
 """Raw bytes; as base64 in a data: URL this stays under 5 MB."""
 _QUALITIES = (90, 80, 70, 60)
