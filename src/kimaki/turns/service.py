@@ -32,17 +32,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kimaki import attachments
-from kimaki.attachments.parts import Accepts
 from kimaki.bridge import ThreadBridge
 from kimaki.bridges import Bridges
-from kimaki.opencode.errors import OpenCodeError, OpenCodeHTTPError
-from kimaki.opencode.models import ModelRef, ProviderCatalog
-from kimaki.opencode.prompt import PromptPart
+from kimaki.opencode.errors import NotFound, OpenCodeError, OpenCodeHTTPError
 from kimaki.origin import message_origins
-from kimaki.render import render_notice
 from kimaki.store import (
-    Outgoing,
     QueuedPrompt,
     QueuedPromptID,
     QueueState,
@@ -55,6 +49,7 @@ from kimaki.util import background_task
 
 from . import prompt as rows
 from .busy import BUSY_CUTOFF, Look, Running, look
+from .compose import Composer, model_of, notice
 from .hint import upload_command, upload_hint
 from .marks import Marks
 from .options import NoOverride, PromptOptions
@@ -65,7 +60,6 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0
 STOP_WAIT = 15.0
 """How long an interrupt waits for the aborted turn to stop before sending anyway."""
-CATALOG_TTL = 30.0
 KEEP_SENT_MS = 7 * 24 * 3600 * 1000
 
 
@@ -104,7 +98,7 @@ class Turns:
         self._locks: defaultdict[SessionID, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._catalogs: dict[str, tuple[float, ProviderCatalog]] = {}
+        self.composer = Composer(bridges.ctx.opencode)
 
     # --- lifecycle
 
@@ -160,10 +154,18 @@ class Turns:
         if row is None:
             return Outcome.REPEATED
         async with self._locks[record.session_id]:
-            await self._settle_sending(bridge)
-            seen = await self._look(bridge)
-            if row.interrupt and seen.running is Running.SERVER:
-                seen = await self._stop_turn(bridge, row.author_name)
+            try:
+                await self._settle_sending(bridge)
+                seen = await self._look(bridge)
+                if row.interrupt and seen.running is Running.SERVER:
+                    seen = await self._stop_turn(bridge, row.author_name)
+            except NotFound:
+                await self._session_gone(bridge)
+                return Outcome.QUEUED
+            except OpenCodeError as exc:
+                await self._hold(bridge, row, None)
+                self._unreachable(bridge, row.source, exc)
+                return Outcome.QUEUED
             if seen.running is Running.NO:
                 batch = [row] if row.interrupt else self._queued(record.thread_id)
                 if await self._send(bridge, batch, seen):
@@ -221,11 +223,15 @@ class Turns:
             self.store.queued_prompts.drop_all(thread_id)
             return
         async with self._locks[bridge.record.session_id]:
-            await self._settle_sending(bridge)
-            batch = self._queued(thread_id)
-            if not batch:
+            try:
+                await self._settle_sending(bridge)
+                batch = self._queued(thread_id)
+                if not batch:
+                    return
+                seen = await self._look(bridge)
+            except NotFound:
+                await self._session_gone(bridge)
                 return
-            seen = await self._look(bridge)
             if seen.running is Running.NO:
                 await self._send(bridge, batch, seen)
 
@@ -275,7 +281,7 @@ class Turns:
                 return seen
             await asyncio.sleep(0.2)
 
-    async def _hold(self, bridge: ThreadBridge, row: QueuedPrompt, seen: Look) -> None:
+    async def _hold(self, bridge: ThreadBridge, row: QueuedPrompt, seen: Look | None) -> None:
         """The prompt waits: mark its message; for another process, say why once a turn."""
         current = self.store.queued_prompts.get(row.id)
         if current is None or current.state is not QueueState.QUEUED:
@@ -283,7 +289,7 @@ class Turns:
         message = rows.message_of(current)
         if message is not None and await self.marks.mark(*message):
             self.store.queued_prompts.set_marked(current.id, True)
-        if seen.running is Running.ELSEWHERE:
+        if seen is not None and seen.running is Running.ELSEWHERE:
             prompts = [m for m in seen.messages if m.info.role == "user"]
             turn = prompts[-1].info.id if prompts else "turn"
             self._notice(
@@ -304,7 +310,7 @@ class Turns:
         self.store.queued_prompts.begin_sending(ids)
         choice = self.options.for_thread(record)
         try:
-            parts = await self._parts(bridge, batch, choice.model or _model_of(seen))
+            parts = await self.composer.parts(bridge, batch, choice.model or model_of(seen))
             upload = upload_command(record.session_id, self.settings.upload_data_dir)
             await self.ctx.opencode.prompt_async(
                 record.session_id,
@@ -316,7 +322,7 @@ class Turns:
                 system=upload_hint(upload),
             )
         except OpenCodeError as exc:
-            return await self._not_taken(bridge, batch, exc)
+            return await self._not_taken(bridge, batch, exc, batch[0].source)
         self.store.queued_prompts.mark_sent(ids)
         bridge.set_busy(True)
         bridge.wake()
@@ -326,81 +332,48 @@ class Turns:
         return True
 
     async def _not_taken(
-        self, bridge: ThreadBridge, batch: Sequence[QueuedPrompt], exc: OpenCodeError
+        self,
+        bridge: ThreadBridge,
+        batch: Sequence[QueuedPrompt],
+        exc: OpenCodeError,
+        source: str,
     ) -> bool:
+        """OpenCode did not take `batch` (or could not be asked about `source`'s turn)."""
         ids = [r.id for r in batch]
         if isinstance(exc, OpenCodeHTTPError) and 400 <= exc.status < 500:
             log.warning("thread %s: OpenCode refused a prompt: %s", bridge.thread_id, exc)
             self.store.queued_prompts.mark_sent(ids)  # never again: it would be refused again
             self._notice(
                 bridge,
-                synthetic_key("refused", batch[0].source),
+                synthetic_key("refused", source),
                 f"OpenCode refused this message ({exc}); it was not sent",
                 notify=True,
             )
             return True
-        log.warning("thread %s: prompt not sent yet: %s", bridge.thread_id, exc)
         self.store.queued_prompts.back_to_queue(ids)
-        self._notice(
-            bridge,
-            synthetic_key("unreachable", batch[0].source),
-            "OpenCode is not reachable right now; your message is queued and goes when it is",
-        )
+        self._unreachable(bridge, source, exc)
         return False
 
-    async def _parts(
-        self, bridge: ThreadBridge, batch: Sequence[QueuedPrompt], model: ModelRef | None
-    ) -> list[PromptPart]:
-        accepts = await self._accepts(bridge, model)
-        parts: list[PromptPart] = []
-        for row in batch:
-            parts += rows.words(row)
-            files = rows.files_of(row)
-            if files:
-                built = await asyncio.to_thread(attachments.build, files, accepts)
-                parts += built.parts
-                self._tell_about(bridge, row, built)
-            parts.append(rows.tag(row))
-        return parts
+    def _unreachable(self, bridge: ThreadBridge, source: str, exc: OpenCodeError) -> None:
+        log.warning("thread %s: prompt not sent yet: %s", bridge.thread_id, exc)
+        self._notice(
+            bridge,
+            synthetic_key("unreachable", source),
+            "OpenCode is not reachable right now; your message is queued and goes when it is",
+        )
 
-    async def _accepts(self, bridge: ThreadBridge, model: ModelRef | None) -> Accepts:
-        """What the session's model takes in as itself (nothing, if that cannot be told)."""
-        directory = str(bridge.record.directory)
-        try:
-            if model is None:
-                model = (await self.ctx.opencode.config(directory)).model
-            catalog = await self._catalog(directory)
-        except OpenCodeError as exc:
-            log.warning("thread %s: cannot read the model's inputs: %s", bridge.thread_id, exc)
-            return lambda mime: False
-        found = catalog.model(model) if model is not None else None
-        return found.accepts if found is not None else (lambda mime: False)
-
-    async def _catalog(self, directory: str) -> ProviderCatalog:
-        cached = self._catalogs.get(directory)
-        if cached is not None and time.monotonic() - cached[0] < CATALOG_TTL:
-            return cached[1]
-        catalog = await self.ctx.opencode.providers(directory)
-        self._catalogs[directory] = (time.monotonic(), catalog)
-        return catalog
-
-    def _tell_about(
-        self, bridge: ThreadBridge, row: QueuedPrompt, built: attachments.Built
-    ) -> None:
-        if built.unseen:
-            names = ", ".join(f.filename for f in built.unseen)
-            self._notice(
-                bridge,
-                synthetic_key("unseen-files", str(bridge.thread_id)),
-                f"this session's model does not take images or PDFs as they are: {names} "
-                "reached the agent as a file path it can read (said once per thread)",
-            )
-        for saved, why in built.unreadable:
-            self._notice(
-                bridge,
-                synthetic_key("unreadable", f"{row.source}-{saved.filename}"),
-                f"could not read {saved.filename} ({why}); the rest of the message went through",
-            )
+    async def _session_gone(self, bridge: ThreadBridge) -> None:
+        """OpenCode no longer has the session (deleted): nothing held can be sent."""
+        dropped = await self.clear(bridge.thread_id)
+        log.warning(
+            "thread %s: session is gone; dropped %d held prompt(s)", bridge.thread_id, dropped
+        )
+        self._notice(
+            bridge,
+            synthetic_key("session-gone", str(bridge.thread_id)),
+            "OpenCode no longer has this session; messages written here are not sent",
+            notify=True,
+        )
 
     # --- marks and notices
 
@@ -413,17 +386,4 @@ class Turns:
         return message is None or await self.marks.unmark(*message)
 
     def _notice(self, bridge: ThreadBridge, key: str, text: str, *, notify: bool = False) -> None:
-        """Post a line from kimaki once per `key` (a key said before stays as it was)."""
-        if self.store.outbox.by_key(key) is not None:
-            return
-        outgoing = Outgoing(key, render_notice(text), notify=notify)
-        if self.store.enqueue(bridge.thread_id, None, [outgoing]):
-            self.ctx.outbox.kick(bridge.thread_id)
-
-
-def _model_of(seen: Look) -> ModelRef | None:
-    """The model the session uses now: the newest prompt's (a chosen model sticks)."""
-    for message in reversed(seen.messages):
-        if message.info.role == "user" and message.info.model is not None:
-            return message.info.model
-    return None
+        notice(bridge, key, text, notify=notify)
