@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -26,15 +28,29 @@ from kimaki.bridge import ThreadBridge
 from kimaki.bridges import AUTO_ARCHIVE_MINUTES, Bridges
 from kimaki.naming import prompt_thread_name
 from kimaki.opencode.errors import OpenCodeError
+from kimaki.opencode.prompt import FileInput
 from kimaki.render import render_notice
 from kimaki.store import Origin, Outgoing, Project, SessionID, ThreadRecord, synthetic_key
-from kimaki.turns import Prompt, Turns, split_interrupt
+from kimaki.turns import Outcome, Prompt, Turns, split_interrupt
 
 log = logging.getLogger(__name__)
 
 DOWNLOAD_LIMIT = 100 * 1024 * 1024
 """Attachments larger than this are not downloaded (the agent gets a note instead)."""
 _DOWNLOAD_ERRORS = (discord.HTTPException, aiohttp.ClientError, OSError, asyncio.TimeoutError)
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who a prompt is from, and the Discord message or interaction it came with."""
+
+    name: str
+    user_id: int
+    source_id: int
+
+    @classmethod
+    def of(cls, message: discord.Message) -> Author:
+        return cls(message.author.display_name, message.author.id, message.id)
 
 
 class Sessions:
@@ -82,6 +98,25 @@ class Sessions:
     async def follow_up(self, message: discord.Message, record: ThreadRecord) -> None:
         """A message in a bound thread prompts its session (held while a turn runs)."""
         await self._submit(self.bridges.for_record(record), message)
+
+    async def prompt(
+        self,
+        bridge: ThreadBridge,
+        text: str,
+        author: Author,
+        *,
+        files: Sequence[FileInput] = (),
+    ) -> bool:
+        """A prompt that came with no message of its own (a slash command): the same path
+        as messages, held like them while a turn runs. Whether it was taken (sent or held)."""
+        prompt = Prompt(
+            source=str(author.source_id),
+            author_id=author.user_id,
+            author_name=author.name,
+            text=text.strip(),
+            parts=tuple(files),
+        )
+        return await self.turns.submit(bridge, prompt) != Outcome.REPEATED
 
     async def _submit(self, bridge: ThreadBridge, message: discord.Message) -> None:
         prompt = await self.prompt_of(message, bridge)

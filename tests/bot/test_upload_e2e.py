@@ -42,7 +42,9 @@ async def test_the_agent_uploads_files_with_the_command_kimaki_gave_it(
     )
     assert [a.filename for a in posted.attachments] == ["shot.png", "report.txt"]
     assert [a.data for a in posted.attachments] == [png(16, 9), b"all green\n"]
-    await twin.wait_for_message(lambda m: "Sent them." in m.content, channel=thread, timeout=TIMEOUT)
+    await twin.wait_for_message(
+        lambda m: "Sent them." in m.content, channel=thread, timeout=TIMEOUT
+    )
 
     refused = "not posted: big.bin: 11.0 MB is more than Discord's 10.0 MB upload limit"
     assert any(refused in m.content for m in twin.messages(thread))

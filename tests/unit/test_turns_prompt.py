@@ -82,7 +82,7 @@ def test_summary_for_queue() -> None:
 
 def test_a_prompt_keeps_where_its_message_is() -> None:
     prompt = Prompt("9", 7, "Ann", "hi", message=(300, 9))
-    assert prompt.extras() == {"quote": None, "files": [], "message": [300, 9]}
+    assert prompt.extras() == {"quote": None, "files": [], "message": [300, 9], "parts": []}
 
 
 def test_the_upload_instruction_names_session_and_data_dir() -> None:

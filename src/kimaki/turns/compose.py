@@ -48,6 +48,7 @@ class Composer:
                 built = await asyncio.to_thread(attachments.build, files, accepts)
                 parts += built.parts
                 self._tell_about(bridge, row, built)
+            parts += rows.file_parts_of(row)
             parts.append(rows.tag(row))
         return parts
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kimaki.attachments import Saved
-from kimaki.opencode.prompt import PromptPart, TextInput
+from kimaki.opencode.prompt import FileInput, PromptPart, TextInput
 from kimaki.origin import tag_part
 from kimaki.store import QueuedPrompt
 
@@ -38,12 +38,15 @@ class Prompt:
     interrupt: bool = False
     message: tuple[int, int] | None = None
     """(channel id, message id) of the Discord message, to mark it while it waits."""
+    parts: tuple[FileInput, ...] = ()
+    """File parts made by the caller (e.g. files a command names), sent as they are."""
 
     def extras(self) -> dict[str, Any]:
         return {
             "quote": self.quote,
             "files": [f.to_json() for f in self.files],
             "message": list(self.message) if self.message else None,
+            "parts": [p.to_json() for p in self.parts],
         }
 
 
@@ -58,6 +61,15 @@ def split_interrupt(text: str) -> tuple[bool, str]:
 def files_of(row: QueuedPrompt) -> list[Saved]:
     files = row.extras.get("files") or []
     return [Saved.from_json(f) for f in files if isinstance(f, dict)]
+
+
+def file_parts_of(row: QueuedPrompt) -> list[FileInput]:
+    found = row.extras.get("parts") or []
+    return [
+        FileInput(str(p["mime"]), str(p["url"]), p.get("filename"))
+        for p in found
+        if isinstance(p, dict) and "mime" in p and "url" in p
+    ]
 
 
 def message_of(row: QueuedPrompt) -> tuple[int, int] | None:

@@ -308,8 +308,10 @@ class Turns:
         record = bridge.record
         ids = [r.id for r in batch]
         self.store.queued_prompts.begin_sending(ids)
-        choice = self.options.for_thread(record)
         try:
+            choice = await self.options.for_prompt(
+                record.session_id, record.channel_id, str(record.directory)
+            )
             parts = await self.composer.parts(bridge, batch, choice.model or model_of(seen))
             upload = upload_command(record.session_id, self.settings.upload_data_dir)
             await self.ctx.opencode.prompt_async(
