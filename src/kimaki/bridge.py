@@ -25,6 +25,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -49,7 +50,7 @@ from kimaki.opencode.models import (
 )
 from kimaki.opencode.rest import OpenCodeClient
 from kimaki.outbox import Outbox
-from kimaki.render import render_notice, split_message
+from kimaki.render import render_notice
 from kimaki.store import (
     Origin,
     Outgoing,
@@ -57,11 +58,11 @@ from kimaki.store import (
     Store,
     ThreadID,
     ThreadRecord,
-    part_key,
     synthetic_key,
 )
 from kimaki.store.db import now_ms
-from kimaki.turns import closes_turn
+from kimaki.turn_figures import closes_turn
+from kimaki.unit_rows import file_row, pack_units
 from kimaki.util.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,9 @@ class BridgeContext:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "limits", ModelLimits(self.opencode))
+
+    files_dir: Path | None = None
+    """Where files the agent's answers carry are copied before they are posted."""
 
 
 ThreadGone = Callable[[ThreadID, str], Awaitable[None]]
@@ -231,7 +235,7 @@ class ThreadBridge:
             )
             result = await self._plan(everything, handled, True)
         if not result.empty:
-            outgoing = pack_units(result.units)
+            outgoing = pack_units(result.units, self._file_message)
             added = self.ctx.store.enqueue(
                 self.thread_id, record.session_id, outgoing, skipped_parts=result.skipped
             )
@@ -255,6 +259,9 @@ class ThreadBridge:
 
     def _aborted_by(self, info: MessageInfo) -> str | None:
         return self.ctx.aborts.who(info.session_id, info.completed)
+
+    def _file_message(self, unit: Unit) -> Outgoing:
+        return file_row(self.ctx.files_dir, self.record.session_id, unit)
 
     def verbosity(self) -> Verbosity:
         chosen = self.ctx.store.channel_settings.verbosity(self.record.channel_id)
@@ -435,22 +442,3 @@ def changes_messages(event: Event) -> bool:
     if isinstance(event, PartUpdated):
         return event.part is not None and event.part.is_finished
     return event.type in ("message.updated", "message.removed")
-
-
-def pack_units(units: Sequence[Unit]) -> list[Outgoing]:
-    """The units as outbox rows: one per piece of a unit split to fit a Discord message.
-
-    A row's key is its unit's key and the piece's index, so a retry after a crash builds
-    the same keys and the outbox drops what it already has. The outbox packs rows into
-    as few messages as it can when it sends them; a unit that notifies does so with its
-    last piece.
-    """
-    rows = []
-    for unit in units:
-        pieces = split_message(unit.text)
-        for index, piece in enumerate(pieces):
-            last = index == len(pieces) - 1
-            rows.append(
-                Outgoing(part_key(unit.key, index), piece, unit.notify and last, unit.parts)
-            )
-    return rows

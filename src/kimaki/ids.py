@@ -24,6 +24,7 @@ ThreadID = NewType("ThreadID", int)
 DiscordMessageID = NewType("DiscordMessageID", int)
 OutboxRowID = NewType("OutboxRowID", int)
 OutboxPostID = NewType("OutboxPostID", int)
+QueuedPromptID = NewType("QueuedPromptID", int)
 
 
 class Verbosity(enum.StrEnum):

@@ -13,13 +13,15 @@ Rules that keep a thread honest:
   from Discord (it carries the `<discord-user/>` tag) is not echoed back.
 - Hidden parts are recorded as handled once finished, so raising verbosity later
   does not repost old history.
+- A file the agent's answer carries (a `file` part: an image, a generated file) is
+  posted as an attachment, at every verbosity.
 - An unfinished assistant message is given up only when OpenCode says it ended (it
   carries an error, e.g. an abort) or when a *later assistant* message exists: OpenCode
   writes one step after the other, so a newer step means the run that owned the old
   one died (its process or server stopped) and a new run began. A user message
   written after it proves nothing — OpenCode answers follow-ups after the running
   step finishes — so the step keeps the thread waiting and is posted when it ends.
-- A turn that ends gets one footer line (`kimaki.turns`), keyed by its last message
+- A turn that ends gets one footer line (`kimaki.turn_figures`), keyed by its last message
   like a part, so it is posted once, in Discord and Sync threads alike. Only the footer
   notifies; a turn that ends with an error notifies with the error line instead, an
   aborted one with the line saying who aborted it.
@@ -34,6 +36,7 @@ from dataclasses import dataclass, field
 
 from kimaki.ids import Verbosity
 from kimaki.opencode.models import (
+    FilePart,
     Message,
     MessageInfo,
     ModelRef,
@@ -52,17 +55,30 @@ from kimaki.render import (
     render_user_message,
     tool_visible,
 )
-from kimaki.turns import closes_turn, figures, turn_start
+from kimaki.turn_figures import closes_turn, figures, turn_start
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A file an answer carries, as OpenCode gives it (a `data:` or `file://` URL)."""
+
+    url: str
+    mime: str
+    filename: str
 
 
 @dataclass(frozen=True)
 class Unit:
-    """One rendered thing to post. `parts` are marked handled when it is queued."""
+    """One rendered thing to post. `parts` are marked handled when it is queued.
+
+    A unit with `file` is posted as that file, in a message of its own (`text` is "").
+    """
 
     key: PartID
     parts: tuple[PartID, ...]
     text: str
     notify: bool = False
+    file: FileRef | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +212,12 @@ def _plan_assistant(
                 result.skipped.append(part.id)
             elif will_show(part, verbosity) and not message.info.summary:
                 return False
+            continue
+        if isinstance(part, FilePart) and not message.info.summary:
+            name = part.filename or "file"
+            result.units.append(
+                Unit(part.id, (part.id,), "", file=FileRef(part.url, part.mime, name))
+            )
             continue
         # A compaction's summary is what OpenCode continues from, not an answer.
         text = None if message.info.summary else render_part(part, verbosity)

@@ -17,6 +17,7 @@ from .ids import (
     OutboxPostID,
     OutboxRowID,
     PartID,
+    QueuedPromptID,
     SessionID,
     ThreadID,
 )
@@ -30,9 +31,11 @@ from .outbox import (
     part_key,
     synthetic_key,
 )
+from .outbox_files import OutboxFileTable, OutgoingFile
 from .outbox_posts import OutboxPost, OutboxPostTable
 from .projects import Project, ProjectTable
 from .prompts import PromptKind, PromptRecord, PromptState, PromptTable, prompt_key
+from .queued_prompts import QueuedPrompt, QueuedPromptTable, QueueState
 from .session_cursors import SessionCursor, SessionCursorTable
 from .store import Store
 from .threads import Origin, ThreadRecord, ThreadTable
@@ -52,6 +55,7 @@ __all__ = [
     "MessageID",
     "Origin",
     "OutboxConflict",
+    "OutboxFileTable",
     "OutboxPost",
     "OutboxPostID",
     "OutboxPostTable",
@@ -60,6 +64,7 @@ __all__ = [
     "OutboxState",
     "OutboxTable",
     "Outgoing",
+    "OutgoingFile",
     "PartID",
     "Project",
     "ProjectTable",
@@ -67,6 +72,10 @@ __all__ = [
     "PromptRecord",
     "PromptState",
     "PromptTable",
+    "QueueState",
+    "QueuedPrompt",
+    "QueuedPromptID",
+    "QueuedPromptTable",
     "SessionCursor",
     "SessionCursorTable",
     "SessionID",

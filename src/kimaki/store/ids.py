@@ -10,6 +10,7 @@ from kimaki.ids import (
     OutboxPostID,
     OutboxRowID,
     PartID,
+    QueuedPromptID,
     SessionID,
     ThreadID,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "OutboxPostID",
     "OutboxRowID",
     "PartID",
+    "QueuedPromptID",
     "SessionID",
     "ThreadID",
 ]

@@ -133,13 +133,46 @@ _V4: Migration = (
     """,
 )
 
+# Prompts kimaki holds until their session is free (`queued_prompts.py`), and the files a
+# queued outbox message carries (`outbox_files.py`).
+_V5: Migration = (
+    """
+    CREATE TABLE queued_prompts (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        thread_id   INTEGER NOT NULL REFERENCES threads (thread_id) ON DELETE CASCADE,
+        session_id  TEXT    NOT NULL,
+        source      TEXT    NOT NULL UNIQUE,
+        author_id   INTEGER NOT NULL,
+        author_name TEXT    NOT NULL,
+        text        TEXT    NOT NULL,
+        extras      TEXT    NOT NULL,
+        interrupt   INTEGER NOT NULL DEFAULT 0 CHECK (interrupt IN (0, 1)),
+        state       TEXT    NOT NULL DEFAULT 'queued'
+            CHECK (state IN ('queued', 'sending', 'sent')),
+        marked      INTEGER NOT NULL DEFAULT 0 CHECK (marked IN (0, 1)),
+        created_at  INTEGER NOT NULL,
+        sent_at     INTEGER
+    )
+    """,
+    "CREATE INDEX queued_prompts_waiting ON queued_prompts (thread_id, id) WHERE state != 'sent'",
+    """
+    CREATE TABLE outbox_files (
+        outbox_id INTEGER NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
+        position  INTEGER NOT NULL,
+        path      TEXT    NOT NULL,
+        filename  TEXT    NOT NULL,
+        PRIMARY KEY (outbox_id, position)
+    ) WITHOUT ROWID
+    """,
+)
+
 # The Discord messages the outbox writes (`outbox_posts.py`): a message may carry several
 # outbox rows and grow by edits (rows appended to it), so what a message should say and
 # what Discord was last confirmed to hold are kept apart from the rows. Rows already
 # pending keep `post_id` NULL and are packed into messages by the new outbox.
 # Threads mirrored before footers existed get the `footers-from` marker (`mirror`): their
 # old turns stay without a footer instead of getting a burst of them now.
-_V5: Migration = (
+_V6: Migration = (
     """
     CREATE TABLE outbox_posts (
         id                 INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -169,4 +202,4 @@ _V5: Migration = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)

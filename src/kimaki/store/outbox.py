@@ -25,6 +25,7 @@ from kimaki.discord_limits import NONCE_LIMIT
 
 from .db import Conflict, Database, now_ms
 from .ids import DiscordMessageID, OutboxPostID, OutboxRowID, PartID, SessionID, ThreadID
+from .outbox_files import OutboxFileTable, OutgoingFile
 
 NONCE_LENGTH = NONCE_LIMIT
 
@@ -71,7 +72,8 @@ class Outgoing:
 
     One message may carry several small parts (`render.pack`), and one part split over
     several messages is listed in each of them. `notify` rows are sent in a new message
-    with a notification and close it; `alone` rows get a message of their own.
+    with a notification and close it; `alone` rows get a message of their own, and so
+    do rows with `files` (attached to the message, `outbox_files`; it may have no text).
     """
 
     key: str
@@ -79,6 +81,7 @@ class Outgoing:
     notify: bool = False
     parts: tuple[PartID, ...] = ()
     alone: bool = False
+    files: tuple[OutgoingFile, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,7 @@ class OutboxRow:
 class OutboxTable:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.files = OutboxFileTable(db)
 
     # ---- reading --------------------------------------------------------------------------
     def get(self, row_id: OutboxRowID) -> OutboxRow | None:
@@ -237,7 +241,7 @@ class OutboxTable:
                         f"outbox key {message.key!r} already holds different content"
                     )
                 continue
-            self.db.conn.execute(
+            cursor = self.db.conn.execute(
                 "INSERT INTO outbox (thread_id, session_id, key, nonce, content, notify, alone,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -247,9 +251,11 @@ class OutboxTable:
                     nonce_for(thread_id, message.key),
                     message.content,
                     int(message.notify),
-                    int(message.alone),
+                    int(message.alone or bool(message.files)),
                     at,
                 ),
             )
+            if message.files:
+                self.files._insert(int(cursor.lastrowid or 0), message.files)
             added += 1
         return added
