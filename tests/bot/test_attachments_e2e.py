@@ -76,7 +76,10 @@ async def test_images_text_and_files_reach_the_agent_and_a_reply_brings_its_quot
         assert path.is_relative_to(running.app.config.data_dir / "files" / record.session_id)
 
     answer = await running.twin.wait_for_message(
-        lambda m: "Looked at all four." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "Looked at all four." in m.content,
+        channel=thread,
+        timeout=TIMEOUT,
+        edits=True,
     )
     running.twin.add_http_fault("GET", "/attachments/**", 404)  # the next download fails
     running.twin.user(running.owner).send(
@@ -85,7 +88,10 @@ async def test_images_text_and_files_reach_the_agent_and_a_reply_brings_its_quot
     request = await turn(scripted_model, "at-reply")
     assert "(In reply to this message from kimaki:)\n> ⬥ Looked at all four." in request.prompt
     await running.twin.wait_for_message(
-        lambda m: "Replied." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "Replied." in m.content,
+        channel=thread,
+        timeout=TIMEOUT,
+        edits=True,
     )
     said = bot_said(running, thread.id)
     assert "⬦ could not download gone.txt (Discord answered 404)" in said
@@ -104,11 +110,17 @@ async def test_a_model_without_image_input_gets_the_path_and_the_thread_is_told_
     path = saved_path(request.prompt, "dot.png")
     assert path.read_bytes() == png(8, 8)
     await running.twin.wait_for_message(
-        lambda m: "Read the path." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "Read the path." in m.content,
+        channel=thread,
+        timeout=TIMEOUT,
+        edits=True,
     )
     running.twin.user(running.owner).send(thread, "nv-two again", files={"b.png": png(9, 9)})
     await running.twin.wait_for_message(
-        lambda m: "Read the second path." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "Read the second path." in m.content,
+        channel=thread,
+        timeout=TIMEOUT,
+        edits=True,
     )
     said = bot_said(running, thread.id)
     assert said.count("does not take images or PDFs") == 1

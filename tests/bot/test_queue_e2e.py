@@ -30,7 +30,7 @@ async def held_turn(
 
 async def answered(running: Running, thread: Channel, words: str) -> TwinMessage:
     return await running.twin.wait_for_message(
-        lambda m: words in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: words in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
 
 
@@ -117,6 +117,8 @@ async def test_send_now_and_the_now_prefix_interrupt_the_running_turn(
     ]
     transcript = running.twin.render(thread)
     assert "Answer to qb-first." not in transcript and "Held again." not in transcript
+    assert transcript.count("⬦ aborted by owner") == 2, transcript  # who interrupted
+    assert "outside Discord" not in transcript
     assert scripted_model.overlaps_of(record.session_id) == []
 
 

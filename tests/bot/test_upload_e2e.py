@@ -30,7 +30,9 @@ async def test_the_agent_uploads_files_with_the_command_kimaki_gave_it(
     assert hint is not None, system_text(first.messages)[-400:]
     command = hint["command"]
     assert f"--session {record.session_id}" in command
-    await twin.wait_for_message(lambda m: "Ready." in m.content, channel=thread, timeout=TIMEOUT)
+    await twin.wait_for_message(
+        lambda m: "Ready." in m.content, channel=thread, timeout=TIMEOUT, edits=True
+    )
 
     (running.project / "shot.png").write_bytes(png(16, 9))
     (running.project / "report.txt").write_text("all green\n")
@@ -43,7 +45,10 @@ async def test_the_agent_uploads_files_with_the_command_kimaki_gave_it(
     assert [a.filename for a in posted.attachments] == ["shot.png", "report.txt"]
     assert [a.data for a in posted.attachments] == [png(16, 9), b"all green\n"]
     await twin.wait_for_message(
-        lambda m: "Sent them." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "Sent them." in m.content,
+        channel=thread,
+        timeout=TIMEOUT,
+        edits=True,
     )
 
     refused = "not posted: big.bin: 11.0 MB is more than Discord's 10.0 MB upload limit"

@@ -268,7 +268,7 @@ class Turns:
         """Abort the shared server's turn and wait (a while) until the session stops."""
         record = bridge.record
         log.info("thread %s: %s interrupts the running turn", record.thread_id, who)
-        await self.ctx.opencode.abort(record.session_id, str(record.directory))
+        await bridge.abort(who)  # noted, so the aborted message's line names them
         self._notice(
             bridge,
             synthetic_key("interrupt", f"{record.thread_id}-{now_ms()}"),
