@@ -2,7 +2,8 @@
 
 Modules: `parts` (text, prompts, notices, errors), `tools` (tool lines and their
 summaries), `markdown` (escaping, code spans, one-line cuts), `graphemes` (where text may
-be cut), `split` (fence-safe splitting), `pack` (as few messages as possible).
+be cut), `split` (fence-safe splitting), `footer` (the line under a finished turn).
+Packing lines into as few messages as possible happens when they are sent (`kimaki.packing`).
 
 The conventions (prefixes, summaries, verbosity) are those of reference/rendering.md. Where it
 is silent, these choices hold:
@@ -37,9 +38,8 @@ Tool lines
 Notification
     Intermediate output is sent silently. What notifies is one line per turn: the footer
     under a turn that ended (`footer`), the error a turn ended with, or the line saying it
-    was aborted; prompts that wait on a person notify too. `pack(..., notify=keys)` marks the
-    chunk that carries the final piece of each such key (`Chunk.notify`), so a split part
-    pings once.
+    was aborted; prompts that wait on a person notify too. A split line notifies with its
+    last piece only, so it pings once.
 
 Errors
     One line each, saying what happened in a person's words (`render_message_error` by
@@ -60,7 +60,6 @@ from kimaki.discord_limits import MESSAGE_LIMIT
 from kimaki.render.footer import TurnFigures, render_footer
 from kimaki.render.graphemes import is_grapheme_boundary
 from kimaki.render.markdown import code_span, escape_markdown
-from kimaki.render.pack import Chunk, Piece, batch, pack
 from kimaki.render.parts import (
     NOTICE_PREFIX,
     SESSION_ERROR_PREFIX,
@@ -99,14 +98,10 @@ __all__ = [
     "TOOL_ERROR_PREFIX",
     "TOOL_PREFIX",
     "USER_PREFIX",
-    "Chunk",
-    "Piece",
     "TurnFigures",
-    "batch",
     "code_span",
     "escape_markdown",
     "is_grapheme_boundary",
-    "pack",
     "render_assistant_text",
     "render_compaction",
     "render_footer",

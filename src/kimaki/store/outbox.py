@@ -43,11 +43,8 @@ class OutboxState(enum.StrEnum):
 
 
 def part_key(part_id: PartID, piece: int = 0) -> str:
-    """Key of a message whose first content is piece `piece` of a rendered OpenCode part.
-
-    With `render.pack`, use the chunk's first piece: `part_key(c.pieces[0].key,
-    c.pieces[0].index)`; the packing is deterministic, so a retry builds the same keys.
-    """
+    """Key of the row holding piece `piece` of a rendered OpenCode part (split to fit a
+    Discord message); the split is deterministic, so a retry builds the same keys."""
     return f"{part_id}#{piece}"
 
 
@@ -68,10 +65,10 @@ def nonce_for(thread_id: ThreadID, key: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """A message to enqueue; `parts` are the OpenCode parts (pieces of) it carries.
+    """A row to enqueue; `parts` are the OpenCode parts (pieces of) it carries.
 
-    One message may carry several small parts (`render.pack`), and one part split over
-    several messages is listed in each of them. `notify` rows are sent in a new message
+    The outbox packs rows into as few Discord messages as it can (`kimaki.packing`); a
+    part split over several rows is listed in each of them. `notify` rows are sent in a new message
     with a notification and close it; `alone` rows get a message of their own, and so
     do rows with `files` (attached to the message, `outbox_files`; it may have no text).
     """
