@@ -10,6 +10,7 @@ from discord_twin import Twin
 from discord_twin.state import Channel
 from scripted_model import ScriptedModel, bash, text
 from tests.support.kimaki_process import kimaki, kimaki_env, project_add
+from tests.support.transcript import FOOTER_PREFIX
 from tests.support.waiting import eventually
 from tests.support.world import World, opencode_run
 
@@ -117,9 +118,11 @@ async def test_kill_9_between_creating_a_sync_thread_and_recording_it_leaves_one
     async with kimaki(env, data) as second:
 
         async def mirrored() -> bool:
-            return "⬥ Bound once." in bot_lines(twin, made[0])
+            return any(line.startswith(FOOTER_PREFIX) for line in bot_lines(twin, made[0]))
 
         await eventually(mirrored, timeout=TIMEOUT, what="the answer in the adopted thread")
         assert await second.stop() == 0, second.output
     assert [t.id for t in twin.threads(channel)] == [made[0].id]
-    assert bot_lines(twin, made[0]) == [f"» **user:** {prompt}", "⬥ Bound once."]
+    lines = bot_lines(twin, made[0])
+    assert lines[:2] == [f"» **user:** {prompt}", "⬥ Bound once."], lines
+    assert len(lines) == 3 and lines[2].startswith(FOOTER_PREFIX), "the turn's footer, once"
