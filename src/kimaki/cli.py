@@ -14,6 +14,7 @@ from kimaki.app import run
 from kimaki.bot.voice import no_voice_warnings
 from kimaki.demo import command as demo_command
 from kimaki.logs import setup_logging
+from kimaki.util.instance_lock import AlreadyRunning, InstanceLock
 from kimaki.util.private_files import tighten
 
 
@@ -66,11 +67,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_projects.run_project_command(args, settings)
     if args.command == "guild":
         return cli_guilds.run_guild_command(args, settings)
-    setup_logging(settings.log_dir, debug=args.debug)
     try:
-        return asyncio.run(run(settings, cli_setup.first_run(settings)))
-    except KeyboardInterrupt:
-        return 130
+        lock = InstanceLock(settings.data_dir).acquire()
+    except AlreadyRunning as exc:
+        print(f"kimaki: {exc}", file=sys.stderr)
+        return 1
+    with lock:
+        setup_logging(settings.log_dir, debug=args.debug)
+        try:
+            return asyncio.run(run(settings, cli_setup.first_run(settings)))
+        except KeyboardInterrupt:
+            return 130
 
 
 def entrypoint() -> NoReturn:
