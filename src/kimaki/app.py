@@ -30,6 +30,8 @@ from kimaki.bot.invite import invite_url
 from kimaki.bot.messages import MessageRoutes
 from kimaki.bot.prompt_board import DiscordPromptBoard
 from kimaki.bot.prompt_handlers import PromptHandlers
+from kimaki.bot.send_intake import SendIntake
+from kimaki.bot.send_report import SendReporter
 from kimaki.bot.token import TokenMissing, load_token
 from kimaki.bridge import BridgeContext
 from kimaki.bridges import Bridges
@@ -42,9 +44,12 @@ from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
 from kimaki.outbox import Outbox
 from kimaki.router import EventRouter
+from kimaki.sends.watch import SendWatcher
 from kimaki.sessions import Sessions
 from kimaki.store import Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
+from kimaki.tasks.clock import Clock
+from kimaki.tasks.scheduler import Scheduler
 from kimaki.util import background_task
 from kimaki.util.private_files import private_file
 
@@ -82,9 +87,18 @@ class Parts:
     sessions: Sessions
     serving: asyncio.Event
     """Set once the OpenCode-side parts run (`Kimaki.start`); Discord messages wait for it."""
+    send_intake: SendIntake
+    send_watcher: SendWatcher
+    send_reporter: SendReporter
+    scheduler: Scheduler
 
 
-def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[str, Any]) -> Parts:
+def wire(
+    config: Config,
+    opencode_endpoint: EndpointSource,
+    bot_options: dict[str, Any],
+    clock: Clock | None = None,
+) -> Parts:
     """Build every part in dependency order and connect them; nothing runs yet.
 
     The Discord client comes first, since everything that posts needs it. What Discord
@@ -106,6 +120,10 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         await serving.wait()
         await messages.in_thread(message)
 
+    async def send_message(message: discord.Message) -> None:
+        await serving.wait()
+        await send_intake.take(message)
+
     async def thread_deleted(thread_id: ThreadID) -> None:
         await bridges.thread_gone(thread_id, "deleted in Discord")
 
@@ -118,6 +136,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         thread_deleted=thread_deleted,
         startup=startup,
         prompt_actions=lambda: prompt_handlers,
+        send_message=send_message,
     )
     bot = KimakiBot(config, store, routes, **bot_options)
 
@@ -140,6 +159,10 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
     router = EventRouter(events, bridges, asks, on_unbound_session=poke_sync)
     sessions = Sessions(bridges)
     messages = MessageRoutes(store, sessions, asks)
+    send_reporter = SendReporter(store, bot)
+    send_watcher = SendWatcher(store, opencode, events, on_finished=lambda _: send_reporter.kick())
+    send_intake = SendIntake(store, sessions, bot, bot.gate, send_watcher, send_reporter)
+    scheduler = Scheduler(store, bot, send_intake.take, clock=clock)
     prompt_handlers = PromptHandlers(asks)
     register_commands(
         bot.tree,
@@ -148,7 +171,21 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         settings_deps=SettingsDeps(store),
     )
     return Parts(
-        store, opencode, events, bot, outbox, bridges, sync, asks, router, sessions, serving
+        store,
+        opencode,
+        events,
+        bot,
+        outbox,
+        bridges,
+        sync,
+        asks,
+        router,
+        sessions,
+        serving,
+        send_intake=send_intake,
+        send_watcher=send_watcher,
+        send_reporter=send_reporter,
+        scheduler=scheduler,
     )
 
 
@@ -161,12 +198,13 @@ class Kimaki:
         opencode: EndpointSource,
         opencode_version: str = "unknown",
         bot_options: dict[str, Any] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.config = config
         self.token = token
         self.opencode_version = opencode_version
         self.first_start = not (config.data_dir / "started").exists()
-        self.parts = wire(config, opencode, bot_options or {})
+        self.parts = wire(config, opencode, bot_options or {}, clock)
         self.store = self.parts.store
         self.opencode = self.parts.opencode
         self.events = self.parts.events
@@ -177,6 +215,8 @@ class Kimaki:
         self.asks = self.parts.asks
         self.router = self.parts.router
         self.sessions = self.parts.sessions
+        self.sends = self.parts.send_intake
+        self.scheduler = self.parts.scheduler
         self._connection: asyncio.Task[None] | None = None
         self._recovering: asyncio.Task[None] | None = None
         self._stopped = False
@@ -199,9 +239,15 @@ class Kimaki:
             if boot is not None and not boot.done():
                 boot.cancel()
         self._start_opencode_parts()
-        # Threads an interrupted bind made before a crash (needs the guild cache).
-        self._recovering = background_task.start(self.bridges.recover(), name="recover-binds")
+        self._recovering = background_task.start(self._recover(), name="recover-binds")
         self._announce()
+
+    async def _recover(self) -> None:
+        """Threads an interrupted bind made before a crash (needs the guild cache), then
+        the sends made while kimaki was stopped or cut off by a crash."""
+        await self.bridges.recover()
+        self.sends.start()
+        self.scheduler.start()
 
     async def _login(self) -> None:
         try:
@@ -267,6 +313,8 @@ class Kimaki:
         self.events.start()
         self.router.start()
         self.asks.start()
+        self.parts.send_watcher.start()
+        self.parts.send_reporter.start()
         if self.sync is not None:
             self.sync.start()
         self.parts.serving.set()
@@ -299,6 +347,10 @@ class Kimaki:
             self._recovering.cancel()
         if self.sync is not None:
             await self.sync.stop()
+        await self.scheduler.stop()
+        await self.sends.stop()
+        await self.parts.send_watcher.stop()
+        await self.parts.send_reporter.stop()
         await self.router.stop()
         await self.asks.stop()
         await self.bridges.close()

@@ -27,6 +27,7 @@ from kimaki.bot.gate import Gate, GatedState
 from kimaki.bot.prompts_ui import PromptActions, register_prompt_items
 from kimaki.bot.trust import Trust
 from kimaki.config import Config
+from kimaki.sends.format import send_embed
 from kimaki.store import ChannelID, Store, ThreadID
 from kimaki.util import background_task
 
@@ -49,6 +50,8 @@ class Routes:
     """Start the background work (from `setup_hook`, once logged in)."""
     prompt_actions: Callable[[], PromptActions]
     """What prompt buttons, menus and forms do (clicks work across restarts)."""
+    send_message: MessageHandler | None = None
+    """A message this bot posted itself carrying a `kimaki send` (the intake decides)."""
 
 
 def intents() -> discord.Intents:
@@ -131,6 +134,10 @@ class KimakiBot(discord.Client):
         self.trust.forget_note(guild.id)
 
     async def on_message(self, message: discord.Message) -> None:
+        if self.user is not None and message.author.id == self.user.id:
+            if self.routes.send_message is not None and send_embed(message) is not None:
+                await self.routes.send_message(message)
+            return
         if message.author.bot or message.guild is None:
             return
         decision = self.gate.decide(message.author, message.guild)

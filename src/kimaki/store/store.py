@@ -15,7 +15,9 @@ from .ids import ChannelID, PartID, SessionID, ThreadID
 from .outbox import OutboxTable, Outgoing
 from .projects import ProjectTable
 from .prompts import PromptTable
+from .sends import SendTable
 from .session_cursors import SessionCursor, SessionCursorTable
+from .tasks import TaskTable
 from .threads import Origin, ThreadRecord, ThreadTable
 from .trusted_guilds import TrustedGuildTable
 
@@ -32,6 +34,8 @@ class Store:
         self.prompts = PromptTable(db)
         self.trusted_guilds = TrustedGuildTable(db)
         self.bind_intents = BindIntentTable(db)
+        self.sends = SendTable(db)
+        self.tasks = TaskTable(db)
 
     @classmethod
     def open(cls, data_dir: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Store:
