@@ -24,7 +24,13 @@ import discord
 
 from kimaki.asks import Asks
 from kimaki.bot.client import KimakiBot, Routes
-from kimaki.bot.commands import ProjectDeps, SessionDeps, SettingsDeps, register_commands
+from kimaki.bot.commands import (
+    ProjectDeps,
+    SessionDeps,
+    SettingsDeps,
+    TasksDeps,
+    register_commands,
+)
 from kimaki.bot.endpoints import use_discord_endpoints
 from kimaki.bot.invite import invite_url
 from kimaki.bot.messages import MessageRoutes
@@ -169,6 +175,7 @@ def wire(
         projects_deps=ProjectDeps(store, opencode, config),
         session_deps=SessionDeps(store, opencode, bridges),
         settings_deps=SettingsDeps(store),
+        tasks_deps=TasksDeps(store, poke=lambda: scheduler.poke()),
     )
     return Parts(
         store,

@@ -9,7 +9,15 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from kimaki import __version__, cli_guilds, cli_projects, cli_send, cli_setup, config
+from kimaki import (
+    __version__,
+    cli_guilds,
+    cli_projects,
+    cli_send,
+    cli_setup,
+    cli_tasks,
+    config,
+)
 from kimaki.app import run
 from kimaki.bot.voice import no_voice_warnings
 from kimaki.demo import command as demo_command
@@ -42,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_projects.add_parser(commands)
     cli_guilds.add_parser(commands)
     cli_send.add_parser(commands)
+    cli_tasks.add_parser(commands)
     demo_command.add_parser(commands)
     return parser
 
@@ -70,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_guilds.run_guild_command(args, settings)
     if args.command == "send":
         return cli_send.run_send_command(args, settings)
+    if args.command == "task":
+        return cli_tasks.run_task_command(args, settings)
     try:
         lock = InstanceLock(settings.data_dir).acquire()
     except AlreadyRunning as exc:

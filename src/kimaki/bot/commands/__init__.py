@@ -3,6 +3,7 @@
 - `projects`: /add-project, /remove-project
 - `session`: /abort, /session-id, /resume
 - `settings`: /verbosity
+- `tasks`: /tasks (scheduled sends, with Run now and Delete buttons)
 
 A module declares the narrow dependencies its commands use (a frozen dataclass) and a
 `CommandGroup`; adding a command is one `@group.command` function in one module. No
@@ -14,17 +15,19 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from kimaki.bot.commands import projects, session, settings
+from kimaki.bot.commands import projects, session, settings, tasks
 from kimaki.bot.commands.base import KimakiTree, answer_later, reply
 from kimaki.bot.commands.projects import ProjectDeps
 from kimaki.bot.commands.session import SessionDeps
 from kimaki.bot.commands.settings import SettingsDeps
+from kimaki.bot.commands.tasks import TasksDeps, register_task_items
 
 __all__ = [
     "KimakiTree",
     "ProjectDeps",
     "SessionDeps",
     "SettingsDeps",
+    "TasksDeps",
     "answer_later",
     "register_commands",
     "reply",
@@ -37,11 +40,15 @@ def register_commands(
     projects_deps: ProjectDeps,
     session_deps: SessionDeps,
     settings_deps: SettingsDeps,
+    tasks_deps: TasksDeps | None = None,
 ) -> None:
     """Add every group's commands to the tree (before the bot places them in guilds)."""
     for command in [
         *projects.group.build(projects_deps),
         *session.group.build(session_deps),
         *settings.group.build(settings_deps),
+        *(tasks.group.build(tasks_deps) if tasks_deps is not None else []),
     ]:
         tree.add_command(command)
+    if tasks_deps is not None:
+        register_task_items(tree.client, tasks_deps)
