@@ -8,7 +8,9 @@ process tests.
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from discord_twin.state import Channel, Message
@@ -94,3 +96,103 @@ async def test_send_project_wait_prints_the_answer_and_the_thread_holds_it_once(
     assert await send_state(running, int(plain.out.split()[-1])) is SendState.ANSWERED
     missing = await run_cli(["send", "--project", "/nonexistent/dir", "--prompt", "x"], env)
     assert missing.code == 1 and missing.err.count("\n") == 1 and "does not exist" in missing.err
+
+
+async def test_send_thread_queues_behind_a_busy_turn_notify_only_files_and_a_long_prompt(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel, tmp_path: Path
+) -> None:
+    running = await start_kimaki()
+    twin = running.twin
+    gate = asyncio.Event()
+    scripted_model.add_rule("snd-busy", [text("Busy turn done.").held(gate)])
+    scripted_model.add_rule("snd-queued", [text("Queued send answered.")])
+    thread, record = await running.open_thread("snd-busy: a long job")
+    await scripted_model.wait_for_request(lambda r: "snd-busy" in r.prompt, timeout=TIMEOUT)
+    env = cli_env(twin, running.app.config.data_dir)
+
+    # A send into the busy thread waits its turn, like a person's message.
+    queued = await run_cli(["send", "--thread", str(thread.id), "--prompt", "snd-queued"], env)
+    assert queued.code == 0, queued
+    queued_id = int(queued.out.split()[-1])
+
+    async def taken() -> bool:
+        sent = running.app.store.sends.get(DiscordMessageID(queued_id))
+        return sent is not None and sent.state is SendState.PROMPTED
+
+    await eventually(taken, timeout=TIMEOUT, what="the queued send to be taken")
+    assert not any("Queued send answered" in t for t in bot_texts(running, thread))
+    gate.set()
+    assert await send_state(running, queued_id) is SendState.ANSWERED
+    await twin.wait_for_message(
+        lambda m: "Queued send answered." in m.content, channel=thread, timeout=TIMEOUT
+    )
+    transcript = "\n".join(bot_texts(running, thread))
+    assert transcript.index("Busy turn done.") < transcript.index("Queued send answered.")
+    assert scripted_model.overlaps_of(record.session_id) == []
+
+    # --notify-only: posted in the thread, no run.
+    turns = len(scripted_model.turn_requests())
+    note = await run_cli(
+        ["send", "--session", record.session_id, "--notify-only", "--prompt", "build is green"],
+        env,
+    )
+    assert note.code == 0, note
+    assert await send_state(running, int(note.out.split()[-1])) is SendState.NOTIFIED
+    assert any(m.content == "build is green" for m in twin.messages(thread))
+    assert len(scripted_model.turn_requests()) == turns
+
+    # --file goes in as a Discord attachment does; a long prompt as prompt.md, whole.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("the notes\n")
+    tail = "snd-long-tail-marker"
+    long_prompt = "snd-long: read this\n" + "x" * 2_500 + "\n" + tail
+    sent = await run_cli(
+        ["send", "--project", str(running.project), "--file", str(notes), "--wait"],
+        env,
+        stdin=long_prompt,
+    )
+    assert sent.code == 0, sent
+    request = await scripted_model.wait_for_request(lambda r: tail in r.prompt, timeout=TIMEOUT)
+    assert "snd-long: read this" in request.prompt and "notes.txt" in json.dumps(request.messages)
+    starter_message = next(
+        m for m in twin.messages(running.channel) if m.content.startswith("snd-long: read this")
+    )
+    assert len(starter_message.content) < 2_000 and PROMPT_FILE in starter_message.content
+    names = [a.filename for a in starter_message.attachments]
+    assert names[:2] == [PROMPT_FILE, "notes.txt"]
+
+
+async def test_twenty_concurrent_sends_make_twenty_threads_each_answered_once(
+    start_kimaki: StartKimaki,
+) -> None:
+    running = await start_kimaki()
+    env = cli_env(running.twin, running.app.config.data_dir)
+    prompts = [f"snd-many-{n:02d}" for n in range(20)]
+    with ThreadPoolExecutor(max_workers=len(prompts)) as pool:
+        results = await asyncio.gather(
+            *(
+                run_cli(
+                    ["send", "--project", str(running.project), "--prompt", p],
+                    env,
+                    capture=False,
+                    pool=pool,
+                )
+                for p in prompts
+            )
+        )
+    assert [r.code for r in results] == [0] * 20
+
+    async def all_answered() -> bool:
+        sends = running.app.store.sends.in_state(SendState.ANSWERED)
+        return len(sends) == 20
+
+    await eventually(all_answered, timeout=120, what="twenty answered sends")
+    threads = [t for t in running.twin.threads(running.channel)]
+    assert len(threads) == 20
+    await running.app.bridges.settle()
+    for thread in threads:
+        await running.app.outbox.flush(ThreadID(thread.id))
+    for prompt in prompts:
+        (thread,) = [t for t in threads if prompt in starter(running, t.id).content]
+        answers = [t for t in bot_texts(running, thread) if "ok:" in t]
+        assert len(answers) == 1 and prompt in answers[0], (prompt, answers)

@@ -12,6 +12,7 @@ import contextlib
 import io
 import sys
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +65,14 @@ def _run(
 
 
 async def run_cli(
-    argv: Sequence[str], env: Mapping[str, str], *, stdin: str | None = None, capture: bool = True
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    stdin: str | None = None,
+    capture: bool = True,
+    pool: Executor | None = None,
 ) -> CliResult:
-    """`kimaki ARGV…` (send, task or status) with `env` as its environment."""
-    return await asyncio.to_thread(_run, argv, env, stdin, capture)
+    """`kimaki ARGV…` (send, task or status) with `env` as its environment; `pool` runs
+    many at once (the default executor has only a few threads)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(pool, _run, argv, env, stdin, capture)
