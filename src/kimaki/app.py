@@ -36,8 +36,7 @@ from kimaki.bot.invite import invite_url
 from kimaki.bot.messages import MessageRoutes
 from kimaki.bot.prompt_board import DiscordPromptBoard
 from kimaki.bot.prompt_handlers import PromptHandlers
-from kimaki.bot.send_intake import SendIntake
-from kimaki.bot.send_report import SendReporter
+from kimaki.bot.send_parts import SendParts
 from kimaki.bot.token import TokenMissing, load_token
 from kimaki.bridge import BridgeContext
 from kimaki.bridges import Bridges
@@ -50,12 +49,11 @@ from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
 from kimaki.outbox import Outbox
 from kimaki.router import EventRouter
-from kimaki.sends.watch import SendWatcher
 from kimaki.sessions import Sessions
+from kimaki.status_publisher import StatusPublisher
 from kimaki.store import Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
 from kimaki.tasks.clock import Clock
-from kimaki.tasks.scheduler import Scheduler
 from kimaki.util import background_task
 from kimaki.util.private_files import private_file
 
@@ -93,10 +91,7 @@ class Parts:
     sessions: Sessions
     serving: asyncio.Event
     """Set once the OpenCode-side parts run (`Kimaki.start`); Discord messages wait for it."""
-    send_intake: SendIntake
-    send_watcher: SendWatcher
-    send_reporter: SendReporter
-    scheduler: Scheduler
+    sends: SendParts
 
 
 def wire(
@@ -128,7 +123,7 @@ def wire(
 
     async def send_message(message: discord.Message) -> None:
         await serving.wait()
-        await send_intake.take(message)
+        await sends.intake.take(message)
 
     async def thread_deleted(thread_id: ThreadID) -> None:
         await bridges.thread_gone(thread_id, "deleted in Discord")
@@ -165,34 +160,17 @@ def wire(
     router = EventRouter(events, bridges, asks, on_unbound_session=poke_sync)
     sessions = Sessions(bridges)
     messages = MessageRoutes(store, sessions, asks)
-    send_reporter = SendReporter(store, bot)
-    send_watcher = SendWatcher(store, opencode, events, on_finished=lambda _: send_reporter.kick())
-    send_intake = SendIntake(store, sessions, bot, bot.gate, send_watcher, send_reporter)
-    scheduler = Scheduler(store, bot, send_intake.take, clock=clock)
+    sends = SendParts.wire(store, sessions, bot, opencode, events, clock)
     prompt_handlers = PromptHandlers(asks)
     register_commands(
         bot.tree,
         projects_deps=ProjectDeps(store, opencode, config),
         session_deps=SessionDeps(store, opencode, bridges),
         settings_deps=SettingsDeps(store),
-        tasks_deps=TasksDeps(store, poke=lambda: scheduler.poke()),
+        tasks_deps=TasksDeps(store, poke=sends.scheduler.poke),
     )
     return Parts(
-        store,
-        opencode,
-        events,
-        bot,
-        outbox,
-        bridges,
-        sync,
-        asks,
-        router,
-        sessions,
-        serving,
-        send_intake=send_intake,
-        send_watcher=send_watcher,
-        send_reporter=send_reporter,
-        scheduler=scheduler,
+        store, opencode, events, bot, outbox, bridges, sync, asks, router, sessions, serving, sends
     )
 
 
@@ -211,6 +189,7 @@ class Kimaki:
         self.token = token
         self.opencode_version = opencode_version
         self.first_start = not (config.data_dir / "started").exists()
+        self._endpoint = opencode
         self.parts = wire(config, opencode, bot_options or {}, clock)
         self.store = self.parts.store
         self.opencode = self.parts.opencode
@@ -222,10 +201,10 @@ class Kimaki:
         self.asks = self.parts.asks
         self.router = self.parts.router
         self.sessions = self.parts.sessions
-        self.sends = self.parts.send_intake
-        self.scheduler = self.parts.scheduler
+        self.sends = self.parts.sends
         self._connection: asyncio.Task[None] | None = None
         self._recovering: asyncio.Task[None] | None = None
+        self._publishing: asyncio.Task[None] | None = None
         self._stopped = False
 
     async def start(
@@ -253,8 +232,7 @@ class Kimaki:
         """Threads an interrupted bind made before a crash (needs the guild cache), then
         the sends made while kimaki was stopped or cut off by a crash."""
         await self.bridges.recover()
-        self.sends.start()
-        self.scheduler.start()
+        self.sends.start_taking()
 
     async def _login(self) -> None:
         try:
@@ -320,11 +298,17 @@ class Kimaki:
         self.events.start()
         self.router.start()
         self.asks.start()
-        self.parts.send_watcher.start()
-        self.parts.send_reporter.start()
+        self.sends.start_watching()
         if self.sync is not None:
             self.sync.start()
         self.parts.serving.set()
+        publisher = StatusPublisher(
+            self.config, self.bot, self.opencode, self._endpoint, self.sync, self._version
+        )
+        self._publishing = background_task.start(publisher.run(), name="status")
+
+    def _version(self) -> str:
+        return self.opencode_version
 
     def _announce(self) -> None:
         app_id = self.bot.application_id
@@ -350,14 +334,12 @@ class Kimaki:
         if self._stopped:
             return
         self._stopped = True
-        if self._recovering is not None:
-            self._recovering.cancel()
+        for task in (self._recovering, self._publishing):
+            if task is not None:
+                task.cancel()
         if self.sync is not None:
             await self.sync.stop()
-        await self.scheduler.stop()
         await self.sends.stop()
-        await self.parts.send_watcher.stop()
-        await self.parts.send_reporter.stop()
         await self.router.stop()
         await self.asks.stop()
         await self.bridges.close()
