@@ -15,6 +15,7 @@ from kimaki import (
     cli_projects,
     cli_send,
     cli_setup,
+    cli_status,
     cli_tasks,
     config,
 )
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_guilds.add_parser(commands)
     cli_send.add_parser(commands)
     cli_tasks.add_parser(commands)
+    cli_status.add_parser(commands)
     demo_command.add_parser(commands)
     return parser
 
@@ -81,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_send.run_send_command(args, settings)
     if args.command == "task":
         return cli_tasks.run_task_command(args, settings)
+    if args.command == "status":
+        return cli_status.run_status_command(args, settings)
     try:
         lock = InstanceLock(settings.data_dir).acquire()
     except AlreadyRunning as exc:
