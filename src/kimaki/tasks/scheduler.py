@@ -45,9 +45,11 @@ LOOK_EVERY = 1.0
 HandOver = Callable[[discord.Message], Awaitable[None]]
 
 
-def task_nonce(task_id: int, occurrence: int) -> str:
-    """25 characters: the same for one task's one occurrence, whoever posts it."""
-    return hashlib.sha256(f"task/{task_id}/{occurrence}".encode()).hexdigest()[:25]
+def task_nonce(task: TaskRecord, occurrence: int) -> str:
+    """25 characters: the same for one run of a task (one occurrence after its last send),
+    so the post after a crash matches the one before it."""
+    key = f"task/{task.id}/{occurrence}/{task.last_send_id}"
+    return hashlib.sha256(key.encode()).hexdigest()[:25]
 
 
 class Scheduler:
@@ -178,7 +180,7 @@ class Scheduler:
                 message.content,
                 embed=message.embed,
                 files=message.files,
-                nonce=task_nonce(task.id, occurrence),
+                nonce=task_nonce(task, occurrence),
                 allowed_mentions=discord.AllowedMentions.none(),
             )
         except discord.HTTPException as exc:
