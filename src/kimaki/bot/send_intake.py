@@ -75,7 +75,7 @@ class SendIntake:
     async def take(self, message: discord.Message, *, resumed: bool = False) -> None:
         """Run the send `message` carries, if nobody has taken it yet."""
         request = parse(message)
-        if request is None or not self._admitted(message):
+        if request is None or not await self._admitted(message):
             return
         message_id = DiscordMessageID(message.id)
         if not resumed and not self.store.sends.claim(message_id, ChannelID(message.channel.id)):
@@ -139,15 +139,26 @@ class SendIntake:
             return None
         return record
 
-    def _admitted(self, message: discord.Message) -> bool:
+    async def _admitted(self, message: discord.Message) -> bool:
         """Posted by this bot itself, in a server it serves (the gate's rule for sends)."""
         me = self.client.user
         if me is None or message.author.id != me.id:
             return False  # another bot's send (another machine): not ours to run
-        decision = self.gate.decide_send(message.guild)
+        guild = message.guild or await self._guild_of(message.channel.id)
+        decision = self.gate.decide_send(guild)
         if not decision:
             log.info("send %s refused: %s", message.id, decision.reason)
         return bool(decision)
+
+    async def _guild_of(self, channel_id: int) -> discord.Guild | None:
+        """The server of a channel (a message the scheduler just posted names none)."""
+        channel = self.client.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.client.fetch_channel(channel_id)
+            except discord.HTTPException:
+                return None
+        return getattr(channel, "guild", None)
 
     def _live(self, thread_id: ThreadID) -> ThreadRecord | None:
         record = self.store.threads.get(thread_id)

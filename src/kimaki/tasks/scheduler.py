@@ -174,8 +174,15 @@ class Scheduler:
             task_id=task.id,
         )
         message = build(request, files)
-        channel = self.client.get_partial_messageable(spec.channel_id)
         try:
+            # The channel itself (not a partial one): the posted message then names its
+            # server and channel, as the gateway's copy would.
+            channel = self.client.get_channel(spec.channel_id)
+            if channel is None:
+                channel = await self.client.fetch_channel(spec.channel_id)
+            if not isinstance(channel, discord.TextChannel | discord.Thread):
+                self.store.tasks.fired(task.id, None, f"failed: {spec.channel_id} is no channel")
+                return
             posted = await channel.send(
                 message.content,
                 embed=message.embed,
