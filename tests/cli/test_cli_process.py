@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from discord_twin import Twin
 from kimaki.store import DiscordMessageID, SendState, Store
@@ -69,7 +70,7 @@ async def test_status_a_send_while_stopped_the_second_instance_and_send_wait(
             lambda m: "Run after the start." in m.content, channel=thread, timeout=TIMEOUT
         )
 
-        async def running_status() -> dict[str, object] | None:
+        async def running_status() -> dict[str, Any] | None:
             code, out, _ = await kimaki_command(env, data, "status", "--json")
             status = json.loads(out) if code == 0 else {}
             opencode = status.get("opencode") or {}
@@ -81,7 +82,7 @@ async def test_status_a_send_while_stopped_the_second_instance_and_send_wait(
         assert isinstance(opencode, dict) and opencode["pid"] == run.server_pid()
         assert isinstance(opencode["port"], int) and opencode["version"]
         assert status["sync"] == status["sync"] | {"enabled": True, "interval": 5.0}
-        assert [g["why"] for g in status["guilds"]] == ["owner"]  # type: ignore[index]
+        assert [g["why"] for g in status["guilds"]] == ["owner"]
         assert status["threads"] == {"discord": 1, "sync": 0, "deleted": 0}
 
         code, out, err = await kimaki_command(

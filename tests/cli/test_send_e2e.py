@@ -84,6 +84,7 @@ async def test_send_project_wait_prints_the_answer_and_the_thread_holds_it_once(
 
     await eventually(shown, timeout=TIMEOUT, what="the outcome on the starter message")
     # The prompt went the way a person's does: tagged, as the send, in that thread.
+    assert record.session_id is not None
     messages = await running.app.opencode.all_messages(record.session_id, str(running.project))
     (prompt,) = [m for m in messages if m.info.role == "user"]
     origin = message_origin(prompt)
