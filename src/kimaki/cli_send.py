@@ -249,8 +249,7 @@ async def _send(
             message = await post(client, target.channel_id, request, files)
             store.sends.note_posted(DiscordMessageID(message.id), target.channel_id)
             if not request.wait:
-                where = f"<#{target.channel_id}>"
-                print(f"sent to {where} from {request.host}; message (and new thread) id:")
+                print(f"sent from {request.host} to channel {target.channel_id}; its id:")
                 print(message.id)
                 return 0
             return await wait_for_outcome(store, message, timeout)

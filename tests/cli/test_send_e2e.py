@@ -17,7 +17,7 @@ from discord_twin.state import Channel, Message
 from kimaki.origin import message_origin
 from kimaki.sends.format import ANSWER_FILE, FOOTER, PROMPT_FILE
 from kimaki.store import DiscordMessageID, SendState, ThreadID
-from scripted_model import ScriptedModel, text
+from scripted_model import ScriptedModel, auth_error, text, tool_call
 from tests.support.cli_run import cli_env, run_cli
 from tests.support.kimaki_app import Running, StartKimaki
 from tests.support.waiting import eventually
@@ -197,3 +197,39 @@ async def test_twenty_concurrent_sends_make_twenty_threads_each_answered_once(
         (thread,) = [t for t in threads if prompt in starter(running, t.id).content]
         answers = [t for t in bot_texts(running, thread) if "ok:" in t]
         assert len(answers) == 1 and prompt in answers[0], (prompt, answers)
+
+
+def ask_for_env_reads(project: Path) -> None:
+    """Reading `.env` asks in this project (the last matching pattern wins)."""
+    config = json.loads((project / "opencode.json").read_text())
+    config["permission"] = {"*": "allow", "read": {"*": "allow", "*.env": "ask"}}
+    (project / "opencode.json").write_text(json.dumps(config))
+    (project / ".env").write_text("TOKEN=shh\n")
+
+
+async def test_send_wait_says_in_one_line_when_the_turn_fails_a_permission_expires_or_time_is_up(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    running = await start_kimaki(KIMAKI_PERMISSION_TIMEOUT="0.02", prepare=ask_for_env_reads)
+    env = cli_env(running.twin, running.app.config.data_dir)
+    gate = asyncio.Event()
+    scripted_model.add_rule("snd-slow", [text("Slow, at last.").held(gate)])
+    scripted_model.add_rule("snd-fail", [auth_error()])
+    secret = str(running.project / ".env")
+    scripted_model.add_rule("snd-perm", [tool_call("read", filePath=secret), text("Moved on.")])
+
+    async def wait_for(prompt: str, *extra: str) -> tuple[int, str]:
+        result = await run_cli(
+            ["send", "--project", str(running.project), "--prompt", prompt, "--wait", *extra],
+            env,
+        )
+        assert result.out == "" and result.err.count("\n") == 1, result
+        return result.code, result.err
+
+    code, err = await wait_for("snd-slow", "--timeout", "1")
+    assert code == 124 and "no answer within 1s" in err
+    gate.set()
+    code, err = await wait_for("snd-fail")
+    assert code == 1 and "the turn failed" in err
+    code, err = await wait_for("snd-perm")
+    assert code == 1 and "was not answered in time" in err

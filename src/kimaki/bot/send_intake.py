@@ -75,10 +75,15 @@ class SendIntake:
     async def take(self, message: discord.Message, *, resumed: bool = False) -> None:
         """Run the send `message` carries, if nobody has taken it yet."""
         request = parse(message)
-        if request is None or not await self._admitted(message):
-            return
+        me = self.client.user
+        if request is None or me is None or message.author.id != me.id:
+            return  # another bot's send (another machine): not ours to run
         message_id = DiscordMessageID(message.id)
         if not resumed and not self.store.sends.claim(message_id, ChannelID(message.channel.id)):
+            return
+        refusal = await self._refusal(message)
+        if refusal is not None:
+            self._fail(message_id, refusal)
             return
         try:
             await self._run(message, request, resumed=resumed)
@@ -139,16 +144,11 @@ class SendIntake:
             return None
         return record
 
-    async def _admitted(self, message: discord.Message) -> bool:
-        """Posted by this bot itself, in a server it serves (the gate's rule for sends)."""
-        me = self.client.user
-        if me is None or message.author.id != me.id:
-            return False  # another bot's send (another machine): not ours to run
+    async def _refusal(self, message: discord.Message) -> str | None:
+        """Why the gate refuses this send (it is this bot's own), or None to run it."""
         guild = message.guild or await self._guild_of(message.channel.id)
         decision = self.gate.decide_send(guild)
-        if not decision:
-            log.info("send %s refused: %s", message.id, decision.reason)
-        return bool(decision)
+        return None if decision else decision.reason
 
     async def _guild_of(self, channel_id: int) -> discord.Guild | None:
         """The server of a channel (a message the scheduler just posted names none)."""
