@@ -17,6 +17,7 @@ from kimaki import (
     cli_setup,
     cli_status,
     cli_tasks,
+    cli_upload,
     config,
 )
 from kimaki.app import run
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_send.add_parser(commands)
     cli_tasks.add_parser(commands)
     cli_status.add_parser(commands)
+    cli_upload.add_parser(commands)
     demo_command.add_parser(commands)
     return parser
 
@@ -85,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_tasks.run_task_command(args, settings)
     if args.command == "status":
         return cli_status.run_status_command(args, settings)
+    if args.command == "upload":
+        return cli_upload.run_upload_command(args, settings)
     try:
         lock = InstanceLock(settings.data_dir).acquire()
     except AlreadyRunning as exc:

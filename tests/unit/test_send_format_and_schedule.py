@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from kimaki.opencode.models import ModelRef
 from kimaki.sends.format import (
     FOOTER,
     PROMPT_FILE,
@@ -14,8 +15,10 @@ from kimaki.sends.format import (
     model_error,
     outcome_embed,
 )
-from kimaki.store import TaskKind
+from kimaki.store import QueuedPrompt, QueuedPromptID, QueueState, SessionID, TaskKind, ThreadID
 from kimaki.tasks.schedule import ScheduleError, from_ms, latest_cron, next_cron, parse_when
+from kimaki.turns import PromptChoice
+from kimaki.turns.prompt import Prompt, own_choice
 
 NOW = datetime(2030, 1, 1, 9, 2, 30, tzinfo=UTC)
 
@@ -63,3 +66,31 @@ def test_when_tasks_fire() -> None:
     assert from_ms(next_cron("*/5 * * * *", at)) == datetime(2030, 1, 1, 9, 10, tzinfo=UTC)
     assert from_ms(latest_cron("*/5 * * * *", at) or 0) == at  # an occurrence at "now" counts
     assert from_ms(latest_cron("0 9 * * *", NOW) or 0) == datetime(2030, 1, 1, 9, tzinfo=UTC)
+
+
+def test_a_send_naming_an_agent_and_model_wins_over_the_threads_choice() -> None:
+    thread = PromptChoice(model=ModelRef("p", "thread"), agent="build", variant="high")
+    named = Prompt("9", 7, "kimaki send (box)", "go", agent="plan", model=ModelRef("p", "m"))
+    plain = Prompt("8", 7, "Ann", "hi")
+    assert "agent" not in plain.extras()
+    batch = [queued(plain), queued(named)]
+    assert own_choice(batch, thread) == PromptChoice(ModelRef("p", "m"), "plan", "high")
+    assert own_choice([queued(plain)], thread) == thread
+
+
+def queued(prompt: Prompt) -> QueuedPrompt:
+    return QueuedPrompt(
+        id=QueuedPromptID(int(prompt.source)),
+        thread_id=ThreadID(300),
+        session_id=SessionID("ses_1"),
+        source=prompt.source,
+        author_id=prompt.author_id,
+        author_name=prompt.author_name,
+        text=prompt.text,
+        extras=prompt.extras(),
+        interrupt=False,
+        state=QueueState.QUEUED,
+        marked=False,
+        created_at=0,
+        sent_at=None,
+    )

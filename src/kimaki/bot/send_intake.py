@@ -5,11 +5,12 @@ the start-up sweep finds one the CLI recorded while kimaki was stopped, the sche
 hands over the one it just posted. Whichever comes first claims it in the `sends`
 ledger, and only that one runs it: in a project channel it starts a session and its
 thread from the message (`Sessions.start_from_message`), in a session's thread it
-prompts that session, queued behind a busy turn (`Sessions.follow_up`). Same access
+prompts that session, held in kimaki's queue behind a busy turn (`Sessions.follow_up`). Same access
 rule (the gate admitted it), same queue, same rendering as a person's message.
 
 A send claimed before a crash is resumed, not repeated: the thread its message
-started, or the prompt already in the session, is found and kept.
+started is found and kept, and a prompt the path already took (held or sent; it keys
+prompts by message id) is not taken twice.
 """
 
 from __future__ import annotations
@@ -107,15 +108,13 @@ class SendIntake:
             model=request.model_ref,
             not_files=(PROMPT_FILE,),
         )
-        record = await self._prompt(message, source, resumed=resumed)
+        record = await self._prompt(message, source)
         if record is None:
             return
         self.store.sends.prompted(message_id, record.thread_id, record.session_id)
         self.watcher.watch(message_id, record.session_id)
 
-    async def _prompt(
-        self, message: discord.Message, source: PromptSource, *, resumed: bool
-    ) -> ThreadRecord | None:
+    async def _prompt(self, message: discord.Message, source: PromptSource) -> ThreadRecord | None:
         message_id = DiscordMessageID(message.id)
         channel = message.channel
         if isinstance(channel, discord.Thread):
@@ -135,10 +134,8 @@ class SendIntake:
                 if started is None:
                     self._fail(message_id, "the session did not start (the thread says why)")
                 return started
-        if resumed and await self.watcher.already_prompted(
-            record.session_id, str(record.directory), message_id
-        ):
-            return record
+        # A resumed send whose prompt was taken before is taken again as a repeat (the
+        # prompt path keys prompts by message id), so it is never sent twice.
         if not await self.sessions.follow_up(message, record, source):
             self._fail(message_id, "the prompt did not reach OpenCode (the thread says why)")
             return None

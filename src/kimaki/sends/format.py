@@ -23,6 +23,7 @@ import discord
 
 from kimaki.discord_limits import MESSAGE_LIMIT
 from kimaki.naming import prompt_thread_name
+from kimaki.opencode.models import ModelRef
 
 FOOTER = "kimaki send"
 PROMPT_FILE = "prompt.md"
@@ -65,11 +66,13 @@ class SendRequest:
         return prompt_thread_name(self.name or self.prompt)
 
     @property
-    def model_ref(self) -> tuple[str, str] | None:
+    def model_ref(self) -> ModelRef | None:
         if not self.model:
             return None
-        provider, _, model = self.model.partition("/")
-        return (provider, model) if provider and model else None
+        try:
+            return ModelRef.parse(self.model)
+        except ValueError:
+            return None
 
 
 def model_error(model: str) -> str | None:

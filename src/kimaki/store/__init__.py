@@ -16,6 +16,7 @@ from .ids import (
     MessageID,
     OutboxRowID,
     PartID,
+    QueuedPromptID,
     SessionID,
     ThreadID,
 )
@@ -29,8 +30,10 @@ from .outbox import (
     part_key,
     synthetic_key,
 )
+from .outbox_files import OutboxFileTable, OutgoingFile
 from .projects import Project, ProjectTable
 from .prompts import PromptKind, PromptRecord, PromptState, PromptTable, prompt_key
+from .queued_prompts import QueuedPrompt, QueuedPromptTable, QueueState
 from .sends import OPEN_STATES, SendRecord, SendState, SendTable
 from .session_cursors import SessionCursor, SessionCursorTable
 from .store import Store
@@ -53,11 +56,13 @@ __all__ = [
     "MessageID",
     "Origin",
     "OutboxConflict",
+    "OutboxFileTable",
     "OutboxRow",
     "OutboxRowID",
     "OutboxState",
     "OutboxTable",
     "Outgoing",
+    "OutgoingFile",
     "PartID",
     "Project",
     "ProjectTable",
@@ -65,6 +70,10 @@ __all__ = [
     "PromptRecord",
     "PromptState",
     "PromptTable",
+    "QueueState",
+    "QueuedPrompt",
+    "QueuedPromptID",
+    "QueuedPromptTable",
     "SendRecord",
     "SendState",
     "SendTable",

@@ -3,6 +3,7 @@
 - `projects`: /add-project, /remove-project
 - `session`: /abort, /session-id, /resume
 - `settings`: /verbosity
+- `queue`: /queue (with Send now buttons), /clear-queue
 - `tasks`: /tasks (scheduled sends, with Run now and Delete buttons)
 
 A module declares the narrow dependencies its commands use (a frozen dataclass) and a
@@ -15,9 +16,10 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from kimaki.bot.commands import projects, session, settings, tasks
+from kimaki.bot.commands import projects, queue, session, settings, tasks
 from kimaki.bot.commands.base import KimakiTree, answer_later, reply
 from kimaki.bot.commands.projects import ProjectDeps
+from kimaki.bot.commands.queue import QueueDeps
 from kimaki.bot.commands.session import SessionDeps
 from kimaki.bot.commands.settings import SettingsDeps
 from kimaki.bot.commands.tasks import TasksDeps, register_task_items
@@ -25,6 +27,7 @@ from kimaki.bot.commands.tasks import TasksDeps, register_task_items
 __all__ = [
     "KimakiTree",
     "ProjectDeps",
+    "QueueDeps",
     "SessionDeps",
     "SettingsDeps",
     "TasksDeps",
@@ -40,6 +43,7 @@ def register_commands(
     projects_deps: ProjectDeps,
     session_deps: SessionDeps,
     settings_deps: SettingsDeps,
+    queue_deps: QueueDeps | None = None,
     tasks_deps: TasksDeps | None = None,
 ) -> None:
     """Add every group's commands to the tree (before the bot places them in guilds)."""
@@ -47,6 +51,7 @@ def register_commands(
         *projects.group.build(projects_deps),
         *session.group.build(session_deps),
         *settings.group.build(settings_deps),
+        *(queue.group.build(queue_deps) if queue_deps is not None else []),
         *(tasks.group.build(tasks_deps) if tasks_deps is not None else []),
     ]:
         tree.add_command(command)
