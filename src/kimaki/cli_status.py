@@ -1,7 +1,8 @@
 """`kimaki status [--json]`: what kimaki keeps and does, with it running or not.
 
 The store answers for what is kept (servers allowed here, projects, bound threads,
-the outbox backlog, pending asks, sends and scheduled tasks). Whether a kimaki runs
+the outbox backlog, pending asks, messages held in kimaki's queue, sends and scheduled
+tasks). Whether a kimaki runs
 on this data dir is the instance lock's answer; only then is its published status
 (`DATA_DIR/status.json`: servers it serves, sync, the OpenCode server) read, since a
 file left by a stopped kimaki would be stale.
@@ -17,7 +18,7 @@ from typing import Any
 from kimaki import config, runtime_status
 from kimaki.cli_tasks import task_row
 from kimaki.config import Config
-from kimaki.store import SendState, Store, StoreError
+from kimaki.store import PromptKind, SendState, Store, StoreError
 from kimaki.store.db import now_ms
 from kimaki.util.instance_lock import running_pid
 
@@ -72,8 +73,9 @@ def collect(store: Store, settings: Config) -> dict[str, Any]:
             "oldest_pending_seconds": round((now_ms() - oldest) / 1000, 1) if oldest else None,
             "failed": failed,
         },
-        "prompts": {"pending": len(store.prompts.pending())},
+        "prompts": _asks(store),
         "queue": {
+            **_held(store),
             "sends_waiting": sends.get(SendState.POSTED, 0) + sends.get(SendState.CLAIMED, 0),
             "sends_running": sends.get(SendState.PROMPTED, 0),
         },
@@ -81,6 +83,27 @@ def collect(store: Store, settings: Config) -> dict[str, Any]:
         "tasks": [task_row(t) for t in store.tasks.all()],
         "opencode": published.get("opencode") if published else None,
         "published_at": published.get("updated_at") if published else None,
+    }
+
+
+def _asks(store: Store) -> dict[str, int]:
+    pending = store.prompts.pending()
+    kinds = {kind.value: sum(p.kind is kind for p in pending) for kind in PromptKind}
+    return {"pending": len(pending), **kinds}
+
+
+def _held(store: Store) -> dict[str, Any]:
+    """Messages kimaki's queue holds until their session's turn ends."""
+    held = [
+        row
+        for t in store.queued_prompts.threads_waiting()
+        for row in store.queued_prompts.waiting(t)
+    ]
+    oldest = min((row.created_at for row in held), default=None)
+    return {
+        "messages": len(held),
+        "threads": len({row.thread_id for row in held}),
+        "oldest_message_seconds": round((now_ms() - oldest) / 1000, 1) if oldest else None,
     }
 
 
@@ -121,8 +144,12 @@ def describe(data: dict[str, Any]) -> str:
     age = outbox["oldest_pending_seconds"]
     oldest = f", oldest {age:g}s old" if age is not None else ""
     lines.append(f"outbox: {outbox['pending']} pending{oldest}, {outbox['failed']} failed")
-    lines.append(f"permission and question prompts waiting: {data['prompts']['pending']}")
+    asks = data["prompts"]
+    lines.append(f"prompts waiting: {asks['permission']} permission, {asks['question']} question")
     queue = data["queue"]
+    age = queue["oldest_message_seconds"]
+    oldest = f", oldest {age:g}s old" if age is not None else ""
+    lines.append(f"queued messages: {queue['messages']} in {queue['threads']} threads{oldest}")
     lines.append(
         f"sends: {queue['sends_waiting']} waiting to be taken, {queue['sends_running']} running"
     )

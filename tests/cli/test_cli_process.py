@@ -74,7 +74,9 @@ async def test_status_a_send_while_stopped_the_second_instance_and_send_wait(
             code, out, _ = await kimaki_command(env, data, "status", "--json")
             status = json.loads(out) if code == 0 else {}
             opencode = status.get("opencode") or {}
-            return status if status.get("running") and opencode.get("healthy") else None
+            sync = status.get("sync") or {}
+            ready = status.get("running") and opencode.get("healthy") and sync.get("last_tick")
+            return status if ready else None
 
         status = await eventually(running_status, timeout=TIMEOUT, what="a running status")
         assert status["pid"] == run.proc.pid
@@ -82,6 +84,7 @@ async def test_status_a_send_while_stopped_the_second_instance_and_send_wait(
         assert isinstance(opencode, dict) and opencode["pid"] == run.server_pid()
         assert isinstance(opencode["port"], int) and opencode["version"]
         assert status["sync"] == status["sync"] | {"enabled": True, "interval": 5.0}
+        assert status["sync"]["slowest"]["directory"] == str(project)
         assert [g["why"] for g in status["guilds"]] == ["owner"]
         assert status["threads"] == {"discord": 1, "sync": 0, "deleted": 0}
 

@@ -16,8 +16,9 @@ from pathlib import Path
 from discord_twin.state import Channel, Message
 from kimaki.origin import message_origin
 from kimaki.sends.format import ANSWER_FILE, FOOTER, PROMPT_FILE
-from kimaki.store import DiscordMessageID, SendState, ThreadID
+from kimaki.store import DiscordMessageID, QueueState, SendState, ThreadID
 from scripted_model import ScriptedModel, auth_error, text, tool_call
+from scripted_model.config import PROVIDER_ID, VISION_MODEL_ID
 from tests.support.cli_run import cli_env, run_cli
 from tests.support.kimaki_app import Running, StartKimaki
 from tests.support.waiting import eventually
@@ -57,7 +58,8 @@ async def test_send_project_wait_prints_the_answer_and_the_thread_holds_it_once(
     env = cli_env(running.twin, running.app.config.data_dir)
     args = ["send", "--project", str(running.project), "--prompt", "snd-alpha: do it"]
 
-    result = await run_cli([*args, "--wait", "--timeout", "60"], env)
+    chosen = ["--agent", "plan", "--model", f"{PROVIDER_ID}/{VISION_MODEL_ID}"]
+    result = await run_cli([*args, *chosen, "--wait", "--timeout", "60"], env)
 
     assert (result.code, result.err) == (0, ""), result
     assert result.out == "Alpha answer, from the agent.\n"
@@ -90,6 +92,7 @@ async def test_send_project_wait_prints_the_answer_and_the_thread_holds_it_once(
     origin = message_origin(prompt)
     assert origin is not None and origin.message_id == str(record.message_id)
     assert origin.name == f"kimaki send ({HOST})" and origin.thread_id == str(thread.id)
+    assert (prompt.info.agent, prompt.info.model) == ("plan", (PROVIDER_ID, VISION_MODEL_ID))
 
     # Without --wait: the message id on the last line; a bad target is one line, exit 1.
     plain = await run_cli([*args[:3], "--prompt", "snd-alpha again"], env)
@@ -122,6 +125,8 @@ async def test_send_thread_queues_behind_a_busy_turn_notify_only_files_and_a_lon
 
     await eventually(taken, timeout=TIMEOUT, what="the queued send to be taken")
     assert not any("Queued send answered" in t for t in bot_texts(running, thread))
+    held = running.app.store.queued_prompts.by_source(str(queued_id))  # kimaki's own queue
+    assert held is not None and held.state is QueueState.QUEUED
     gate.set()
     assert await send_state(running, queued_id) is SendState.ANSWERED
     await twin.wait_for_message(
