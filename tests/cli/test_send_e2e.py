@@ -127,8 +127,20 @@ async def test_send_thread_queues_behind_a_busy_turn_notify_only_files_and_a_lon
     assert not any("Queued send answered" in t for t in bot_texts(running, thread))
     held = running.app.store.queued_prompts.by_source(str(queued_id))  # kimaki's own queue
     assert held is not None and held.state is QueueState.QUEUED
+    # A queued send whose message is deleted is not sent, and the send says so.
+    dropped = await run_cli(["send", "--thread", str(thread.id), "--prompt", "snd-gone"], env)
+    dropped_id = int(dropped.out.split()[-1])
+
+    async def held_too() -> bool:
+        return running.app.store.queued_prompts.by_source(str(dropped_id)) is not None
+
+    await eventually(held_too, timeout=TIMEOUT, what="the second send held")
+    twin.user(running.owner).delete(next(m for m in twin.messages(thread) if m.id == dropped_id))
     gate.set()
     assert await send_state(running, queued_id) is SendState.ANSWERED
+    assert await send_state(running, dropped_id) is SendState.FAILED
+    gone = running.app.store.sends.get(DiscordMessageID(dropped_id))
+    assert gone is not None and "left kimaki's queue unsent" in (gone.result or "")
     await twin.wait_for_message(
         lambda m: "Queued send answered." in m.content, channel=thread, timeout=TIMEOUT
     )
@@ -192,7 +204,7 @@ async def test_twenty_concurrent_sends_make_twenty_threads_each_answered_once(
         sends = running.app.store.sends.in_state(SendState.ANSWERED)
         return len(sends) == 20
 
-    await eventually(all_answered, timeout=120, what="twenty answered sends")
+    await eventually(all_answered, timeout=240, what="twenty answered sends")
     threads = [t for t in running.twin.threads(running.channel)]
     assert len(threads) == 20
     await running.app.bridges.settle()

@@ -8,7 +8,8 @@ with that reply's text, or failed with the reply's error. A permission of the se
 that expired unanswered during the turn fails it too. A prompt OpenCode refused
 before it became a message (an unknown model or agent) shows only as `session.error`:
 with the session idle and still no user message a moment later, the send fails with
-that error.
+that error. A prompt kimaki's queue dropped unsent (its message deleted, /clear-queue,
+the session gone) fails the send at once.
 
 Events only say when to look (per session, coalesced); a slow poll is the net for a
 missed event, and at start every send still `prompted` is watched again.
@@ -39,6 +40,10 @@ POLL_SECONDS = 10.0
 REFUSED_GRACE = 2.0
 """After a `session.error`, how long a prompt may still take to appear as a message."""
 TURN_EVENTS = ("session.idle", "session.status", "session.error", "message.updated")
+DROPPED = (
+    "its prompt left kimaki's queue unsent (its message was deleted, /clear-queue, "
+    "or the session is gone)"
+)
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,8 @@ class SendWatcher:
         messages = await self._messages_since(record, directory)
         mine = _prompt_of(messages, record.message_id)
         if mine is None:
+            if self.store.queued_prompts.by_source(str(record.message_id)) is None:
+                return Outcome(SendState.FAILED, DROPPED)
             return await self._refused(record, directory)
         replies = [m for m in messages if m.info.parent_id == mine.info.id]
         if not replies or not replies[-1].info.ends_turn:
