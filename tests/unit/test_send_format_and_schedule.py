@@ -74,8 +74,10 @@ def test_a_send_naming_an_agent_and_model_wins_over_the_threads_choice() -> None
     plain = Prompt("8", 7, "Ann", "hi")
     assert "agent" not in plain.extras()
     batch = [queued(plain), queued(named)]
-    assert own_choice(batch, thread) == PromptChoice(ModelRef("p", "m"), "plan", "high")
+    assert own_choice(batch, thread) == PromptChoice(ModelRef("p", "m"), "plan", None)
     assert own_choice([queued(plain)], thread) == thread
+    agent_only = Prompt("7", 7, "kimaki send (box)", "go", agent="plan")
+    assert own_choice([queued(agent_only)], thread) == PromptChoice(thread.model, "plan", "high")
 
 
 def queued(prompt: Prompt) -> QueuedPrompt:

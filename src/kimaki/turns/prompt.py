@@ -93,16 +93,17 @@ def message_of(row: QueuedPrompt) -> tuple[int, int] | None:
 
 
 def own_choice(batch: Sequence[QueuedPrompt], choice: Choice) -> PromptChoice:
-    """The thread's choice, with the agent/model the newest prompt naming one names."""
-    agent, model = choice.agent, choice.model
+    """The thread's choice, with the agent/model the newest prompt naming one names (a
+    named model drops the thread's variant: a variant belongs to the model it was for)."""
+    agent, model, variant = choice.agent, choice.model, choice.variant
     for row in batch:
         named_agent, named_model = row.extras.get("agent"), row.extras.get("model")
         if isinstance(named_agent, str) and named_agent:
             agent = named_agent
         if isinstance(named_model, str):
             with contextlib.suppress(ValueError):
-                model = ModelRef.parse(named_model)
-    return PromptChoice(model=model, agent=agent, variant=choice.variant)
+                model, variant = ModelRef.parse(named_model), None
+    return PromptChoice(model=model, agent=agent, variant=variant)
 
 
 def words(row: QueuedPrompt) -> list[PromptPart]:
