@@ -101,6 +101,21 @@ async def test_send_project_wait_prints_the_answer_and_the_thread_holds_it_once(
     missing = await run_cli(["send", "--project", "/nonexistent/dir", "--prompt", "x"], env)
     assert missing.code == 1 and missing.err.count("\n") == 1 and "does not exist" in missing.err
 
+    # kimaki dies after taking the send and prompting, before the ledger says so: the
+    # next start resumes it, and the prompt path does not send the prompt twice.
+    running.app.store.db.execute(
+        "UPDATE sends SET state = 'claimed', thread_id = NULL, session_id = NULL,"
+        " result = NULL, finished_at = NULL, reported = 0 WHERE message_id = ?",
+        (record.message_id,),
+    )
+    running = await start_kimaki(restart=running)
+    assert await send_state(running, record.message_id) is SendState.ANSWERED
+    await running.app.bridges.settle()
+    messages = await running.app.opencode.all_messages(record.session_id, str(running.project))
+    assert [m.info.role for m in messages].count("user") == 1
+    turns = [r for r in scripted_model.turn_requests() if "snd-alpha: do it" in r.prompt]
+    assert len(turns) == 1
+
 
 async def test_send_thread_queues_behind_a_busy_turn_notify_only_files_and_a_long_prompt(
     start_kimaki: StartKimaki, scripted_model: ScriptedModel, tmp_path: Path
