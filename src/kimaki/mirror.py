@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kimaki.ids import Verbosity
 from kimaki.opencode.models import (
@@ -179,8 +179,7 @@ def _plan_assistant(
             result.units += tool_files(part)
     _plan_error(message, handled, result)
     if message.info.ends_turn and result.units and result.units[-1].parts[0] in _ids(message):
-        last = result.units[-1]
-        result.units[-1] = Unit(last.key, last.parts, last.text, notify=True)
+        result.units[-1] = replace(result.units[-1], notify=True)
     return True
 
 
@@ -220,7 +219,8 @@ def _plan_error(message: Message, handled: Collection[PartID], result: Plan) -> 
 
 
 def _ids(message: Message) -> set[PartID]:
-    return {p.id for p in message.parts} | {error_key(message)}
+    files = {u.key for p in message.parts if isinstance(p, ToolPart) for u in tool_files(p)}
+    return {p.id for p in message.parts} | {error_key(message)} | files
 
 
 def will_show(part: Part, verbosity: Verbosity) -> bool:

@@ -242,3 +242,5 @@ def test_files_a_tool_returned_follow_it_except_the_ones_read_looked_at() -> Non
         ]
     handled = {PartID(p) for p in ("k1", "k1/file/0", "k1/file/1", "k2", "t1")}
     assert plan(messages, handled, DEFAULT).units == []
+    last = plan([assistant("a2", with_files("k3", "webfetch", shot))], set(), DEFAULT).units
+    assert last[-1].file is not None and last[-1].notify, "a turn ending on a file notifies"
