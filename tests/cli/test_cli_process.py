@@ -67,7 +67,10 @@ async def test_status_a_send_while_stopped_the_second_instance_and_send_wait(
             lambda t: t.id == send_id, parent=twin.channel(channel_id), timeout=TIMEOUT
         )
         await twin.wait_for_message(
-            lambda m: "Run after the start." in m.content, channel=thread, timeout=TIMEOUT
+            lambda m: "Run after the start." in m.content,
+            channel=thread,
+            timeout=TIMEOUT,
+            edits=True,
         )
 
         async def running_status() -> dict[str, Any] | None:

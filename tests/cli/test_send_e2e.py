@@ -67,7 +67,7 @@ async def test_send_project_wait_prints_the_answer_and_the_thread_holds_it_once(
     thread = running.twin.channel(record.message_id)  # started from the send's message
     assert thread is not None and "snd-alpha: do it" in thread.name
     await running.twin.wait_for_message(
-        lambda m: "Alpha answer" in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "Alpha answer" in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
     await running.app.bridges.settle()
     await running.app.outbox.flush(ThreadID(thread.id))
@@ -157,7 +157,7 @@ async def test_send_thread_queues_behind_a_busy_turn_notify_only_files_and_a_lon
     gone = running.app.store.sends.get(DiscordMessageID(dropped_id))
     assert gone is not None and "left kimaki's queue unsent" in (gone.result or "")
     await twin.wait_for_message(
-        lambda m: "Queued send answered." in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: "Queued send answered." in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
     transcript = "\n".join(bot_texts(running, thread))
     assert transcript.index("Busy turn done.") < transcript.index("Queued send answered.")

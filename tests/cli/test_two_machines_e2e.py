@@ -77,15 +77,19 @@ async def test_two_kimakis_in_one_server_keep_to_their_own(
     owner.send(laptop_channel, "two-lap: hello")
     lap_thread = await twin.wait_for_thread(parent=laptop_channel, since=since, timeout=TIMEOUT)
     await twin.wait_for_message(
-        lambda m: "Laptop answers." in m.content, channel=lap_thread, timeout=TIMEOUT
+        lambda m: "Laptop answers." in m.content, channel=lap_thread, timeout=TIMEOUT, edits=True
     )
     await twin.wait_for_message(
-        lambda m: "Devbox answers." in m.content, channel=dev_thread, timeout=TIMEOUT
+        lambda m: "Devbox answers." in m.content, channel=dev_thread, timeout=TIMEOUT, edits=True
     )
     since = twin.cursor()
     owner.send(dev_thread, "two-dev: again")
     await twin.wait_for_message(
-        lambda m: "Devbox answers." in m.content, channel=dev_thread, since=since, timeout=TIMEOUT
+        lambda m: "Devbox answers." in m.content,
+        channel=dev_thread,
+        since=since,
+        timeout=TIMEOUT,
+        edits=True,
     )
     await devbox.app.bridges.settle()
     await other.bridges.settle()
