@@ -51,6 +51,16 @@ async def wait_text(running: Running, thread: Channel, needle: str) -> None:
     )
 
 
+async def wait_footers(running: Running, thread: Channel, count: int) -> None:
+    """A polled session's last footer may come a tick after its text (the message
+    completes after its last part)."""
+
+    async def shown() -> bool:
+        return lines_of(running, thread).count(FOOTER) >= count
+
+    await eventually(shown, timeout=TIMEOUT, what=f"{count} footers")
+
+
 def record_of(running: Running, thread: Channel) -> ThreadRecord:
     record = running.app.store.threads.get(ThreadID(thread.id))
     assert record is not None
@@ -76,6 +86,7 @@ async def test_a_terminal_session_is_mirrored_and_its_next_turn_lands_in_the_sam
     )
     assert second.returncode == 0, second.stderr
     await wait_text(running, thread, "Terminal answer two.")
+    await wait_footers(running, thread, 2)
     await running.app.bridges.settle()
     await running.app.outbox.flush(record.thread_id)
     # Each turn ends with its footer, exactly once, in a Sync thread too.
@@ -178,6 +189,7 @@ async def test_handoff_terminal_discord_terminal_posts_each_message_once(
     )
     assert back.returncode == 0
     await wait_text(running, thread, "Three back in the terminal.")
+    await wait_footers(running, thread, 3)
     await running.app.bridges.settle()
     await running.app.outbox.flush(record.thread_id)
 
