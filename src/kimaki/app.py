@@ -41,6 +41,7 @@ from kimaki.opencode.kimaki_config import opencode_config_env
 from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
 from kimaki.outbox import Outbox
+from kimaki.prompt_options import PromptOptions
 from kimaki.router import EventRouter
 from kimaki.sessions import Sessions
 from kimaki.store import Store, ThreadID
@@ -138,7 +139,8 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         on_unbound_session=poke_sync,
     )
     router = EventRouter(events, bridges, asks, on_unbound_session=poke_sync)
-    sessions = Sessions(bridges)
+    prompt_options = PromptOptions(store, opencode)
+    sessions = Sessions(bridges, prompt_options)
     messages = MessageRoutes(store, sessions, asks)
     prompt_handlers = PromptHandlers(asks)
     register_commands(

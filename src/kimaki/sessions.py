@@ -9,6 +9,8 @@ the thread says so.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import discord
 
@@ -16,8 +18,9 @@ from kimaki.bridge import ThreadBridge
 from kimaki.bridges import AUTO_ARCHIVE_MINUTES, Bridges
 from kimaki.naming import prompt_thread_name
 from kimaki.opencode.errors import OpenCodeError
-from kimaki.opencode.prompt import TextInput
+from kimaki.opencode.prompt import FileInput, PromptPart, TextInput
 from kimaki.origin import tag_part
+from kimaki.prompt_options import PromptOptions
 from kimaki.render import render_notice
 from kimaki.store import Origin, Outgoing, Project, ThreadRecord, synthetic_key
 
@@ -31,12 +34,26 @@ def prompt_text(message: discord.Message) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Author:
+    """Who a prompt is from, and the Discord message or interaction it came with."""
+
+    name: str
+    user_id: int
+    source_id: int
+
+    @classmethod
+    def of(cls, message: discord.Message) -> Author:
+        return cls(message.author.display_name, message.author.id, message.id)
+
+
 class Sessions:
     """What a message in a project channel or a bound thread does."""
 
-    def __init__(self, bridges: Bridges) -> None:
+    def __init__(self, bridges: Bridges, options: PromptOptions) -> None:
         self.bridges = bridges
         self.ctx = bridges.ctx
+        self.options = options
 
     async def start_from_message(self, message: discord.Message, project: Project) -> None:
         """A message in a project channel: new session, its thread (from the message),
@@ -68,7 +85,7 @@ class Sessions:
             session.id, project.directory, channel, Origin.DISCORD, name, message=message
         )
         if bound.bridge is not None:
-            await self._prompt(bound.bridge, message, text)
+            await self.prompt(bound.bridge, text, Author.of(message))
 
     async def follow_up(self, message: discord.Message, record: ThreadRecord) -> None:
         """A message in a bound thread prompts its session (queued by OpenCode when busy)."""
@@ -77,33 +94,51 @@ class Sessions:
             return
         bridge = self.bridges.for_record(record)
         busy = await self._is_busy(record)
-        await self._prompt(bridge, message, text)
-        if busy:
+        sent = await self.prompt(bridge, text, Author.of(message))
+        if busy and sent:
             self._notice(
                 bridge,
                 f"queued:{message.id}",
                 "queued: the agent is busy and will answer after the current turn",
             )
 
-    async def _prompt(self, bridge: ThreadBridge, message: discord.Message, text: str) -> None:
+    async def prompt(
+        self,
+        bridge: ThreadBridge,
+        text: str,
+        author: Author,
+        *,
+        files: Sequence[FileInput] = (),
+    ) -> bool:
+        """The one way kimaki prompts a session (messages and commands alike): the words,
+        `files`, the author's tag, and the thread's model/agent/variant choices.
+        Whether OpenCode took it (the thread says why not)."""
         record = bridge.record
-        author = message.author
-        tag = tag_part(author.display_name, author.id, message.id, record.thread_id)
+        directory = str(record.directory)
+        tag = tag_part(author.name, author.user_id, author.source_id, record.thread_id)
+        parts: list[PromptPart] = [TextInput(text), *files, tag]
         try:
+            choice = await self.options.for_prompt(record.session_id, record.channel_id, directory)
             await self.ctx.opencode.prompt_async(
-                record.session_id, str(record.directory), [TextInput(text), tag]
+                record.session_id,
+                directory,
+                parts,
+                agent=choice.agent,
+                model=choice.model_pair,
+                variant=choice.variant,
             )
         except OpenCodeError as exc:
             log.warning("thread %s: prompt failed: %s", record.thread_id, exc)
             self._notice(
                 bridge,
-                f"prompt-failed:{message.id}",
+                f"prompt-failed:{author.source_id}",
                 f"could not reach OpenCode ({exc}); send your message again in a moment",
                 notify=True,
             )
-            return
+            return False
         bridge.set_busy(True)
         bridge.wake()
+        return True
 
     async def _is_busy(self, record: ThreadRecord) -> bool:
         try:

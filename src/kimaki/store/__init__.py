@@ -30,7 +30,9 @@ from .outbox import (
     synthetic_key,
 )
 from .projects import Project, ProjectTable
+from .prompt_overrides import GLOBAL_TARGET, Override, PromptOverrideTable, Scope
 from .prompts import PromptKind, PromptRecord, PromptState, PromptTable, prompt_key
+from .sent_models import SentModelTable
 from .session_cursors import SessionCursor, SessionCursorTable
 from .store import Store
 from .threads import Origin, ThreadRecord, ThreadTable
@@ -38,6 +40,7 @@ from .trusted_guilds import TrustedGuild, TrustedGuildTable, TrustSource
 
 __all__ = [
     "DB_FILENAME",
+    "GLOBAL_TARGET",
     "BindIntent",
     "BindIntentTable",
     "ChannelID",
@@ -55,13 +58,17 @@ __all__ = [
     "OutboxState",
     "OutboxTable",
     "Outgoing",
+    "Override",
     "PartID",
     "Project",
     "ProjectTable",
     "PromptKind",
+    "PromptOverrideTable",
     "PromptRecord",
     "PromptState",
     "PromptTable",
+    "Scope",
+    "SentModelTable",
     "SessionCursor",
     "SessionCursorTable",
     "SessionID",

@@ -133,4 +133,28 @@ _V4: Migration = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
+# Models, variants and agents chosen with /model and /agent (`prompt_overrides.py`), and
+# the model kimaki last sent each session (`sent_models.py`), so that clearing a choice
+# takes a session back to OpenCode's default.
+_V5: Migration = (
+    """
+    CREATE TABLE prompt_overrides (
+        scope      TEXT    NOT NULL CHECK (scope IN ('session', 'channel', 'global')),
+        target     TEXT    NOT NULL,
+        model      TEXT,
+        variant    TEXT,
+        agent      TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, target)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE sent_models (
+        session_id TEXT    PRIMARY KEY,
+        model      TEXT    NOT NULL,
+        sent_at    INTEGER NOT NULL
+    ) WITHOUT ROWID
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5)

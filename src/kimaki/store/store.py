@@ -14,7 +14,9 @@ from .handled_parts import HandledPartsTable
 from .ids import ChannelID, PartID, SessionID, ThreadID
 from .outbox import OutboxTable, Outgoing
 from .projects import ProjectTable
+from .prompt_overrides import PromptOverrideTable
 from .prompts import PromptTable
+from .sent_models import SentModelTable
 from .session_cursors import SessionCursor, SessionCursorTable
 from .threads import Origin, ThreadRecord, ThreadTable
 from .trusted_guilds import TrustedGuildTable
@@ -32,6 +34,8 @@ class Store:
         self.prompts = PromptTable(db)
         self.trusted_guilds = TrustedGuildTable(db)
         self.bind_intents = BindIntentTable(db)
+        self.prompt_overrides = PromptOverrideTable(db)
+        self.sent_models = SentModelTable(db)
 
     @classmethod
     def open(cls, data_dir: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Store:
