@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -23,8 +23,17 @@ import aiohttp
 import discord
 
 from kimaki.asks import Asks
+from kimaki.bot.catalog import CommandCatalog
 from kimaki.bot.client import KimakiBot, Routes
-from kimaki.bot.commands import ProjectDeps, SessionDeps, SettingsDeps, register_commands
+from kimaki.bot.commands import (
+    GuildCommands,
+    Kit,
+    ProjectDeps,
+    SessionDeps,
+    SettingsDeps,
+    register_commands,
+)
+from kimaki.bot.commands.base import AnyCommand
 from kimaki.bot.endpoints import use_discord_endpoints
 from kimaki.bot.invite import invite_url
 from kimaki.bot.messages import MessageRoutes
@@ -44,6 +53,7 @@ from kimaki.outbox import Outbox
 from kimaki.prompt_options import PromptOptions
 from kimaki.router import EventRouter
 from kimaki.sessions import Sessions
+from kimaki.shell import ShellRunner
 from kimaki.store import Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
 from kimaki.util import background_task
@@ -83,6 +93,8 @@ class Parts:
     sessions: Sessions
     serving: asyncio.Event
     """Set once the OpenCode-side parts run (`Kimaki.start`); Discord messages wait for it."""
+    catalog: CommandCatalog
+    """OpenCode's agents and commands, which slash commands are made from."""
 
 
 def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[str, Any]) -> Parts:
@@ -113,12 +125,16 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
     async def startup() -> None:
         await outbox.start()  # needs Discord only; the rest starts once OpenCode is up
 
+    def guild_commands(guild: discord.Guild) -> Sequence[AnyCommand]:
+        return made_from_opencode(guild)
+
     routes = Routes(
         project_message=project_message,
         thread_message=thread_message,
         thread_deleted=thread_deleted,
         startup=startup,
         prompt_actions=lambda: prompt_handlers,
+        guild_commands=guild_commands,
     )
     bot = KimakiBot(config, store, routes, **bot_options)
 
@@ -141,16 +157,37 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
     router = EventRouter(events, bridges, asks, on_unbound_session=poke_sync)
     prompt_options = PromptOptions(store, opencode)
     sessions = Sessions(bridges, prompt_options)
-    messages = MessageRoutes(store, sessions, asks)
+    shell = ShellRunner()
+    messages = MessageRoutes(store, sessions, asks, shell)
     prompt_handlers = PromptHandlers(asks)
+    kit = Kit(store, opencode, bridges, sessions, prompt_options, config, shell)
     register_commands(
         bot.tree,
         projects_deps=ProjectDeps(store, opencode, config),
         session_deps=SessionDeps(store, opencode, bridges),
         settings_deps=SettingsDeps(store),
+        kit=kit,
     )
+    builtin = [c.name for c in bot.tree.get_commands()]
+
+    def catalog_changed() -> None:
+        background_task.start(bot.place_commands(), name="place-commands")
+
+    catalog = CommandCatalog(store, opencode, on_change=catalog_changed)
+    made_from_opencode = GuildCommands(kit, catalog, lambda: builtin)
     return Parts(
-        store, opencode, events, bot, outbox, bridges, sync, asks, router, sessions, serving
+        store,
+        opencode,
+        events,
+        bot,
+        outbox,
+        bridges,
+        sync,
+        asks,
+        router,
+        sessions,
+        serving,
+        catalog,
     )
 
 
@@ -269,6 +306,7 @@ class Kimaki:
         self.events.start()
         self.router.start()
         self.asks.start()
+        self.parts.catalog.start()
         if self.sync is not None:
             self.sync.start()
         self.parts.serving.set()
@@ -303,6 +341,7 @@ class Kimaki:
             await self.sync.stop()
         await self.router.stop()
         await self.asks.stop()
+        await self.parts.catalog.stop()
         await self.bridges.close()
         await self.outbox.stop()
         await self.events.stop()
