@@ -54,6 +54,37 @@ async def test_command_sync_global_and_guild(twin: Twin, twin_client: discord.Cl
     assert ping.options[0]["name"] == "text" and ping.options[0]["type"] == 3
 
 
+async def test_more_than_100_chat_commands_are_refused_and_change_nothing(
+    twin: Twin, twin_client: discord.Client
+) -> None:
+    assert twin.seed is not None
+    guild = discord.Object(twin.seed.guild.id)
+    tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(twin_client)
+
+    async def noop(interaction: discord.Interaction[discord.Client]) -> None:
+        await interaction.response.send_message("ok")
+
+    for n in range(100):
+        tree.add_command(
+            app_commands.Command(name=f"c{n}", description="d", callback=noop), guild=guild
+        )
+    assert len(await tree.sync(guild=guild)) == 100
+    app_id = twin.seed.app.id
+    raws = [{"name": f"x{n}", "description": "d", "type": 1} for n in range(101)]
+    with_menu = [*raws[:100], {"name": "Pin it", "type": 3}]  # message commands do not count
+    try:
+        await twin_client.http.bulk_upsert_guild_commands(app_id, guild.id, raws)
+    except discord.HTTPException as exc:
+        assert (exc.status, exc.code) == (400, 30032)
+    else:
+        raise AssertionError("101 chat commands were accepted")
+    assert sorted(c.name for c in twin.commands(twin.seed.guild)) == sorted(
+        f"c{n}" for n in range(100)
+    )
+    accepted = await twin_client.http.bulk_upsert_guild_commands(app_id, guild.id, with_menu)
+    assert len(accepted) == 101
+
+
 async def test_slash_command_round_trip(twin: Twin, twin_client: discord.Client) -> None:
     assert twin.seed is not None
     tree = _tree(twin_client, twin.seed.guild.id)
