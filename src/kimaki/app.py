@@ -29,6 +29,7 @@ from kimaki.bot.commands import (
     GuildCommands,
     Kit,
     ProjectDeps,
+    QueueDeps,
     SessionDeps,
     SettingsDeps,
     register_commands,
@@ -39,6 +40,7 @@ from kimaki.bot.invite import invite_url
 from kimaki.bot.messages import MessageRoutes
 from kimaki.bot.prompt_board import DiscordPromptBoard
 from kimaki.bot.prompt_handlers import PromptHandlers
+from kimaki.bot.queue_marks import ReactionMarks
 from kimaki.bot.token import TokenMissing, load_token
 from kimaki.bridge import BridgeContext
 from kimaki.bridges import Bridges
@@ -54,8 +56,9 @@ from kimaki.prompt_options import PromptOptions
 from kimaki.router import EventRouter
 from kimaki.sessions import Sessions
 from kimaki.shell import ShellRunner
-from kimaki.store import Store, ThreadID
+from kimaki.store import DiscordMessageID, Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
+from kimaki.turns import Turns, TurnSettings
 from kimaki.util import background_task
 from kimaki.util.private_files import private_file
 
@@ -91,6 +94,7 @@ class Parts:
     asks: Asks
     router: EventRouter
     sessions: Sessions
+    turns: Turns
     serving: asyncio.Event
     """Set once the OpenCode-side parts run (`Kimaki.start`); Discord messages wait for it."""
     catalog: CommandCatalog
@@ -122,6 +126,14 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
     async def thread_deleted(thread_id: ThreadID) -> None:
         await bridges.thread_gone(thread_id, "deleted in Discord")
 
+    async def message_edited(message: discord.Message) -> None:
+        await serving.wait()
+        await messages.edited(message)
+
+    async def message_deleted(message_id: DiscordMessageID) -> None:
+        await serving.wait()
+        await messages.deleted(message_id)
+
     async def startup() -> None:
         await outbox.start()  # needs Discord only; the rest starts once OpenCode is up
 
@@ -135,6 +147,8 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         startup=startup,
         prompt_actions=lambda: prompt_handlers,
         guild_commands=guild_commands,
+        message_edited=message_edited,
+        message_deleted=message_deleted,
     )
     bot = KimakiBot(config, store, routes, **bot_options)
 
@@ -142,7 +156,10 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         await bridges.thread_gone(thread_id, f"Discord answered {exc.status}")
 
     outbox = Outbox(store, bot, on_thread_gone=thread_gone)
-    bridges = Bridges(BridgeContext(store, opencode, outbox, bot, config.verbosity))
+    files_dir = config.data_dir / "files"
+    bridges = Bridges(
+        BridgeContext(store, opencode, outbox, bot, config.verbosity, files_dir=files_dir)
+    )
     sync = None
     if not config.disable_sync:
         settings = SyncSettings(interval=config.sync_interval, grace=config.sync_grace)
@@ -154,11 +171,20 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         timeout_minutes=config.permission_timeout,
         on_unbound_session=poke_sync,
     )
-    router = EventRouter(events, bridges, asks, on_unbound_session=poke_sync)
     prompt_options = PromptOptions(store, opencode)
-    sessions = Sessions(bridges, prompt_options)
+    turns = Turns(
+        bridges,
+        TurnSettings(files_dir=files_dir, upload_data_dir=config.data_dir),
+        marks=ReactionMarks(bot),
+        options=prompt_options,
+    )
+    bot.turns = turns
+    router = EventRouter(
+        events, bridges, asks, on_unbound_session=poke_sync, on_turn_end=turns.poke
+    )
+    sessions = Sessions(bridges, turns, files_dir)
     shell = ShellRunner()
-    messages = MessageRoutes(store, sessions, asks, shell)
+    messages = MessageRoutes(store, sessions, asks, turns, shell)
     prompt_handlers = PromptHandlers(asks)
     kit = Kit(store, opencode, bridges, sessions, prompt_options, config, shell)
     register_commands(
@@ -167,6 +193,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         session_deps=SessionDeps(store, opencode, bridges),
         settings_deps=SettingsDeps(store),
         kit=kit,
+        queue_deps=QueueDeps(store, turns),
     )
     builtin = [c.name for c in bot.tree.get_commands()]
 
@@ -186,6 +213,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         asks,
         router,
         sessions,
+        turns,
         serving,
         catalog,
     )
@@ -216,6 +244,7 @@ class Kimaki:
         self.asks = self.parts.asks
         self.router = self.parts.router
         self.sessions = self.parts.sessions
+        self.turns = self.parts.turns
         self._connection: asyncio.Task[None] | None = None
         self._recovering: asyncio.Task[None] | None = None
         self._stopped = False
@@ -309,6 +338,7 @@ class Kimaki:
         self.parts.catalog.start()
         if self.sync is not None:
             self.sync.start()
+        self.turns.start()
         self.parts.serving.set()
 
     def _announce(self) -> None:
@@ -340,6 +370,7 @@ class Kimaki:
         if self.sync is not None:
             await self.sync.stop()
         await self.router.stop()
+        await self.turns.stop()
         await self.asks.stop()
         await self.parts.catalog.stop()
         await self.bridges.close()

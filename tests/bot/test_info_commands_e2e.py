@@ -34,6 +34,13 @@ async def user_messages(running: Running, session_id: SessionID) -> list[Message
     return [m for m in messages if m.info.role == "user"]
 
 
+async def idle(running: Running, session_id: SessionID) -> None:
+    async def free() -> bool:
+        return session_id not in await running.app.opencode.status(str(running.project))
+
+    await eventually(free, what="the turn's end")
+
+
 async def test_session_info_diff_and_opencode_commands(
     start_kimaki: StartKimaki, scripted_model: ScriptedModel
 ) -> None:
@@ -59,7 +66,7 @@ async def test_session_info_diff_and_opencode_commands(
     [user] = await user_messages(running, record.session_id)
     assert user.info.agent == "plan" and user.text() == "cmdc-new look at the readme"
     assert [p.filename for p in user.parts if isinstance(p, FilePart)] == ["README.md"]
-    chosen = running.app.sessions.options.chosen(record.session_id, record.channel_id)
+    chosen = running.app.turns.options.chosen(record.session_id, record.channel_id)
     assert (chosen.agent, chosen.agent_source) == ("plan", Source.SESSION)
     outside = await slash(
         running, "new-session", {"prompt": "x", "files": "../etc"}, channel=channel
@@ -70,6 +77,7 @@ async def test_session_info_diff_and_opencode_commands(
     assert "context: 33,000 tokens of 128,000 (25.8%) with `scripted/scripted-1`" in usage.content
     shared = await slash(running, "share", channel=thread)
     assert "sharing is turned off on this machine" in shared.content
+    await idle(running, record.session_id)
     compacted = await slash(running, "compact", channel=thread)
     assert "compacted the session" in compacted.content
     assert await scripted_model.wait_for_request(
@@ -111,7 +119,7 @@ async def test_session_info_diff_and_opencode_commands(
     scripted_model.add_rule("cmdc-greet", [text("greeted")])
     since = twin.cursor()
     ran = await slash(running, "greet-cmd", {"arguments": "Bob"}, channel=thread)
-    assert "running OpenCode's /greet in this session" in ran.content
+    assert "OpenCode's /greet goes to this session" in ran.content
     await twin.wait_for_message(
         lambda m: "greeted" in m.content, channel=thread, since=since, timeout=TIMEOUT
     )

@@ -16,6 +16,7 @@ from .ids import (
     MessageID,
     OutboxRowID,
     PartID,
+    QueuedPromptID,
     SessionID,
     ThreadID,
 )
@@ -29,9 +30,11 @@ from .outbox import (
     part_key,
     synthetic_key,
 )
+from .outbox_files import OutboxFileTable, OutgoingFile
 from .projects import Project, ProjectTable
 from .prompt_overrides import GLOBAL_TARGET, Override, PromptOverrideTable, Scope
 from .prompts import PromptKind, PromptRecord, PromptState, PromptTable, prompt_key
+from .queued_prompts import QueuedPrompt, QueuedPromptTable, QueueState
 from .sent_models import SentModelTable
 from .session_cursors import SessionCursor, SessionCursorTable
 from .store import Store
@@ -53,11 +56,13 @@ __all__ = [
     "MessageID",
     "Origin",
     "OutboxConflict",
+    "OutboxFileTable",
     "OutboxRow",
     "OutboxRowID",
     "OutboxState",
     "OutboxTable",
     "Outgoing",
+    "OutgoingFile",
     "Override",
     "PartID",
     "Project",
@@ -67,6 +72,10 @@ __all__ = [
     "PromptRecord",
     "PromptState",
     "PromptTable",
+    "QueueState",
+    "QueuedPrompt",
+    "QueuedPromptID",
+    "QueuedPromptTable",
     "Scope",
     "SentModelTable",
     "SessionCursor",

@@ -16,6 +16,7 @@ from .outbox import OutboxTable, Outgoing
 from .projects import ProjectTable
 from .prompt_overrides import PromptOverrideTable
 from .prompts import PromptTable
+from .queued_prompts import QueuedPromptTable
 from .sent_models import SentModelTable
 from .session_cursors import SessionCursor, SessionCursorTable
 from .threads import Origin, ThreadRecord, ThreadTable
@@ -36,6 +37,7 @@ class Store:
         self.bind_intents = BindIntentTable(db)
         self.prompt_overrides = PromptOverrideTable(db)
         self.sent_models = SentModelTable(db)
+        self.queued_prompts = QueuedPromptTable(db)
 
     @classmethod
     def open(cls, data_dir: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Store:
@@ -68,7 +70,7 @@ class Store:
         Returns the number of rows added (call `Outbox.kick(thread_id)` when > 0).
         """
         for message in messages:
-            if not message.content:
+            if not message.content and not message.files:
                 raise ValueError(f"outbox message {message.key!r} has no content")
         skipped = list(skipped_parts)
         if session_id is None and (skipped or any(m.parts for m in messages)):

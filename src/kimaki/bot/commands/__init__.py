@@ -9,6 +9,7 @@
 - `info`: /share, /context-usage, /last-sessions, /diff
 - `shell`: /run-shell-command (and `!command` messages)
 - `dynamic`: `/<agent>-agent` and `/<name>-cmd`, made per server from OpenCode's lists
+- `queue`: /queue (with Send now buttons), /clear-queue
 
 A module declares the narrow dependencies its commands use (a frozen dataclass, or the
 shared `Kit`) and a `CommandGroup`; adding a command is one `@group.command` function in
@@ -28,6 +29,7 @@ from kimaki.bot.commands import (
     info,
     model,
     projects,
+    queue,
     session,
     settings,
     shell,
@@ -36,6 +38,7 @@ from kimaki.bot.commands.base import KimakiTree, answer_later, reply
 from kimaki.bot.commands.dynamic import GuildCommands
 from kimaki.bot.commands.kit import Kit
 from kimaki.bot.commands.projects import ProjectDeps
+from kimaki.bot.commands.queue import QueueDeps
 from kimaki.bot.commands.session import SessionDeps
 from kimaki.bot.commands.settings import SettingsDeps
 
@@ -44,6 +47,7 @@ __all__ = [
     "KimakiTree",
     "Kit",
     "ProjectDeps",
+    "QueueDeps",
     "SessionDeps",
     "SettingsDeps",
     "answer_later",
@@ -61,6 +65,7 @@ def register_commands(
     session_deps: SessionDeps,
     settings_deps: SettingsDeps,
     kit: Kit,
+    queue_deps: QueueDeps | None = None,
 ) -> None:
     """Add every group's commands to the tree (before the bot places them in guilds)."""
     components = tree.components if isinstance(tree, KimakiTree) else None
@@ -68,6 +73,7 @@ def register_commands(
         *projects.group.build(projects_deps),
         *session.group.build(session_deps),
         *settings.group.build(settings_deps),
+        *(queue.group.build(queue_deps) if queue_deps is not None else []),
         *(c for module in KIT_GROUPS for c in module.group.build(kit, components)),
     ]:
         tree.add_command(command)

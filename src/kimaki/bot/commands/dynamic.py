@@ -10,8 +10,8 @@ says so.
 - `/<agent>-agent` switches the agent (of the session in a thread, of the channel in a
   project channel); with a prompt it sends it (in a project channel, to a new session).
 - `/<name>-cmd` runs the command in the thread's session, or in a new thread when used
-  in a project channel. OpenCode runs a command as a turn and answers when it ends, so
-  it runs in the background; the thread shows the turn as it goes.
+  in a project channel. It takes the path prompts take (`Sessions.prompt`): held while
+  a turn runs, then run as a turn of its own (`kimaki.turns.command`).
 """
 
 from __future__ import annotations
@@ -29,11 +29,8 @@ from kimaki.bot.catalog import CommandCatalog
 from kimaki.bot.commands.base import AnyCommand, answer_later, project_of, reply, thread_of
 from kimaki.bot.commands.branches import start_session
 from kimaki.bot.commands.choices import SCOPE_WORDS, known_agent
-from kimaki.bot.commands.kit import Kit, author_of, need_project, new_thread, post_notice, prompt_in
-from kimaki.bridge import ThreadBridge
-from kimaki.opencode.errors import OpenCodeError
+from kimaki.bot.commands.kit import Kit, author_of, need_project, new_thread, prompt_in
 from kimaki.store import GuildID, Project, Scope
-from kimaki.util import background_task
 
 log = logging.getLogger(__name__)
 
@@ -224,35 +221,9 @@ async def _start_command(
             return made
         bridge = made
         where = f"<#{made.thread_id}>"
-    background_task.start(
-        _command_turn(kit, bridge, spec.target, arguments, interaction.id),
-        name=f"command-{spec.target}-{bridge.thread_id}",
+    taken = await kit.sessions.prompt(
+        bridge, arguments, author_of(interaction), command=spec.target
     )
-    return f"running OpenCode's /{spec.target} in {where}"
-
-
-async def _command_turn(
-    kit: Kit, bridge: ThreadBridge, command: str, arguments: str, source_id: int
-) -> None:
-    """Run the command as a turn (OpenCode answers when it ends); say so if it fails."""
-    record = bridge.record
-    directory = str(record.directory)
-    try:
-        choice = await kit.options.for_prompt(record.session_id, record.channel_id, directory)
-        bridge.set_busy(True)
-        bridge.wake()
-        await kit.opencode.command(
-            record.session_id,
-            directory,
-            command,
-            arguments,
-            agent=choice.agent,
-            model=choice.model,
-            variant=choice.variant,
-        )
-    except OpenCodeError as exc:
-        log.warning("thread %s: /%s failed: %s", record.thread_id, command, exc)
-        post_notice(
-            kit, record.thread_id, "cmd-failed", str(source_id), f"/{command} failed: {exc}"
-        )
-    bridge.wake()
+    if not taken:
+        return f"OpenCode's /{spec.target} was sent already"
+    return f"OpenCode's /{spec.target} goes to {where}"

@@ -23,6 +23,7 @@ from kimaki.bot.commands.base import (
 from kimaki.bot.commands.kit import Kit, need_project
 from kimaki.discord_limits import MESSAGE_LIMIT
 from kimaki.shell import ShellResult, ShellRunner
+from kimaki.turns import split_interrupt
 
 PREFIX = "!"
 FENCE = "```"
@@ -33,9 +34,11 @@ group: CommandGroup[Kit] = CommandGroup()
 
 
 def shell_words(content: str) -> str | None:
-    """The command of a `!command` message (None for any other message)."""
+    """The command of a `!command` message (None for any other message). `!now …` is not
+    one: it is a prompt that interrupts the running turn (`kimaki.turns`); a command
+    called `now` runs with /run-shell-command."""
     text = content.strip()
-    if not text.startswith(PREFIX):
+    if not text.startswith(PREFIX) or split_interrupt(text)[0]:
         return None
     command = text[len(PREFIX) :].strip()
     return command or None
