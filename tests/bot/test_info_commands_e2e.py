@@ -4,29 +4,31 @@ OpenCode's own commands end to end."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from kimaki.opencode.models import FilePart, Message, SessionID
 from kimaki.opencode.prompt import TextInput
 from kimaki.prompt_options import Source
-from kimaki.store import ThreadID
+from kimaki.store import ChannelID, GuildID, ThreadID
 from scripted_model import ScriptedModel, text
 from tests.support.kimaki_app import Running, StartKimaki
-from tests.support.slash import options_of, pick, slash
+from tests.support.slash import choices, options_of, pick, slash
 from tests.support.waiting import eventually
 from tests.support.world import commit_all
 
 TIMEOUT = 60
 
 
-def with_greet_command(project: Path) -> None:
-    config_file = project / "opencode.json"
-    config = json.loads(config_file.read_text())
-    config["command"] = {
-        "greet": {"template": "cmdc-greet says hello to $ARGUMENTS", "description": "greets"}
-    }
-    config_file.write_text(json.dumps(config))
-    commit_all(project)
+def with_command(name: str, template: str) -> Callable[[Path], None]:
+    def prepare(project: Path) -> None:
+        config_file = project / "opencode.json"
+        config = json.loads(config_file.read_text())
+        config["command"] = {name: {"template": template, "description": f"{name}s"}}
+        config_file.write_text(json.dumps(config))
+        commit_all(project)
+
+    return prepare
 
 
 async def user_messages(running: Running, session_id: SessionID) -> list[Message]:
@@ -42,10 +44,19 @@ async def idle(running: Running, session_id: SessionID) -> None:
 
 
 async def test_session_info_diff_and_opencode_commands(
-    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel, make_project: Callable[[str], Path]
 ) -> None:
-    running = await start_kimaki(prepare=with_greet_command)
+    running = await start_kimaki(
+        prepare=with_command("greet", "cmdc-greet says hello to $ARGUMENTS")
+    )
     twin, channel, store = running.twin, running.channel, running.app.store
+    assert twin.seed is not None
+
+    async def offered() -> bool:  # OpenCode's first file search in a directory may be slow
+        found = await choices(running, "new-session", {"files": "READ"}, "files", channel=channel)
+        return "README.md" in found
+
+    await eventually(offered, what="README.md offered")
     scripted_model.add_rule("cmdc-new", [text("new session answer").with_usage(32_000, 1_000)])
 
     since = twin.cursor()
@@ -73,6 +84,8 @@ async def test_session_info_diff_and_opencode_commands(
     )
     assert "`../etc` is not a file of this project" in outside.content
 
+    typed = await choices(running, "model", {"model": "vision"}, "model", channel=thread)
+    assert "scripted/scripted-vision" in typed
     usage = await slash(running, "context-usage", channel=thread)
     assert "context: 33,000 tokens of 128,000 (25.8%) with `scripted/scripted-1`" in usage.content
     shared = await slash(running, "share", channel=thread)
@@ -133,6 +146,23 @@ async def test_session_info_diff_and_opencode_commands(
     await twin.wait_for_message(
         lambda m: "greeted" in m.content, channel=cmd_thread, timeout=TIMEOUT
     )
+
+    # OpenCode's list changes (a project with another command): the server's commands follow,
+    # and a read that finds nothing new registers nothing.
+    guild = twin.seed.guild
+    assert "customize-opencode-cmd" in {c.name for c in twin.commands(guild)}, "a skill"
+    second = make_project("second")
+    with_command("farewell", "cmdc-farewell to $ARGUMENTS")(second)
+    second_channel = twin.create_channel(guild, "cmdc-second")
+    store.projects.add(ChannelID(second_channel.id), GuildID(guild.id), second)
+    catalog = running.app.parts.catalog
+    assert await catalog.refresh()
+
+    async def registered() -> bool:
+        return "farewell-cmd" in {c.name for c in twin.commands(guild)}
+
+    await eventually(registered, what="the new command registered")
+    assert not await catalog.refresh()
 
 
 async def test_shell_commands_run_here_and_only_for_people_with_rights(

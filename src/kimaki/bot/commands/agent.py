@@ -18,6 +18,7 @@ from kimaki.bot.commands.base import (
     Components,
     answer_later,
     button,
+    in_time,
     reply,
     select,
     view_of,
@@ -66,7 +67,7 @@ def agent_command(kit: Kit) -> AnyCommand:
     async def agents(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await agent_choices(kit, interaction, current, with_clear=True)
+        return await in_time(agent_choices(kit, interaction, current, with_clear=True))
 
     return agent
 

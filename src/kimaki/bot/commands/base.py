@@ -9,6 +9,7 @@ mirrors a session still goes through the outbox.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 
 AnyCommand = app_commands.Command[Any, ..., Any]
 D = TypeVar("D")
+C = TypeVar("C")
+
+AUTOCOMPLETE_SECONDS = 2.5
+"""Discord drops an autocomplete answer after 3 seconds: a slower lookup offers nothing."""
 
 
 class CommandGroup(Generic[D]):
@@ -248,3 +253,13 @@ def view_of(*items: discord.ui.Item[Any]) -> discord.ui.View:
     for item in items:
         view.add_item(item)
     return view
+
+
+async def in_time(work: Awaitable[list[C]]) -> list[C]:
+    """Autocomplete choices if they come within Discord's time, else none (an answer that
+    comes late is refused by Discord and logged as an error by discord.py)."""
+    try:
+        return await asyncio.wait_for(work, AUTOCOMPLETE_SECONDS)
+    except TimeoutError:
+        log.info("autocomplete took over %g s; offering nothing", AUTOCOMPLETE_SECONDS)
+        return []

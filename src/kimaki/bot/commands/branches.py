@@ -22,6 +22,7 @@ from kimaki.bot.commands.base import (
     CommandGroup,
     Components,
     answer_later,
+    in_time,
     project_of,
     reply,
     select,
@@ -85,19 +86,19 @@ def new_session_command(kit: Kit) -> AnyCommand:
     async def agents(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await agent_choices(kit, interaction, current, with_clear=False)
+        return await in_time(agent_choices(kit, interaction, current, with_clear=False))
 
     @new_session.autocomplete("model")
     async def models(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await model_choices(kit, interaction, current, with_clear=False)
+        return await in_time(model_choices(kit, interaction, current, with_clear=False))
 
     @new_session.autocomplete("files")
     async def paths(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await file_choices(kit, interaction, current)
+        return await in_time(file_choices(kit, interaction, current))
 
     return new_session
 

@@ -19,6 +19,7 @@ from kimaki.bot.commands.base import (
     Components,
     answer_later,
     button,
+    in_time,
     reply,
     select,
     view_of,
@@ -78,28 +79,35 @@ def model_command(kit: Kit) -> AnyCommand:
     async def models(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await model_choices(kit, interaction, current, with_clear=True)
+        return await in_time(model_choices(kit, interaction, current, with_clear=True))
 
     @model.autocomplete("variant")
     async def variants(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        place = place_of(kit, interaction)
-        if place is None:
-            return []
-        named = getattr(interaction.namespace, "model", None)
-        try:
-            catalog = await kit.opencode.providers(place.directory)
-            ref = parse_model(named) if named else await current_model(kit, place)
-        except OpenCodeError:
-            return []
-        found = catalog.model(ref) if ref else None
-        names = [DEFAULT_VARIANT, *(found.variants if found else ())]
-        return [app_commands.Choice(name=n, value=n) for n in names if current.lower() in n][
-            :CHOICES_LIMIT
-        ]
+        return await in_time(variant_choices(kit, interaction, current))
 
     return model
+
+
+async def variant_choices(
+    kit: Kit, interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """The variants of the model typed in the `model` option (else of the current one)."""
+    place = place_of(kit, interaction)
+    if place is None:
+        return []
+    named = getattr(interaction.namespace, "model", None)
+    try:
+        catalog = await kit.opencode.providers(place.directory)
+        ref = parse_model(named) if named else await current_model(kit, place)
+    except OpenCodeError:
+        return []
+    found = catalog.model(ref) if ref else None
+    names = [DEFAULT_VARIANT, *(found.variants if found else ())]
+    return [app_commands.Choice(name=n, value=n) for n in names if current.lower() in n][
+        :CHOICES_LIMIT
+    ]
 
 
 def _describe_model(chosen: Chosen, current: ModelRef | None) -> str:
