@@ -32,6 +32,7 @@ from kimaki.bot.commands import (
     QueueDeps,
     SessionDeps,
     SettingsDeps,
+    TasksDeps,
     register_commands,
 )
 from kimaki.bot.commands.base import AnyCommand
@@ -41,6 +42,7 @@ from kimaki.bot.messages import MessageRoutes
 from kimaki.bot.prompt_board import DiscordPromptBoard
 from kimaki.bot.prompt_handlers import PromptHandlers
 from kimaki.bot.queue_marks import ReactionMarks
+from kimaki.bot.send_parts import SendParts
 from kimaki.bot.token import TokenMissing, load_token
 from kimaki.bridge import BridgeContext
 from kimaki.bridges import Bridges
@@ -56,8 +58,10 @@ from kimaki.prompt_options import PromptOptions
 from kimaki.router import EventRouter
 from kimaki.sessions import Sessions
 from kimaki.shell import ShellRunner
+from kimaki.status_publisher import StatusPublisher
 from kimaki.store import DiscordMessageID, Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
+from kimaki.tasks.clock import Clock
 from kimaki.turns import Turns, TurnSettings
 from kimaki.util import background_task
 from kimaki.util.private_files import private_file
@@ -97,11 +101,17 @@ class Parts:
     turns: Turns
     serving: asyncio.Event
     """Set once the OpenCode-side parts run (`Kimaki.start`); Discord messages wait for it."""
+    sends: SendParts
     catalog: CommandCatalog
     """OpenCode's agents and commands, which slash commands are made from."""
 
 
-def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[str, Any]) -> Parts:
+def wire(
+    config: Config,
+    opencode_endpoint: EndpointSource,
+    bot_options: dict[str, Any],
+    clock: Clock | None = None,
+) -> Parts:
     """Build every part in dependency order and connect them; nothing runs yet.
 
     The Discord client comes first, since everything that posts needs it. What Discord
@@ -122,6 +132,10 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
     async def thread_message(message: discord.Message) -> None:
         await serving.wait()
         await messages.in_thread(message)
+
+    async def send_message(message: discord.Message) -> None:
+        await serving.wait()
+        await sends.intake.take(message)
 
     async def thread_deleted(thread_id: ThreadID) -> None:
         await bridges.thread_gone(thread_id, "deleted in Discord")
@@ -147,6 +161,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         startup=startup,
         prompt_actions=lambda: prompt_handlers,
         guild_commands=guild_commands,
+        send_message=send_message,
         message_edited=message_edited,
         message_deleted=message_deleted,
     )
@@ -185,6 +200,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
     sessions = Sessions(bridges, turns, files_dir)
     shell = ShellRunner()
     messages = MessageRoutes(store, sessions, asks, turns, shell)
+    sends = SendParts.wire(store, sessions, bot, opencode, events, clock)
     prompt_handlers = PromptHandlers(asks)
     kit = Kit(store, opencode, bridges, sessions, prompt_options, config, shell)
     register_commands(
@@ -194,6 +210,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         settings_deps=SettingsDeps(store),
         kit=kit,
         queue_deps=QueueDeps(store, turns),
+        tasks_deps=TasksDeps(store, poke=sends.scheduler.poke),
     )
     builtin = [c.name for c in bot.tree.get_commands()]
 
@@ -215,6 +232,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         sessions,
         turns,
         serving,
+        sends,
         catalog,
     )
 
@@ -228,12 +246,14 @@ class Kimaki:
         opencode: EndpointSource,
         opencode_version: str = "unknown",
         bot_options: dict[str, Any] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.config = config
         self.token = token
         self.opencode_version = opencode_version
         self.first_start = not (config.data_dir / "started").exists()
-        self.parts = wire(config, opencode, bot_options or {})
+        self._endpoint = opencode
+        self.parts = wire(config, opencode, bot_options or {}, clock)
         self.store = self.parts.store
         self.opencode = self.parts.opencode
         self.events = self.parts.events
@@ -244,9 +264,11 @@ class Kimaki:
         self.asks = self.parts.asks
         self.router = self.parts.router
         self.sessions = self.parts.sessions
+        self.sends = self.parts.sends
         self.turns = self.parts.turns
         self._connection: asyncio.Task[None] | None = None
         self._recovering: asyncio.Task[None] | None = None
+        self._publishing: asyncio.Task[None] | None = None
         self._stopped = False
 
     async def start(
@@ -267,9 +289,14 @@ class Kimaki:
             if boot is not None and not boot.done():
                 boot.cancel()
         self._start_opencode_parts()
-        # Threads an interrupted bind made before a crash (needs the guild cache).
-        self._recovering = background_task.start(self.bridges.recover(), name="recover-binds")
+        self._recovering = background_task.start(self._recover(), name="recover-binds")
         self._announce()
+
+    async def _recover(self) -> None:
+        """Threads an interrupted bind made before a crash (needs the guild cache), then
+        the sends made while kimaki was stopped or cut off by a crash."""
+        await self.bridges.recover()
+        self.sends.start_taking()
 
     async def _login(self) -> None:
         try:
@@ -335,11 +362,19 @@ class Kimaki:
         self.events.start()
         self.router.start()
         self.asks.start()
+        self.sends.start_watching()
         self.parts.catalog.start()
         if self.sync is not None:
             self.sync.start()
         self.turns.start()
         self.parts.serving.set()
+        publisher = StatusPublisher(
+            self.config, self.bot, self.opencode, self._endpoint, self.sync, self._version
+        )
+        self._publishing = background_task.start(publisher.run(), name="status")
+
+    def _version(self) -> str:
+        return self.opencode_version
 
     def _announce(self) -> None:
         app_id = self.bot.application_id
@@ -365,10 +400,12 @@ class Kimaki:
         if self._stopped:
             return
         self._stopped = True
-        if self._recovering is not None:
-            self._recovering.cancel()
+        for task in (self._recovering, self._publishing):
+            if task is not None:
+                task.cancel()
         if self.sync is not None:
             await self.sync.stop()
+        await self.sends.stop()
         await self.router.stop()
         await self.turns.stop()
         await self.asks.stop()

@@ -82,13 +82,8 @@ def test_summary_for_queue() -> None:
 
 def test_a_prompt_keeps_where_its_message_is() -> None:
     prompt = Prompt("9", 7, "Ann", "hi", message=(300, 9))
-    assert prompt.extras() == {
-        "quote": None,
-        "files": [],
-        "message": [300, 9],
-        "parts": [],
-        "command": None,
-    }
+    assert prompt.extras() == {"quote": None, "files": [], "message": [300, 9], "parts": []}
+    assert Prompt("8", 7, "Ann", "Bob", command="greet").extras()["command"] == "greet"
 
 
 def test_an_opencode_command_goes_alone_and_prompts_before_it_together() -> None:

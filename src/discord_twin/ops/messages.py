@@ -192,8 +192,8 @@ class MessageOps(ChannelOps):
     def edit_message(
         self, message: Message, changes: dict[str, Any], files: list[NewFile] | None = None
     ) -> Message:
-        """Apply an edit. `attachments` lists the existing attachments to keep (by id); the
-        uploaded `files` are added whatever it says (their entries carry upload indices)."""
+        """Apply an edit; `files` are uploaded with it (kept whatever `attachments` lists, as
+        their entries there name them by upload index, not by id)."""
         if "content" in changes:
             content = changes["content"] or ""
             self._validate_message(content, [], None)

@@ -29,6 +29,7 @@ from kimaki.bot.gate import Gate, GatedState
 from kimaki.bot.prompts_ui import PromptActions, register_prompt_items
 from kimaki.bot.trust import Trust
 from kimaki.config import Config
+from kimaki.sends.format import send_embed
 from kimaki.store import ChannelID, DiscordMessageID, Store, ThreadID
 from kimaki.turns import Turns
 from kimaki.util import background_task
@@ -55,6 +56,8 @@ class Routes:
     guild_commands: Callable[[discord.Guild], Sequence[AnyCommand]] = lambda guild: ()
     """The commands a served guild gets beside kimaki's own (made from OpenCode's lists,
     already within Discord's 100 per guild); the same objects while nothing changed."""
+    send_message: MessageHandler | None = None
+    """A message this bot posted itself carrying a `kimaki send` (the intake decides)."""
     message_edited: MessageHandler | None = None
     """A message in a bound thread was edited, by someone the gate admits."""
     message_deleted: Callable[[DiscordMessageID], Awaitable[None]] | None = None
@@ -146,6 +149,10 @@ class KimakiBot(discord.Client):
         self.trust.forget_note(guild.id)
 
     async def on_message(self, message: discord.Message) -> None:
+        if self.user is not None and message.author.id == self.user.id:
+            if self.routes.send_message is not None and send_embed(message) is not None:
+                await self.routes.send_message(message)
+            return
         if message.author.bot or message.guild is None:
             return
         decision = self.gate.decide(message.author, message.guild)

@@ -17,8 +17,10 @@ from .projects import ProjectTable
 from .prompt_overrides import PromptOverrideTable
 from .prompts import PromptTable
 from .queued_prompts import QueuedPromptTable
+from .sends import SendTable
 from .sent_models import SentModelTable
 from .session_cursors import SessionCursor, SessionCursorTable
+from .tasks import TaskTable
 from .threads import Origin, ThreadRecord, ThreadTable
 from .trusted_guilds import TrustedGuildTable
 
@@ -37,6 +39,8 @@ class Store:
         self.bind_intents = BindIntentTable(db)
         self.prompt_overrides = PromptOverrideTable(db)
         self.sent_models = SentModelTable(db)
+        self.sends = SendTable(db)
+        self.tasks = TaskTable(db)
         self.queued_prompts = QueuedPromptTable(db)
 
     @classmethod

@@ -9,6 +9,8 @@ carries, `hint` the one instruction about `kimaki upload` added to the system te
 
 from __future__ import annotations
 
+from kimaki.prompt_options import PromptChoice
+
 from .busy import Running
 from .marks import QUEUED_EMOJI, Marks, NoMarks
 from .prompt import INTERRUPT_PREFIX, Prompt, split_interrupt
@@ -21,6 +23,7 @@ __all__ = [
     "NoMarks",
     "Outcome",
     "Prompt",
+    "PromptChoice",
     "Running",
     "TurnSettings",
     "Turns",

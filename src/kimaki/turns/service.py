@@ -312,8 +312,11 @@ class Turns:
         ids = [r.id for r in batch]
         self.store.queued_prompts.begin_sending(ids)
         try:
-            choice = await self.options.for_prompt(
-                record.session_id, record.channel_id, str(record.directory)
+            choice = rows.own_choice(
+                batch,
+                await self.options.for_prompt(
+                    record.session_id, record.channel_id, str(record.directory)
+                ),
             )
             command = rows.command_of(batch[0])
             if command is not None:

@@ -10,6 +10,7 @@
 - `shell`: /run-shell-command (and `!command` messages)
 - `dynamic`: `/<agent>-agent` and `/<name>-cmd`, made per server from OpenCode's lists
 - `queue`: /queue (with Send now buttons), /clear-queue
+- `tasks`: /tasks (scheduled sends, with Run now and Delete buttons)
 
 A module declares the narrow dependencies its commands use (a frozen dataclass, or the
 shared `Kit`) and a `CommandGroup`; adding a command is one `@group.command` function in
@@ -33,6 +34,7 @@ from kimaki.bot.commands import (
     session,
     settings,
     shell,
+    tasks,
 )
 from kimaki.bot.commands.base import KimakiTree, answer_later, reply
 from kimaki.bot.commands.dynamic import GuildCommands
@@ -41,6 +43,7 @@ from kimaki.bot.commands.projects import ProjectDeps
 from kimaki.bot.commands.queue import QueueDeps
 from kimaki.bot.commands.session import SessionDeps
 from kimaki.bot.commands.settings import SettingsDeps
+from kimaki.bot.commands.tasks import TasksDeps, register_task_items
 
 __all__ = [
     "GuildCommands",
@@ -50,6 +53,7 @@ __all__ = [
     "QueueDeps",
     "SessionDeps",
     "SettingsDeps",
+    "TasksDeps",
     "answer_later",
     "register_commands",
     "reply",
@@ -66,6 +70,7 @@ def register_commands(
     settings_deps: SettingsDeps,
     kit: Kit,
     queue_deps: QueueDeps | None = None,
+    tasks_deps: TasksDeps | None = None,
 ) -> None:
     """Add every group's commands to the tree (before the bot places them in guilds)."""
     components = tree.components if isinstance(tree, KimakiTree) else None
@@ -74,6 +79,9 @@ def register_commands(
         *session.group.build(session_deps),
         *settings.group.build(settings_deps),
         *(queue.group.build(queue_deps) if queue_deps is not None else []),
+        *(tasks.group.build(tasks_deps) if tasks_deps is not None else []),
         *(c for module in KIT_GROUPS for c in module.group.build(kit, components)),
     ]:
         tree.add_command(command)
+    if tasks_deps is not None:
+        register_task_items(tree.client, tasks_deps)
