@@ -86,11 +86,11 @@ async def test_session_info_diff_and_opencode_commands(
 
     typed = await choices(running, "model", {"model": "vision"}, "model", channel=thread)
     assert "scripted/scripted-vision" in typed
+    await idle(running, record.session_id)  # the usage is stored when the step ends
     usage = await slash(running, "context-usage", channel=thread)
     assert "context: 33,000 tokens of 128,000 (25.8%) with `scripted/scripted-1`" in usage.content
     shared = await slash(running, "share", channel=thread)
     assert "sharing is turned off on this machine" in shared.content
-    await idle(running, record.session_id)
     compacted = await slash(running, "compact", channel=thread)
     assert "compacted the session" in compacted.content
     assert await scripted_model.wait_for_request(
