@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -23,8 +23,11 @@ import aiohttp
 import discord
 
 from kimaki.asks import Asks
+from kimaki.bot.catalog import CommandCatalog
 from kimaki.bot.client import KimakiBot, Routes
 from kimaki.bot.commands import (
+    GuildCommands,
+    Kit,
     ProjectDeps,
     QueueDeps,
     SessionDeps,
@@ -32,6 +35,7 @@ from kimaki.bot.commands import (
     TasksDeps,
     register_commands,
 )
+from kimaki.bot.commands.base import AnyCommand
 from kimaki.bot.endpoints import use_discord_endpoints
 from kimaki.bot.invite import invite_url
 from kimaki.bot.messages import MessageRoutes
@@ -50,8 +54,10 @@ from kimaki.opencode.kimaki_config import opencode_config_env
 from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
 from kimaki.outbox import Outbox
+from kimaki.prompt_options import PromptOptions
 from kimaki.router import EventRouter
 from kimaki.sessions import Sessions
+from kimaki.shell import ShellRunner
 from kimaki.status_publisher import StatusPublisher
 from kimaki.store import DiscordMessageID, Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
@@ -96,6 +102,8 @@ class Parts:
     serving: asyncio.Event
     """Set once the OpenCode-side parts run (`Kimaki.start`); Discord messages wait for it."""
     sends: SendParts
+    catalog: CommandCatalog
+    """OpenCode's agents and commands, which slash commands are made from."""
 
 
 def wire(
@@ -143,12 +151,16 @@ def wire(
     async def startup() -> None:
         await outbox.start()  # needs Discord only; the rest starts once OpenCode is up
 
+    def guild_commands(guild: discord.Guild) -> Sequence[AnyCommand]:
+        return made_from_opencode(guild)
+
     routes = Routes(
         project_message=project_message,
         thread_message=thread_message,
         thread_deleted=thread_deleted,
         startup=startup,
         prompt_actions=lambda: prompt_handlers,
+        guild_commands=guild_commands,
         send_message=send_message,
         message_edited=message_edited,
         message_deleted=message_deleted,
@@ -174,27 +186,39 @@ def wire(
         timeout_minutes=config.permission_timeout,
         on_unbound_session=poke_sync,
     )
+    prompt_options = PromptOptions(store, opencode)
     turns = Turns(
         bridges,
         TurnSettings(files_dir=files_dir, upload_data_dir=config.data_dir),
         marks=ReactionMarks(bot),
+        options=prompt_options,
     )
     bot.turns = turns
     router = EventRouter(
         events, bridges, asks, on_unbound_session=poke_sync, on_turn_end=turns.poke
     )
     sessions = Sessions(bridges, turns, files_dir)
-    messages = MessageRoutes(store, sessions, asks, turns)
+    shell = ShellRunner()
+    messages = MessageRoutes(store, sessions, asks, turns, shell)
     sends = SendParts.wire(store, sessions, bot, opencode, events, clock)
     prompt_handlers = PromptHandlers(asks)
+    kit = Kit(store, opencode, bridges, sessions, prompt_options, config, shell)
     register_commands(
         bot.tree,
         projects_deps=ProjectDeps(store, opencode, config),
         session_deps=SessionDeps(store, opencode, bridges),
         settings_deps=SettingsDeps(store),
+        kit=kit,
         queue_deps=QueueDeps(store, turns),
         tasks_deps=TasksDeps(store, poke=sends.scheduler.poke),
     )
+    builtin = [c.name for c in bot.tree.get_commands()]
+
+    def catalog_changed() -> None:
+        background_task.start(bot.place_commands(), name="place-commands")
+
+    catalog = CommandCatalog(store, opencode, on_change=catalog_changed)
+    made_from_opencode = GuildCommands(kit, catalog, lambda: builtin)
     return Parts(
         store,
         opencode,
@@ -209,6 +233,7 @@ def wire(
         turns,
         serving,
         sends,
+        catalog,
     )
 
 
@@ -338,6 +363,7 @@ class Kimaki:
         self.router.start()
         self.asks.start()
         self.sends.start_watching()
+        self.parts.catalog.start()
         if self.sync is not None:
             self.sync.start()
         self.turns.start()
@@ -383,6 +409,7 @@ class Kimaki:
         await self.router.stop()
         await self.turns.stop()
         await self.asks.stop()
+        await self.parts.catalog.stop()
         await self.bridges.close()
         await self.outbox.stop()
         await self.events.stop()

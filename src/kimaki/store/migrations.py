@@ -212,13 +212,37 @@ _V6: Migration = (
     """,
 )
 
+# Models, variants and agents chosen with /model and /agent (`prompt_overrides.py`), and
+# the model kimaki last sent each session (`sent_models.py`), so that clearing a choice
+# takes a session back to OpenCode's default.
+_V7: Migration = (
+    """
+    CREATE TABLE prompt_overrides (
+        scope      TEXT    NOT NULL CHECK (scope IN ('session', 'channel', 'global')),
+        target     TEXT    NOT NULL,
+        model      TEXT,
+        variant    TEXT,
+        agent      TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, target)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE sent_models (
+        session_id TEXT    PRIMARY KEY,
+        model      TEXT    NOT NULL,
+        sent_at    INTEGER NOT NULL
+    ) WITHOUT ROWID
+    """,
+)
+
 # The Discord messages the outbox writes (`outbox_posts.py`): a message may carry several
 # outbox rows and grow by edits (rows appended to it), so what a message should say and
 # what Discord was last confirmed to hold are kept apart from the rows. Rows already
 # pending keep `post_id` NULL and are packed into messages by the new outbox.
 # Threads mirrored before footers existed get the `footers-from` marker (`mirror`): their
 # old turns stay without a footer instead of getting a burst of them now.
-_V7: Migration = (
+_V8: Migration = (
     """
     CREATE TABLE outbox_posts (
         id                 INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -248,4 +272,4 @@ _V7: Migration = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
