@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from kimaki.store import ThreadID, ThreadRecord
+from kimaki.store import SessionID, ThreadID, ThreadRecord
 from scripted_model import ScriptedModel, text, write
 from tests.support.kimaki_app import Running, StartKimaki
 from tests.support.slash import options_of, pick, slash
@@ -13,6 +13,15 @@ from tests.support.waiting import eventually
 from tests.support.world import commit_all
 
 TIMEOUT = 60
+
+
+async def turn_over(running: Running, session_id: SessionID) -> None:
+    async def idle() -> bool:
+        status = await running.app.opencode.status(str(running.project))
+        current = status.get(session_id)
+        return current is None or not current.is_busy
+
+    await eventually(idle, timeout=TIMEOUT, what="the turn's end")
 
 
 async def test_undo_redo_fork_and_btw(
@@ -31,6 +40,7 @@ async def test_undo_redo_fork_and_btw(
     await twin.wait_for_message(
         lambda m: "wrote second" in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
+    await turn_over(running, record.session_id)  # the answer shows before the turn ends
     assert notes.read_text() == "second\n"
 
     undone = await slash(running, "undo", channel=thread)
