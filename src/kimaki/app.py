@@ -332,6 +332,7 @@ async def run(config: Config, prelude: Prelude | None = None) -> int:
         binary, data_dir=config.data_dir, extra_env=opencode_config_env(config.data_dir)
     )
     boot: asyncio.Future[Endpoint] = asyncio.ensure_future(server.start())
+    crashed = False
     try:
         if prelude is not None:
             outcome = await _unless_stopped(prelude(server, boot), stop)
@@ -343,11 +344,19 @@ async def run(config: Config, prelude: Prelude | None = None) -> int:
     except _Stopped:
         log.info("stopping before kimaki was ready")
         return 0
+    except Exception:
+        crashed = True
+        raise
     finally:
         boot.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await boot
-        await server.stop()
+        if crashed:
+            # As after a kill -9: the agent's turn goes on, the next start re-attaches.
+            log.error("kimaki crashed; the OpenCode server keeps running for the next start")
+            await server.detach()
+        else:
+            await server.stop()
 
 
 async def _serve(
