@@ -24,6 +24,7 @@ from typing import Any
 
 import discord
 
+from kimaki.discord_limits import UNKNOWN_CHANNEL
 from kimaki.ids import Verbosity
 from kimaki.mirror import Plan, Unit, plan
 from kimaki.naming import is_placeholder_title, session_thread_name
@@ -278,7 +279,8 @@ class ThreadBridge:
         try:
             fetched = await self.ctx.discord.fetch_channel(self.thread_id)
         except discord.NotFound as exc:
-            await self._on_gone(self.thread_id, f"not found: {exc.text or exc.status}")
+            if exc.code == UNKNOWN_CHANNEL:
+                await self._on_gone(self.thread_id, f"not found: {exc.text or exc.status}")
             return None
         except discord.HTTPException:
             return None

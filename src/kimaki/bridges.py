@@ -8,9 +8,10 @@ an intent first looks for the thread that intent may have made — by id for a t
 started from a message (it takes the message's id), else among the channel's active
 and archived threads by owner, name and creation time — and adopts it.
 
-`thread_gone` is the one place that decides a thread no longer exists (the outbox got
-403/404, a bridge could not fetch it, or Discord said it was deleted): the session is
-never mirrored again and its bridge is closed and dropped.
+`thread_gone` is the one place that decides a thread no longer exists (Discord answered
+404 Unknown Channel to the outbox or a bridge, or said it was deleted): the session is
+never mirrored again and its bridge is closed and dropped. A 403 is no such proof: the
+outbox keeps the messages and retries until access returns.
 """
 
 from __future__ import annotations

@@ -20,3 +20,7 @@ NONCE_LIMIT = 25
 
 ROWS_LIMIT = 5
 """Action rows per message."""
+
+UNKNOWN_CHANNEL = 10003
+"""The JSON error code of a 404 for a deleted channel or thread: the only answer (with a
+delete event) that means a thread is gone. A 403 means no access *now*."""
