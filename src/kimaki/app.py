@@ -292,24 +292,40 @@ class Kimaki:
             await self._connection
 
     async def stop(self) -> None:
+        """Stop every part; whatever fails, Discord, OpenCode and the store are closed,
+        in that order (each failure is logged with its traceback)."""
         if self._stopped:
             return
         self._stopped = True
         if self._recovering is not None:
             self._recovering.cancel()
+        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = []
         if self.sync is not None:
-            await self.sync.stop()
-        await self.router.stop()
-        await self.asks.stop()
-        await self.bridges.close()
-        await self.outbox.stop()
-        await self.events.stop()
+            steps.append(("sync", self.sync.stop))
+        steps += [
+            ("the event router", self.router.stop),
+            ("asks", self.asks.stop),
+            ("the bridges", self.bridges.close),
+            ("the outbox", self.outbox.stop),
+            ("the event stream", self.events.stop),
+            ("Discord", self._close_discord),
+            ("the OpenCode client", self.opencode.close),
+        ]
+        for what, step in steps:
+            try:
+                await step()
+            except Exception:
+                log.exception("stopping %s failed; stopping the rest", what)
+        try:
+            self.store.close()
+        except Exception:
+            log.exception("closing the store failed")
+
+    async def _close_discord(self) -> None:
         await self.bot.close()
         if self._connection is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._connection, 10)
-        await self.opencode.close()
-        self.store.close()
 
 
 async def run(config: Config, prelude: Prelude | None = None) -> int:

@@ -28,7 +28,7 @@ from kimaki.discord_limits import UNKNOWN_CHANNEL
 from kimaki.ids import Verbosity
 from kimaki.mirror import Plan, Unit, plan
 from kimaki.naming import is_placeholder_title, session_thread_name
-from kimaki.opencode.errors import OpenCodeError
+from kimaki.opencode.errors import NotFound, OpenCodeError
 from kimaki.opencode.models import (
     Event,
     Message,
@@ -53,6 +53,8 @@ from kimaki.store import (
     synthetic_key,
 )
 from kimaki.store.db import now_ms
+from kimaki.util import background_task
+from kimaki.util.backoff import Backoff
 from kimaki.util.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,11 @@ log = logging.getLogger(__name__)
 TYPING_REFRESH = 7.0
 COALESCE_SECONDS = 0.4
 PAGE_SIZE = 50
+WAKE_RETRY = Backoff(initial=1.0, maximum=60.0, jitter=0.2)
+WAKE_ATTEMPTS = 12
+"""A wake whose read of the session keeps failing is retried this often (about 8
+minutes in all): OpenCode restarting or briefly unreachable must not leave the thread
+stale until the next event. After that, the next event or catch-up wakes it again."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,8 @@ class ThreadBridge:
         self._idle = asyncio.Event()
         self._waiting = False
         self._rename_lock = asyncio.Lock()
+        self.interrupted_turn: str | None = None
+        """The newest message of a turn declared interrupted: not busy, whatever it looks."""
 
     @property
     def thread_id(self) -> ThreadID:
@@ -150,6 +159,7 @@ class ThreadBridge:
                 await asyncio.shield(self._worker)
 
     async def _work(self) -> None:
+        failures = 0
         while self._dirty:
             # Parts that finish close together (a step's text and tool) share a message:
             # one message per part would spend Discord's 5-per-5-s channel budget.
@@ -157,9 +167,24 @@ class ThreadBridge:
             self._dirty = False
             try:
                 await self.reconcile()
-            except OpenCodeError as exc:
-                log.warning("thread %s: cannot read the session yet: %s", self.thread_id, exc)
+                failures = 0
+            except NotFound as exc:
+                log.warning("thread %s: OpenCode has no such session: %s", self.thread_id, exc)
                 return
+            except OpenCodeError as exc:
+                failures += 1
+                if failures >= WAKE_ATTEMPTS:
+                    log.warning("thread %s: cannot read the session: %s", self.thread_id, exc)
+                    return
+                delay = WAKE_RETRY.delay(failures)
+                log.warning(
+                    "thread %s: cannot read the session yet (%s); again in %.1fs",
+                    self.thread_id,
+                    exc,
+                    delay,
+                )
+                self._dirty = True  # the wake is kept, not dropped
+                await asyncio.sleep(delay)
             except Exception:
                 log.exception("thread %s: reconcile failed", self.thread_id)
                 return
@@ -227,7 +252,9 @@ class ThreadBridge:
         if busy:
             self._idle.clear()
             if self._typing is None or self._typing.done():
-                self._typing = asyncio.create_task(self._type_while_busy())
+                self._typing = background_task.start(
+                    self._type_while_busy(), name=f"typing-{self.thread_id}"
+                )
         else:
             self._idle.set()
 
@@ -311,8 +338,13 @@ class ThreadBridge:
         older = result.newest_created is not None and result.newest_created < connected_at
         if not busy and older and result.turn_running and self.record.origin is Origin.DISCORD:
             # Even with nothing saved of the turn yet (no parts at all), say it stopped.
+            self.interrupted_turn = result.newest
             self.set_busy(False)
             self._interrupted(result)
+            # Nothing more will come of this turn: sync need not look until the session moves.
+            self.ctx.store.session_cursors.save(
+                SessionCursor(session.id, session.updated, session.title, now_ms())
+            )
         elif not result.blocked:
             self.ctx.store.session_cursors.save(
                 SessionCursor(session.id, session.updated, session.title, now_ms())
