@@ -23,6 +23,7 @@ import aiohttp
 import discord
 
 from kimaki.asks import Asks
+from kimaki.bot.catch_up import CatchUp, CatchUpRoutes
 from kimaki.bot.client import KimakiBot, Routes
 from kimaki.bot.commands import ProjectDeps, SessionDeps, SettingsDeps, register_commands
 from kimaki.bot.endpoints import use_discord_endpoints
@@ -80,6 +81,7 @@ class Parts:
     asks: Asks
     router: EventRouter
     sessions: Sessions
+    catch_up: CatchUp
     serving: asyncio.Event
     """Set once the OpenCode-side parts run (`Kimaki.start`); Discord messages wait for it."""
 
@@ -112,12 +114,17 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
     async def startup() -> None:
         await outbox.start()  # needs Discord only; the rest starts once OpenCode is up
 
+    async def gateway_ready() -> None:
+        if serving.is_set():  # a new gateway session, not the first: read what was missed
+            catch_up.start()
+
     routes = Routes(
         project_message=project_message,
         thread_message=thread_message,
         thread_deleted=thread_deleted,
         startup=startup,
         prompt_actions=lambda: prompt_handlers,
+        gateway_ready=gateway_ready,
     )
     bot = KimakiBot(config, store, routes, **bot_options)
 
@@ -140,6 +147,14 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
     router = EventRouter(events, bridges, asks, on_unbound_session=poke_sync)
     sessions = Sessions(bridges)
     messages = MessageRoutes(store, sessions, asks)
+    catch_up = CatchUp(
+        bot,
+        store,
+        opencode,
+        outbox,
+        CatchUpRoutes(messages.in_project, messages.in_thread, sessions.follow_up),
+        window_minutes=config.catch_up_window,
+    )
     prompt_handlers = PromptHandlers(asks)
     register_commands(
         bot.tree,
@@ -148,7 +163,18 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         settings_deps=SettingsDeps(store),
     )
     return Parts(
-        store, opencode, events, bot, outbox, bridges, sync, asks, router, sessions, serving
+        store,
+        opencode,
+        events,
+        bot,
+        outbox,
+        bridges,
+        sync,
+        asks,
+        router,
+        sessions,
+        catch_up,
+        serving,
     )
 
 
@@ -177,6 +203,7 @@ class Kimaki:
         self.asks = self.parts.asks
         self.router = self.parts.router
         self.sessions = self.parts.sessions
+        self.catch_up = self.parts.catch_up
         self._connection: asyncio.Task[None] | None = None
         self._recovering: asyncio.Task[None] | None = None
         self._stopped = False
@@ -199,9 +226,16 @@ class Kimaki:
             if boot is not None and not boot.done():
                 boot.cancel()
         self._start_opencode_parts()
-        # Threads an interrupted bind made before a crash (needs the guild cache).
-        self._recovering = background_task.start(self.bridges.recover(), name="recover-binds")
+        self._recovering = background_task.start(self._recover(), name="recover")
         self._announce()
+
+    async def _recover(self) -> None:
+        """Threads an interrupted bind made before a crash (needs the guild cache), then
+        the messages written while kimaki was not running."""
+        try:
+            await self.bridges.recover()
+        finally:
+            self.catch_up.start()
 
     async def _login(self) -> None:
         try:
@@ -299,7 +333,9 @@ class Kimaki:
         self._stopped = True
         if self._recovering is not None:
             self._recovering.cancel()
-        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = []
+        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+            ("the catch-up of missed messages", self.catch_up.stop)
+        ]
         if self.sync is not None:
             steps.append(("sync", self.sync.stop))
         steps += [

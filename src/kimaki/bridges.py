@@ -27,17 +27,14 @@ from typing import Literal
 import discord
 
 from kimaki.bridge import BridgeContext, ThreadBridge
-from kimaki.render import render_notice
 from kimaki.store import (
     BindIntent,
     ChannelID,
     DiscordMessageID,
     Origin,
-    Outgoing,
     SessionID,
     ThreadID,
     ThreadRecord,
-    synthetic_key,
 )
 from kimaki.util import background_task
 
@@ -154,7 +151,8 @@ class Bridges:
 
         An intent whose thread is not found is dropped: its next attempt (a sync tick,
         a repeated /resume) starts afresh. A thread started from a message never got
-        its prompt sent (the prompt goes after the binding), so it says so.
+        its prompt sent (the prompt goes after the binding): the catch-up of missed
+        messages (`bot.catch_up`), which runs after this, sends it.
         """
         for intent in self.ctx.store.bind_intents.all():
             try:
@@ -172,14 +170,7 @@ class Bridges:
             if thread is None:
                 self.ctx.store.bind_intents.remove(intent.session_id)
                 return
-            record = self._record(intent, thread)
-        if intent.message_id is not None:
-            text = render_notice(
-                "kimaki stopped before your message reached OpenCode; send it again"
-            )
-            key = synthetic_key("unsent", str(intent.message_id))
-            if self.ctx.store.enqueue(record.thread_id, None, [Outgoing(key, text, notify=True)]):
-                self.ctx.outbox.kick(record.thread_id)
+            self._record(intent, thread)
 
     async def _find(
         self, intent: BindIntent, channel: discord.TextChannel

@@ -41,6 +41,9 @@ class Config:
     """Minutes a permission prompt waits for a person before it is denied; 0 = forever."""
     projects_roots: tuple[Path, ...]
     """Where `/add-project` may register directories; empty = the user's home."""
+    catch_up_window: float = 60.0
+    """Minutes: a message written while kimaki was down is run if it is at most this old,
+    else it gets a "seen late" note; 0 = never run a missed message."""
 
     @property
     def log_dir(self) -> Path:
@@ -238,6 +241,15 @@ _SETTINGS: tuple[_Setting, ...] = (
         "10",
         "minutes a permission prompt waits for an answer before it is denied (default 10; "
         "0 = wait forever)",
+    ),
+    _Setting(
+        "catch_up_window",
+        "KIMAKI_CATCH_UP_WINDOW",
+        "--catch-up-window",
+        _minutes,
+        "60",
+        "minutes: a message written while kimaki was stopped is run at the next start if it "
+        "is at most this old, else it gets a short note (default 60; 0 = never run one)",
     ),
     _Setting(
         "projects_roots",

@@ -6,6 +6,7 @@ See `db.py` for why calls are synchronous and how transactions work.
 from __future__ import annotations
 
 from .bind_intents import BindIntent, BindIntentTable
+from .channel_marks import ChannelMarkTable
 from .channel_settings import ChannelSettingsTable
 from .db import DB_FILENAME, Conflict, Database, StoreError
 from .handled_parts import HandledPartsTable
@@ -41,6 +42,7 @@ __all__ = [
     "BindIntent",
     "BindIntentTable",
     "ChannelID",
+    "ChannelMarkTable",
     "ChannelSettingsTable",
     "Conflict",
     "Database",

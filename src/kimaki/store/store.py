@@ -8,6 +8,7 @@ from pathlib import Path
 from kimaki.util.private_files import private_dir
 
 from .bind_intents import BindIntentTable
+from .channel_marks import ChannelMarkTable
 from .channel_settings import ChannelSettingsTable
 from .db import DB_FILENAME, DEFAULT_BUSY_TIMEOUT_MS, Database, StoreError
 from .handled_parts import HandledPartsTable
@@ -32,6 +33,7 @@ class Store:
         self.prompts = PromptTable(db)
         self.trusted_guilds = TrustedGuildTable(db)
         self.bind_intents = BindIntentTable(db)
+        self.channel_marks = ChannelMarkTable(db)
 
     @classmethod
     def open(cls, data_dir: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Store:
