@@ -42,6 +42,7 @@ from kimaki.opencode.kimaki_config import opencode_config_env
 from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
 from kimaki.outbox import Outbox
+from kimaki.retention import Retention, RetentionSettings
 from kimaki.router import EventRouter
 from kimaki.sessions import Sessions
 from kimaki.store import Store, ThreadID
@@ -82,6 +83,7 @@ class Parts:
     router: EventRouter
     sessions: Sessions
     catch_up: CatchUp
+    retention: Retention
     serving: asyncio.Event
     """Set once the OpenCode-side parts run (`Kimaki.start`); Discord messages wait for it."""
 
@@ -156,6 +158,12 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         window_minutes=config.catch_up_window,
     )
     prompt_handlers = PromptHandlers(asks)
+    retention = Retention(
+        store,
+        opencode,
+        [bridges.prune_idle, asks.prune_locks, bot.marks.prune],
+        RetentionSettings(keep_days=config.retention_days),
+    )
     register_commands(
         bot.tree,
         projects_deps=ProjectDeps(store, opencode, config),
@@ -174,6 +182,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         router,
         sessions,
         catch_up,
+        retention,
         serving,
     )
 
@@ -204,6 +213,7 @@ class Kimaki:
         self.router = self.parts.router
         self.sessions = self.parts.sessions
         self.catch_up = self.parts.catch_up
+        self.retention = self.parts.retention
         self._connection: asyncio.Task[None] | None = None
         self._recovering: asyncio.Task[None] | None = None
         self._stopped = False
@@ -303,6 +313,7 @@ class Kimaki:
         self.asks.start()
         if self.sync is not None:
             self.sync.start()
+        self.retention.start()
         self.parts.serving.set()
 
     def _announce(self) -> None:
@@ -334,7 +345,8 @@ class Kimaki:
         if self._recovering is not None:
             self._recovering.cancel()
         steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
-            ("the catch-up of missed messages", self.catch_up.stop)
+            ("the catch-up of missed messages", self.catch_up.stop),
+            ("retention", self.retention.stop),
         ]
         if self.sync is not None:
             steps.append(("sync", self.sync.stop))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -107,6 +108,7 @@ class ThreadBridge:
         self._rename_lock = asyncio.Lock()
         self.interrupted_turn: str | None = None
         """The newest message of a turn declared interrupted: not busy, whatever it looks."""
+        self.last_active = time.monotonic()
 
     @property
     def thread_id(self) -> ThreadID:
@@ -117,13 +119,27 @@ class ThreadBridge:
     def deliver(self, event: Event) -> None:
         """An OpenCode event about this thread's session: handled in order, in this
         bridge's task."""
+        self.last_active = time.monotonic()
         self._inbox.put(event)
+
+    def idle_for(self, seconds: float) -> bool:
+        """Nothing queued or running, no prompt waiting, untouched for `seconds`: it can
+        be dropped (the store holds everything a new one needs)."""
+        tasks_done = all(t is None or t.done() for t in (self._worker, self._typing))
+        return (
+            self._inbox.idle
+            and tasks_done
+            and not self._waiting
+            and not self._reconciling.locked()
+            and time.monotonic() - self.last_active >= seconds
+        )
 
     async def run(self, work: Callable[[], Awaitable[Any]]) -> Any:
         """Run `work` in this bridge's task, after the events delivered before it.
 
         Raises `CancelledError` if the bridge closes (its thread is gone) first.
         """
+        self.last_active = time.monotonic()
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if not self._inbox.put(_Job(work, done)):
             done.cancel()
@@ -147,6 +163,7 @@ class ThreadBridge:
 
     def wake(self) -> None:
         """Something may have changed: reconcile soon (coalesced)."""
+        self.last_active = time.monotonic()
         self._dirty = True
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work(), name=f"bridge-{self.thread_id}")

@@ -217,6 +217,16 @@ class Bridges:
             # Not awaited here: this may be called from the bridge's own task.
             background_task.start(bridge.close(), name=f"close-bridge-{thread_id}")
 
+    def prune_idle(self, idle_after: float) -> int:
+        """Forget bridges idle that long and locks nobody holds (retention); how many."""
+        idle = [t for t, bridge in self._bridges.items() if bridge.idle_for(idle_after)]
+        for thread_id in idle:
+            del self._bridges[thread_id]
+        free = [s for s, lock in self._locks.items() if lock_is_free(lock)]
+        for session_id in free:
+            del self._locks[session_id]
+        return len(idle) + len(free)
+
     async def settle(self, threads: Sequence[ThreadID] | None = None) -> None:
         """Wait until the given (or every) bridge has handled what it was given (tests)."""
         for thread_id in threads or list(self._bridges):
@@ -250,3 +260,8 @@ async def _threads_of(channel: discord.TextChannel) -> Iterable[discord.Thread]:
 
 def _created_ms(thread: discord.Thread) -> int:
     return int(discord.utils.snowflake_time(thread.id).timestamp() * 1000)
+
+
+def lock_is_free(lock: asyncio.Lock) -> bool:
+    """Neither held nor waited for: forgetting it cannot let two holders in at once."""
+    return not lock.locked() and not getattr(lock, "_waiters", None)

@@ -26,7 +26,7 @@ from kimaki.asks.texts import (
     timeout_message,
     with_note,
 )
-from kimaki.bridges import Bridges
+from kimaki.bridges import Bridges, lock_is_free
 from kimaki.opencode.errors import NotFound, OpenCodeError
 from kimaki.opencode.models import (
     Event,
@@ -101,6 +101,24 @@ class Asks:
         task = background_task.start(work, name="asks")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def prune_locks(self, _idle_after: float) -> int:
+        """Forget per-thread and per-question locks nobody holds (retention); how many."""
+        free = [t for t, lock in self._thread_locks.items() if lock_is_free(lock)]
+        for thread_id in free:
+            del self._thread_locks[thread_id]
+        done = [
+            q
+            for q, lock in self._question_locks.items()
+            if lock_is_free(lock) and not self._is_pending(q)
+        ]
+        for request_id in done:
+            del self._question_locks[request_id]
+        return len(free) + len(done)
+
+    def _is_pending(self, request_id: str) -> bool:
+        record = self.ctx.store.prompts.get(request_id)
+        return record is not None and record.state is PromptState.PENDING
 
     # --- from OpenCode
 

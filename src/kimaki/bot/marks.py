@@ -67,9 +67,14 @@ class ChannelMarks:
         if not inflight:
             self._inflight.pop(channel_id, None)
 
-    def forget(self, channel_id: int) -> None:
-        """Drop what is held in memory for a channel (retention of idle channels)."""
-        if not self._inflight.get(channel_id):
-            self._marks.pop(channel_id, None)
-            self._done.pop(channel_id, None)
-            self._inflight.pop(channel_id, None)
+    def prune(self, _idle_after: float) -> int:
+        """Forget the cached marks of channels with nothing in flight (retention)."""
+        quiet = [
+            c
+            for c in self._marks
+            if not self._inflight.get(c) and not self._done.get(c) and not self._blocked.get(c)
+        ]
+        for channel_id in quiet:
+            del self._marks[channel_id]
+            self._blocked.pop(channel_id, None)
+        return len(quiet)

@@ -10,6 +10,7 @@ from .channel_marks import ChannelMarkTable
 from .channel_settings import ChannelSettingsTable
 from .db import DB_FILENAME, Conflict, Database, StoreError
 from .handled_parts import HandledPartsTable
+from .housekeeping import HousekeepingTable, JobState
 from .ids import (
     ChannelID,
     DiscordMessageID,
@@ -49,6 +50,8 @@ __all__ = [
     "DiscordMessageID",
     "GuildID",
     "HandledPartsTable",
+    "HousekeepingTable",
+    "JobState",
     "MessageID",
     "Origin",
     "OutboxConflict",

@@ -148,7 +148,8 @@ _V5: Migration = (
     """
     CREATE TABLE housekeeping (
         job      TEXT    PRIMARY KEY,
-        last_run INTEGER NOT NULL
+        last_run INTEGER NOT NULL,
+        position TEXT
     )
     """,
     "ALTER TABLE prompts ADD COLUMN feedback TEXT",
