@@ -127,6 +127,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         startup=startup,
         prompt_actions=lambda: prompt_handlers,
         gateway_ready=gateway_ready,
+        retry_missed=lambda: catch_up.soon(),
     )
     bot = KimakiBot(config, store, routes, **bot_options)
 

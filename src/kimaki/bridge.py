@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -188,14 +189,15 @@ class ThreadBridge:
             except NotFound as exc:
                 log.warning("thread %s: OpenCode has no such session: %s", self.thread_id, exc)
                 return
-            except OpenCodeError as exc:
+            except (OpenCodeError, sqlite3.OperationalError) as exc:
+                # OpenCode restarting, or the store locked by another process or full.
                 failures += 1
                 if failures >= WAKE_ATTEMPTS:
                     log.warning("thread %s: cannot read the session: %s", self.thread_id, exc)
                     return
                 delay = WAKE_RETRY.delay(failures)
                 log.warning(
-                    "thread %s: cannot read the session yet (%s); again in %.1fs",
+                    "thread %s: cannot mirror the session now (%s); again in %.1fs",
                     self.thread_id,
                     exc,
                     delay,

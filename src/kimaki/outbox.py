@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -84,6 +85,7 @@ class Outbox:
         self._workers: dict[ThreadID, asyncio.Task[None]] = {}
         self._running = False
         self._denied: set[ThreadID] = set()
+        self._store_failures: dict[ThreadID, int] = {}
 
     @property
     def running(self) -> bool:
@@ -150,16 +152,26 @@ class Outbox:
         return list(dict.fromkeys([*self._workers, *self._store.outbox.threads_with_pending()]))
 
     async def _drain(self, thread_id: ThreadID) -> None:
+        failed = False
         try:
             await self._send_pending(thread_id)
+        except sqlite3.OperationalError as exc:
+            # The database locked by another process past busy_timeout, or the disk full.
+            # The rows are still pending: try the thread again soon.
+            failed = True
+            log.warning("outbox: the store cannot be written (%s); thread %s waits", exc, thread_id)
         except Exception:
-            # E.g. the database stayed locked past busy_timeout. The rows are still
-            # pending; try the thread again later instead of leaving it stalled.
+            failed = True
             log.exception("outbox: worker for thread %s failed; retrying later", thread_id)
-            asyncio.get_running_loop().call_later(self._backoff.maximum, self.kick, thread_id)
         finally:
             if self._workers.get(thread_id) is asyncio.current_task():
                 del self._workers[thread_id]
+        if failed:
+            self._store_failures[thread_id] = self._store_failures.get(thread_id, 0) + 1
+            delay = self._backoff.delay(self._store_failures[thread_id])
+            asyncio.get_running_loop().call_later(delay, self.kick, thread_id)
+        else:
+            self._store_failures.pop(thread_id, None)
 
     async def _send_pending(self, thread_id: ThreadID) -> None:
         """Send the thread's pending rows in order until none is left or the thread is gone."""

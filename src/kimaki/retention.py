@@ -135,9 +135,7 @@ class Retention:
         settings = self.settings
         report = RetentionReport()
         before = int((self.clock() - settings.keep_days * DAY) * 1000)
-        report.outbox_rows = await self._batched(
-            lambda n: self.store.outbox.prune_done(before, n)
-        )
+        report.outbox_rows = await self._batched(lambda n: self.store.outbox.prune_done(before, n))
         report.cursors = await self._batched(
             lambda n: self.store.session_cursors.prune_unbound(before, n)
         )

@@ -98,6 +98,7 @@ class CatchUp:
         self.window = datetime.timedelta(minutes=window_minutes)
         self.now = now or (lambda: datetime.datetime.now(datetime.UTC))
         self._task: asyncio.Task[None] | None = None
+        self._later: asyncio.Task[None] | None = None
         self._again = False
         self._members: dict[tuple[int, int], discord.Member | None] = {}
         self.runs = 0
@@ -111,7 +112,18 @@ class CatchUp:
             return
         self._task = background_task.start(self._until_current(), name="catch-up-messages")
 
+    def soon(self, delay: float = 30.0) -> None:
+        """Run once more after `delay` seconds (a live message failed); coalesced."""
+        if self._later is None or self._later.done():
+            self._later = background_task.start(self._after(delay), name="catch-up-later")
+
+    async def _after(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self.start()
+
     async def stop(self) -> None:
+        if self._later is not None:
+            self._later.cancel()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

@@ -52,6 +52,8 @@ class Routes:
     """What prompt buttons, menus and forms do (clicks work across restarts)."""
     gateway_ready: Callable[[], Awaitable[None]] | None = None
     """A new gateway session began (READY, not a resume): messages may have been missed."""
+    retry_missed: Callable[[], None] | None = None
+    """A message failed (the store locked, a bug): read missed messages again soon."""
 
 
 def intents() -> discord.Intents:
@@ -148,7 +150,13 @@ class KimakiBot(discord.Client):
             return
         try:
             await self._handle(message, handler)
-        finally:
+        except Exception:
+            # Not handled: the mark stays below it, and the next catch-up takes it.
+            self.marks.release(message.channel.id, message.id)
+            log.exception("message %s in %s failed; it is tried again", message.id, message.channel)
+            if self.routes.retry_missed is not None:
+                self.routes.retry_missed()
+        else:
             self.marks.done(message.channel.id, message.id)
 
     def _handler_for(self, channel: discord.abc.Messageable) -> MessageHandler | None:

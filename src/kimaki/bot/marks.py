@@ -10,7 +10,12 @@ to the newest done message below the oldest one still in flight.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+
 from kimaki.store import Store
+
+log = logging.getLogger(__name__)
 
 
 class ChannelMarks:
@@ -58,7 +63,10 @@ class ChannelMarks:
         if not ready:
             return
         newest = max(ready)
-        self.store.channel_marks.advance(channel_id, newest)
+        try:
+            self.store.channel_marks.advance(channel_id, newest)
+        except sqlite3.Error as exc:  # locked or full: kept in memory, written next time
+            log.warning("cannot store the mark of channel %s now: %s", channel_id, exc)
         mark = self._marks.get(channel_id)
         self._marks[channel_id] = newest if mark is None else max(mark, newest)
         done -= ready
