@@ -25,12 +25,19 @@ import discord
 from kimaki.asks import Asks
 from kimaki.bot.catch_up import CatchUp, CatchUpRoutes
 from kimaki.bot.client import KimakiBot, Routes
-from kimaki.bot.commands import ProjectDeps, SessionDeps, SettingsDeps, register_commands
+from kimaki.bot.commands import (
+    ProjectDeps,
+    QueueDeps,
+    SessionDeps,
+    SettingsDeps,
+    register_commands,
+)
 from kimaki.bot.endpoints import use_discord_endpoints
 from kimaki.bot.invite import invite_url
 from kimaki.bot.messages import MessageRoutes
 from kimaki.bot.prompt_board import DiscordPromptBoard
 from kimaki.bot.prompt_handlers import PromptHandlers
+from kimaki.bot.queue_marks import ReactionMarks
 from kimaki.bot.token import TokenMissing, load_token
 from kimaki.bridge import BridgeContext
 from kimaki.bridges import Bridges
@@ -45,8 +52,9 @@ from kimaki.outbox import Outbox
 from kimaki.retention import Retention, RetentionSettings
 from kimaki.router import EventRouter
 from kimaki.sessions import Sessions
-from kimaki.store import Store, ThreadID
+from kimaki.store import DiscordMessageID, Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
+from kimaki.turns import Turns, TurnSettings
 from kimaki.util import background_task
 from kimaki.util.private_files import private_file
 
@@ -82,6 +90,7 @@ class Parts:
     asks: Asks
     router: EventRouter
     sessions: Sessions
+    turns: Turns
     catch_up: CatchUp
     retention: Retention
     serving: asyncio.Event
@@ -113,6 +122,14 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
     async def thread_deleted(thread_id: ThreadID) -> None:
         await bridges.thread_gone(thread_id, "deleted in Discord")
 
+    async def message_edited(message: discord.Message) -> None:
+        await serving.wait()
+        await messages.edited(message)
+
+    async def message_deleted(message_id: DiscordMessageID) -> None:
+        await serving.wait()
+        await messages.deleted(message_id)
+
     async def startup() -> None:
         await outbox.start()  # needs Discord only; the rest starts once OpenCode is up
 
@@ -128,6 +145,8 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         prompt_actions=lambda: prompt_handlers,
         gateway_ready=gateway_ready,
         retry_missed=lambda: catch_up.soon(),
+        message_edited=message_edited,
+        message_deleted=message_deleted,
     )
     bot = KimakiBot(config, store, routes, **bot_options)
 
@@ -135,7 +154,10 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         await bridges.thread_gone(thread_id, f"Discord answered {exc.status}")
 
     outbox = Outbox(store, bot, on_thread_gone=thread_gone)
-    bridges = Bridges(BridgeContext(store, opencode, outbox, bot, config.verbosity))
+    files_dir = config.data_dir / "files"
+    bridges = Bridges(
+        BridgeContext(store, opencode, outbox, bot, config.verbosity, files_dir=files_dir)
+    )
     sync = None
     if not config.disable_sync:
         settings = SyncSettings(interval=config.sync_interval, grace=config.sync_grace)
@@ -147,9 +169,17 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         timeout_minutes=config.permission_timeout,
         on_unbound_session=poke_sync,
     )
-    router = EventRouter(events, bridges, asks, on_unbound_session=poke_sync)
-    sessions = Sessions(bridges)
-    messages = MessageRoutes(store, sessions, asks)
+    turns = Turns(
+        bridges,
+        TurnSettings(files_dir=files_dir, upload_data_dir=config.data_dir),
+        marks=ReactionMarks(bot),
+    )
+    bot.turns = turns
+    router = EventRouter(
+        events, bridges, asks, on_unbound_session=poke_sync, on_turn_end=turns.poke
+    )
+    sessions = Sessions(bridges, turns, files_dir)
+    messages = MessageRoutes(store, sessions, asks, turns)
     catch_up = CatchUp(
         bot,
         store,
@@ -170,6 +200,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         projects_deps=ProjectDeps(store, opencode, config),
         session_deps=SessionDeps(store, opencode, bridges),
         settings_deps=SettingsDeps(store),
+        queue_deps=QueueDeps(store, turns),
     )
     return Parts(
         store,
@@ -182,6 +213,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         asks,
         router,
         sessions,
+        turns,
         catch_up,
         retention,
         serving,
@@ -215,6 +247,7 @@ class Kimaki:
         self.sessions = self.parts.sessions
         self.catch_up = self.parts.catch_up
         self.retention = self.parts.retention
+        self.turns = self.parts.turns
         self._connection: asyncio.Task[None] | None = None
         self._recovering: asyncio.Task[None] | None = None
         self._stopped = False
@@ -315,6 +348,7 @@ class Kimaki:
         if self.sync is not None:
             self.sync.start()
         self.retention.start()
+        self.turns.start()
         self.parts.serving.set()
 
     def _announce(self) -> None:
@@ -353,6 +387,7 @@ class Kimaki:
             steps.append(("sync", self.sync.stop))
         steps += [
             ("the event router", self.router.stop),
+            ("the queue", self.turns.stop),
             ("asks", self.asks.stop),
             ("the bridges", self.bridges.close),
             ("the outbox", self.outbox.stop),

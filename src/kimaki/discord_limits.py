@@ -21,6 +21,12 @@ NONCE_LIMIT = 25
 ROWS_LIMIT = 5
 """Action rows per message."""
 
+UPLOAD_LIMIT = 10 * 1024 * 1024
+"""Bytes of files in one message in a server without boosts (discord.py's default too)."""
+
+FILES_PER_MESSAGE = 10
+"""Attachments in one message."""
+
 UNKNOWN_CHANNEL = 10003
 """The JSON error code of a 404 for a deleted channel or thread: the only answer (with a
 delete event) that means a thread is gone. A 403 means no access *now*."""
