@@ -3,6 +3,8 @@ allowed one run once (or noted as late), in order; never twice, whatever the mar
 
 from __future__ import annotations
 
+import asyncio
+
 from kimaki.opencode.models import Message
 from kimaki.origin import message_origin
 from kimaki.render import NOTICE_PREFIX
@@ -117,28 +119,37 @@ async def test_a_message_older_than_the_window_gets_a_note_instead_of_a_run(
     assert len(twin.threads(running.channel)) == 1
 
 
-async def test_messages_missed_by_a_gateway_session_that_was_not_resumed_are_run(
+async def test_a_message_missed_during_a_busy_turn_is_queued_like_a_live_one(
     start_kimaki: StartKimaki, scripted_model: ScriptedModel
 ) -> None:
+    """Missed by a gateway session that was not resumed, while the thread's turn runs: the
+    catch-up hands it to the one prompt path, which holds it until the turn ends."""
     running = await start_kimaki()
     name = running.project.name
-    scripted_model.add_rule(f"gw-first-{name}", [text("gw first answer.")])
+    gate = asyncio.Event()
+    scripted_model.add_rule(f"gw-first-{name}", [text("gw first answer.", gate=gate)])
     scripted_model.add_rule(f"gw-missed-{name}", [text("gw missed answer.")])
-    thread, record = await running.open_thread(f"gw-first-{name} hi")
     twin, owner = running.twin, running.twin.user(running.owner)
-    await twin.wait_for_message(
-        lambda m: "gw first answer." in m.content, channel=thread, timeout=TIMEOUT
-    )
-    runs = running.app.catch_up.runs
+    try:
+        thread, record = await running.open_thread(f"gw-first-{name} hi")
+        await scripted_model.wait_for_request(
+            lambda r: f"gw-first-{name}" in r.prompt and r.paused.is_set(), timeout=TIMEOUT
+        )
+        runs = running.app.catch_up.runs
+        twin.gateway.close_connections(4000, hold=True)
+        assert twin.seed is not None
+        twin.gateway.end_app_sessions(twin.seed.app.id, 4000)  # forgotten: no RESUME possible
+        missed = owner.send(thread, f"gw-missed-{name}: while you were away")
+        twin.gateway.release()
 
-    twin.gateway.close_connections(4000, hold=True)
-    assert twin.seed is not None
-    twin.gateway.end_app_sessions(twin.seed.app.id, 4000)  # forgotten: no RESUME possible
-    missed = owner.send(thread, f"gw-missed-{name}: while you were away")
-    twin.gateway.release()
-
-    await caught_up(running, runs + 1)
+        await caught_up(running, runs + 1)
+        held = running.app.store.queued_prompts.by_source(str(missed.id))
+        assert held is not None and held.state == "queued", "held, as a live message would be"
+        assert await prompts_from_discord(running, record) == [str(record.thread_id)]
+    finally:
+        gate.set()
     await twin.wait_for_message(
         lambda m: "gw missed answer." in m.content, channel=thread, timeout=TIMEOUT
     )
     assert await prompts_from_discord(running, record) == [str(record.thread_id), str(missed.id)]
+    assert scripted_model.overlaps_of(record.session_id) == []

@@ -17,6 +17,7 @@ from discord_twin.state import Channel
 from kimaki.opencode.prompt import TextInput
 from kimaki.opencode.rest import OpenCodeClient
 from kimaki.render import NOTICE_PREFIX
+from kimaki.turns.marks import QUEUED_EMOJI
 from scripted_model import RecordedRequest, bash, text
 from tests.faults.rig import TIMEOUT, Rig
 from tests.support.waiting import eventually
@@ -175,7 +176,7 @@ async def synced(rig: Rig, tag: str, rng: random.Random) -> None:
 
 
 async def queued(rig: Rig, tag: str, rng: random.Random) -> None:
-    """kill -9 while a second message waits behind a running turn."""
+    """kill -9 while a second message waits in kimaki's queue behind a running turn."""
     thread = await _some_thread(rig, tag)
     gate = asyncio.Event()
     first, second = f"fxq-{tag}-1:", f"fxq-{tag}-2:"
@@ -185,10 +186,12 @@ async def queued(rig: Rig, tag: str, rng: random.Random) -> None:
         since = rig.twin.cursor()
         rig.owner.send(thread, f"{first} a long task")
         await _paused(rig, first, 0)
-        rig.owner.send(thread, f"{second} and then this")
-        await rig.twin.wait_for_message(
-            lambda m: m.content.startswith(NOTICE_PREFIX) and "queued" in m.content,
-            channel=thread,
+        held = rig.owner.send(thread, f"{second} and then this")
+        assert rig.twin.seed is not None
+        bot = rig.twin.seed.bot.id
+        await rig.twin.wait_for_event(  # kimaki's queue marks what it holds
+            ("reaction_add",),
+            lambda e: e[0].id == held.id and e[1] == QUEUED_EMOJI and e[2] == bot,
             since=since,
             timeout=TIMEOUT,
         )

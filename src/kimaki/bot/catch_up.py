@@ -13,7 +13,8 @@ Exactly once, even across a crash in the middle of a catch-up:
   a message arriving while the history is read is handled by one of them;
 - the mark moves past a message only after it was handled;
 - a message handled by an earlier run that died before moving the mark is recognised
-  by OpenCode's own record: every prompt kimaki sends carries the Discord message id in
+  by kimaki's queue (held while a turn ran: its source is the message id) or by
+  OpenCode's own record: every prompt kimaki sends carries the Discord message id in
   its `<discord-user/>` tag, and a message in a project channel gave its id to the
   thread it started. Such a message is passed over.
 - A late note goes through the outbox (a key per message) in a thread, or as a reply
@@ -255,7 +256,7 @@ class CatchUp:
         if record is None:
             await self._in_project(message, late, report)
             return
-        if delivered is not None and str(message.id) in delivered:
+        if (delivered is not None and str(message.id) in delivered) or self._held(message):
             report.already += 1
             return
         if late:
@@ -286,6 +287,10 @@ class CatchUp:
             return
         await self.routes.in_project(message)
         report.run += 1
+
+    def _held(self, message: discord.Message) -> bool:
+        """Taken by the prompt path already: held in kimaki's queue (or sent from it)."""
+        return self.store.queued_prompts.by_source(str(message.id)) is not None
 
     async def _allowed(self, message: discord.Message) -> bool:
         """The one access rule, with the author as a member (history carries users only)."""
