@@ -1,0 +1,82 @@
+"""A wake that cannot read the session is retried, not dropped; a failing part of shutdown
+does not keep Discord, OpenCode and the store from being closed, in that order."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+import kimaki.bridge
+from kimaki.opencode.errors import OpenCodeUnavailable
+from kimaki.store import ThreadID
+from kimaki.util.backoff import Backoff
+from scripted_model import ScriptedModel, text
+from tests.support.kimaki_app import StartKimaki
+from tests.support.waiting import eventually
+
+TIMEOUT = 60
+
+
+async def test_a_wake_whose_read_fails_is_retried_and_shutdown_closes_everything_in_order(
+    start_kimaki: StartKimaki,
+    scripted_model: ScriptedModel,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(kimaki.bridge, "WAKE_RETRY", Backoff(initial=0.05, maximum=0.2))
+    running = await start_kimaki()
+    name = running.project.name[-10:].replace("_", "-")
+    scripted_model.add_rule(f"fxq-wake-{name}:", [text("fx-wake-a here.")])
+    thread, _ = await running.open_thread(f"fxq-wake-{name}: hi")
+    await running.twin.wait_for_message(
+        lambda m: "fx-wake-a" in m.content, channel=thread, timeout=TIMEOUT
+    )
+    bridge = running.app.bridges.get(ThreadID(thread.id))
+    assert bridge is not None
+    real = bridge.reconcile
+    calls: list[str] = []
+
+    async def flaky() -> None:
+        calls.append("try")
+        if len(calls) <= 2:
+            raise OpenCodeUnavailable("OpenCode is restarting")
+        await real()
+        calls.append("read")
+
+    monkeypatch.setattr(bridge, "reconcile", flaky)
+    bridge.wake()
+
+    async def read() -> bool:
+        return calls[-1:] == ["read"]
+
+    await eventually(read, timeout=TIMEOUT, what="the wake retried until it read the session")
+    assert calls == ["try", "try", "try", "read"]
+    assert "cannot mirror the session now" in caplog.text
+
+    # Shutdown: a part that fails to stop is logged; the rest still closes, in order.
+    app, closed = running.app, []
+
+    async def broken() -> None:
+        raise RuntimeError("the router would not stop")
+
+    def record(what: str, close: object) -> object:
+        async def async_close() -> None:
+            closed.append(what)
+            await close()  # type: ignore[operator]
+
+        def sync_close() -> None:
+            closed.append(what)
+            close()  # type: ignore[operator]
+
+        return sync_close if what == "store" else async_close
+
+    monkeypatch.setattr(app.router, "stop", broken)
+    monkeypatch.setattr(app.bot, "close", record("discord", app.bot.close))
+    monkeypatch.setattr(app.opencode, "close", record("opencode", app.opencode.close))
+    monkeypatch.setattr(app.store, "close", record("store", app.store.close))
+    with caplog.at_level(logging.ERROR):
+        await app.stop()
+    assert closed == ["discord", "opencode", "store"]
+    assert "stopping the event router failed" in caplog.text
+    assert "the router would not stop" in caplog.text  # with its traceback
