@@ -225,7 +225,7 @@ async def opencode_killed(rig: Rig, tag: str, rng: random.Random) -> None:
         await rig.run.wait_for_line("ready at", since=mark, timeout=TIMEOUT)
     finally:
         gate.set()
-    await rig.twin.wait_for_message(
+    notice = await rig.twin.wait_for_message(
         lambda m: m.content.startswith(NOTICE_PREFIX) and "stopped in the middle" in m.content,
         channel=thread,
         since=since,
@@ -238,7 +238,7 @@ async def opencode_killed(rig: Rig, tag: str, rng: random.Random) -> None:
         notes = [
             m
             for m in rig.twin.messages(thread)
-            if "stopped in the middle" in m.content and m.id > since
+            if "stopped in the middle" in m.content and m.id >= notice.id
         ]
         return len(notes) == 1
 

@@ -9,6 +9,7 @@ import pytest
 
 import kimaki.bridge
 from kimaki.opencode.errors import OpenCodeUnavailable
+from kimaki.opencode.prompt import TextInput
 from kimaki.store import ThreadID
 from kimaki.util.backoff import Backoff
 from scripted_model import ScriptedModel, text
@@ -80,3 +81,26 @@ async def test_a_wake_whose_read_fails_is_retried_and_shutdown_closes_everything
     assert closed == ["discord", "opencode", "store"]
     assert "stopping the event router failed" in caplog.text
     assert "the router would not stop" in caplog.text  # with its traceback
+
+
+async def test_a_discord_error_making_one_sync_thread_leaves_the_other_sessions_syncing(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel, caplog: pytest.LogCaptureFixture
+) -> None:
+    running = await start_kimaki(KIMAKI_DISABLE_SYNC="0", KIMAKI_SYNC_INTERVAL="0.5")
+    twin, opencode = running.twin, running.app.opencode
+    name = running.project.name[-10:].replace("_", "-")
+    fault = twin.add_http_fault("POST", f"/channels/{running.channel.id}/threads", 400)
+    where = str(running.project)
+    for n in (1, 2):
+        scripted_model.add_rule(f"fxq-term{n}-{name}:", [text(f"fx-term{n}-a from a terminal.")])
+        session = await opencode.create_session(where)
+        await opencode.prompt_async(session.id, where, [TextInput(f"fxq-term{n}-{name}: go")])
+
+    async def both_mirrored() -> bool:
+        texts = [m.content for t in twin.threads(running.channel) for m in twin.messages(t)]
+        return all(any(f"fx-term{n}-a" in t for t in texts) for n in (1, 2))
+
+    await eventually(both_mirrored, timeout=TIMEOUT, what="both sessions in Sync threads")
+    assert fault.hits == 1, "one thread creation was refused"
+    failed = [r for r in caplog.records if r.getMessage().startswith("sync of session")]
+    assert failed and failed[0].exc_info is not None, "logged with its traceback"
