@@ -41,6 +41,8 @@ class Rig:
     threads: list[Channel] = field(default_factory=list)
     """Threads made by Discord-started turns, for follow-ups."""
     run: KimakiProcess | None = None
+    program: tuple[str, ...] | None = None
+    """How kimaki is started (default: the console script)."""
     starts: int = 0
     kills: int = 0
     _stack: contextlib.AsyncExitStack | None = None
@@ -73,7 +75,12 @@ class Rig:
     async def start(self) -> KimakiProcess:
         assert not self.running
         self._stack = contextlib.AsyncExitStack()
-        self.run = await self._stack.enter_async_context(kimaki(self.env, self.data))
+        started = (
+            kimaki(self.env, self.data)
+            if self.program is None
+            else kimaki(self.env, self.data, program=self.program)
+        )
+        self.run = await self._stack.enter_async_context(started)
         self.starts += 1
         await self.run.wait_for_line(READY, timeout=TIMEOUT)
         return self.run
@@ -103,7 +110,7 @@ class Rig:
     def server_pid(self) -> int:
         return int(json.loads((self.data / "opencode-server.json").read_text())["pid"])
 
-    async def posted(self, marker: str, timeout: float = TIMEOUT) -> None:
+    async def posted(self, marker: str, timeout: float | None = None) -> None:
         """Until a bot message carrying `marker` is in one of the project's threads."""
         assert self.twin.seed is not None
         bot = self.twin.seed.bot.id
@@ -117,7 +124,7 @@ class Rig:
             return False
 
         try:
-            await eventually(found, timeout=timeout, what=f"{marker} in Discord")
+            await eventually(found, timeout=timeout or TIMEOUT, what=f"{marker} in Discord")
         except AssertionError as exc:
             output = self.run.output[-4000:] if self.run is not None else ""
             raise AssertionError(f"{exc}\nkimaki said:\n{output}") from None

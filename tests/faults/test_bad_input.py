@@ -111,7 +111,8 @@ async def test_odd_messages_huge_outputs_and_things_deleted_mid_turn(
     )
     doomed, _ = await running.open_thread(f"fxq-del-{name}: go")
     request = await scripted_model.wait_for_request(
-        lambda r: f"fxq-del-{name}:" in r.prompt and r.step_index == 1, timeout=TIMEOUT
+        lambda r: r.kind == "turn" and f"fxq-del-{name}:" in r.prompt and r.step_index == 1,
+        timeout=TIMEOUT,
     )
     await asyncio.wait_for(request.paused.wait(), TIMEOUT)
     twin.delete_channel(doomed)
@@ -158,7 +159,7 @@ async def test_odd_messages_huge_outputs_and_things_deleted_mid_turn(
     gone_thread = await twin.wait_for_thread(parent=gone_channel, since=since, timeout=TIMEOUT)
     try:
         request = await scripted_model.wait_for_request(
-            lambda r: f"fxq-gone-{name}:" in r.prompt, timeout=TIMEOUT
+            lambda r: r.kind == "turn" and f"fxq-gone-{name}:" in r.prompt, timeout=TIMEOUT
         )
         await asyncio.wait_for(request.paused.wait(), TIMEOUT)
         shutil.rmtree(gone_project)
@@ -240,11 +241,11 @@ LOCK_SECONDS = 6.0
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 3 MiB tmpfs where the next kimaki's data dir goes; skipped where it cannot be made."""
+    """A 32 MiB tmpfs where the next kimaki's data dir goes; skipped where it cannot be made."""
     where = tmp_path / "data0"
     where.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=3m,mode=0700", "tmpfs", str(where)],
+        ["mount", "-t", "tmpfs", "-o", "size=32m,mode=0700", "tmpfs", str(where)],
         capture_output=True,
         text=True,
     )
@@ -260,14 +261,11 @@ def fill(directory: Path) -> Path:
     """Take every free byte of the filesystem of `directory`."""
     filler = directory / "filler"
     with filler.open("wb") as file:
-        with contextlib.suppress(OSError):
-            while True:
-                file.write(b"\0" * 65536)
-                file.flush()
-        with contextlib.suppress(OSError):
-            while True:
-                file.write(b"\0" * 512)
-                file.flush()
+        for block in (1 << 20, 65536, 512):
+            with contextlib.suppress(OSError):
+                while True:
+                    file.write(b"\0" * block)
+                    file.flush()
     return filler
 
 

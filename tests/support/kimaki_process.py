@@ -16,7 +16,7 @@ import contextlib
 import json
 import signal
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,11 +133,12 @@ class KimakiProcess:
 
 @asynccontextmanager
 async def kimaki(
-    env: Mapping[str, str], data_dir: Path, *args: str
+    env: Mapping[str, str], data_dir: Path, *args: str, program: Sequence[str] = (KIMAKI,)
 ) -> AsyncIterator[KimakiProcess]:
-    """`kimaki --data-dir DATA_DIR ARGS…` with no terminal (stdin is /dev/null)."""
+    """`kimaki --data-dir DATA_DIR ARGS…` with no terminal (stdin is /dev/null);
+    `program` runs it another way (a benchmark's probe)."""
     proc = await asyncio.create_subprocess_exec(
-        KIMAKI,
+        *program,
         "--data-dir",
         str(data_dir),
         *args,
