@@ -192,7 +192,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
     retention = Retention(
         store,
         opencode,
-        [bridges.prune_idle, asks.prune_locks, bot.marks.prune],
+        [bridges.prune_idle, asks.prune_locks, turns.prune_locks, bot.marks.prune],
         RetentionSettings(keep_days=config.retention_days),
     )
     register_commands(

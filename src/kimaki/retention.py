@@ -6,13 +6,14 @@ or thread anyone touched keeps a lock and a bridge in memory. What goes:
 
 - **outbox rows** sent (or failed) more than `--retention-days` ago: exactly-once rests
   on the handled parts, not on old rows, and a notice's key names something that never
-  comes back;
+  comes back; likewise sent rows of kimaki's queue (missed messages are read back 24 h);
 - **handled parts and cursors** of sessions deleted in OpenCode (each run asks OpenCode
   about a few bound sessions, going round them all over the days) or whose Discord
   thread was deleted (never mirrored again); cursors of sessions without a thread that
   sync has not looked at for that long (it never looks at sessions that old again);
 - **in memory**: bridges idle for a while (no inbox, no task, no prompt waiting; a
-  new event makes a fresh one from the store) and locks nobody holds or waits for.
+  new event makes a fresh one from the store) and locks nobody holds or waits for
+  (bridges, asks, the prompt path's per-session locks).
 
 The store jobs run about once a day (the first a few minutes after start, unless one
 ran within the day before a restart); each deletes at most `max_rows` rows per table in
@@ -60,6 +61,7 @@ class RetentionSettings:
 @dataclass
 class RetentionReport:
     outbox_rows: int = 0
+    queued_rows: int = 0
     cursors: int = 0
     sessions_forgotten: list[str] = field(default_factory=list)
     sessions_checked: int = 0
@@ -136,6 +138,8 @@ class Retention:
         report = RetentionReport()
         before = int((self.clock() - settings.keep_days * DAY) * 1000)
         report.outbox_rows = await self._batched(lambda n: self.store.outbox.prune_done(before, n))
+        # Sent prompts of kimaki's queue (their source ids keep a message from running twice).
+        report.queued_rows = self.store.queued_prompts.forget_sent(before)
         report.cursors = await self._batched(
             lambda n: self.store.session_cursors.prune_unbound(before, n)
         )
@@ -146,9 +150,10 @@ class Retention:
         self.store.housekeeping.ran(JOB, int(self.clock() * 1000))
         self.runs += 1
         log.info(
-            "retention: %d outbox rows, %d cursors and %d sessions' records forgotten "
-            "(%d sessions asked about)",
+            "retention: %d outbox rows, %d sent queue rows, %d cursors and %d sessions' "
+            "records forgotten (%d sessions asked about)",
             report.outbox_rows,
+            report.queued_rows,
             report.cursors,
             len(report.sessions_forgotten),
             report.sessions_checked,

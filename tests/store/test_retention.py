@@ -73,6 +73,30 @@ async def test_old_sent_rows_go_in_bounded_batches_and_pending_rows_and_parts_st
     store.close()
 
 
+async def test_old_sent_prompts_of_the_queue_go_and_waiting_ones_stay(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    project = tmp_path / "project"
+    store.projects.add(ChannelID(1), GuildID(1), project)
+    thread, session = ThreadID(10), SessionID("ses_queue")
+    store.threads.add(thread, session, ChannelID(1), project, Origin.DISCORD)
+    rows = {
+        source: store.queued_prompts.add(
+            thread, session, source, author_id=1, author_name="owner", text=source
+        )
+        for source in ("old", "recent", "waiting")
+    }
+    store.queued_prompts.mark_sent([rows["old"].id, rows["recent"].id])  # type: ignore[union-attr]
+    old = int((NOW - 40 * DAY) * 1000)
+    store.db.execute("UPDATE queued_prompts SET sent_at = ? WHERE source = 'old'", (old,))
+    settings = RetentionSettings(keep_days=30, sessions_per_run=0)
+    retention = Retention(store, OpenCodeClient(lambda: None), [], settings, clock=lambda: NOW)
+    assert (await retention.run()).queued_rows == 1
+    assert store.queued_prompts.by_source("old") is None
+    assert store.queued_prompts.by_source("recent") is not None
+    assert store.queued_prompts.by_source("waiting") is not None
+    store.close()
+
+
 async def test_cursors_of_unbound_sessions_and_parts_of_deleted_threads_go(
     tmp_path: Path,
 ) -> None:
@@ -170,6 +194,7 @@ async def test_an_idle_bridge_is_forgotten_and_its_thread_goes_on_working(
         return all(b.thread_id != record.thread_id for b in bridges.running())
 
     await eventually(forgotten, timeout=30, what="the idle bridge forgotten")
+    assert running.app.turns.prune_locks(0.0) >= 1, "the prompt path's free lock went too"
     since = twin.cursor()
     twin.user(running.owner).send(thread, f"idle-two-{name} again")
     await twin.wait_for_message(
