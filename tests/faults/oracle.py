@@ -123,7 +123,9 @@ async def check(
             if "seen late" in message.content:
                 result.late_notes += 1
 
-    records = _bound_records(store, {t.id for t in threads})
+    # A thread started from a message has the message's id: so a deleted one is found too.
+    started = {m.id for p in projects for m in twin.messages(p)}
+    records = _bound_records(store, {t.id for t in threads} | started)
     origins: Counter[str] = Counter()
     for record in records:
         messages = await opencode.all_messages(record.session_id, str(record.directory))

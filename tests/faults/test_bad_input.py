@@ -182,7 +182,7 @@ async def test_odd_messages_huge_outputs_and_things_deleted_mid_turn(
     await posted(running, after, "fx-after-a")
     result = await oracle(running, running.channel, gone_channel)
     assert result.clean, result.summary()
-    assert result.parts_checked >= 10, result.summary()
+    assert result.parts_checked >= 8, result.summary()  # long, odd, 4 of big, gone, after
     messages = caplog.text
     assert f"thread {doomed.id} is gone" in messages
     assert "was deleted; forgot the project" in messages
@@ -260,12 +260,11 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 def fill(directory: Path) -> Path:
     """Take every free byte of the filesystem of `directory`."""
     filler = directory / "filler"
-    with filler.open("wb") as file:
+    with filler.open("wb", buffering=0) as file:  # unbuffered: nothing left to flush
         for block in (1 << 20, 65536, 512):
             with contextlib.suppress(OSError):
                 while True:
                     file.write(b"\0" * block)
-                    file.flush()
     return filler
 
 
