@@ -3,6 +3,7 @@ does not keep Discord, OpenCode and the store from being closed, in that order."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -11,6 +12,7 @@ import kimaki.bridge
 from kimaki.opencode.errors import OpenCodeUnavailable
 from kimaki.opencode.prompt import TextInput
 from kimaki.store import ThreadID
+from kimaki.store.db import now_ms
 from kimaki.util.backoff import Backoff
 from scripted_model import ScriptedModel, text
 from tests.support.kimaki_app import StartKimaki
@@ -104,3 +106,38 @@ async def test_a_discord_error_making_one_sync_thread_leaves_the_other_sessions_
     assert fault.hits == 1, "one thread creation was refused"
     failed = [r for r in caplog.records if r.getMessage().startswith("sync of session")]
     assert failed and failed[0].exc_info is not None, "logged with its traceback"
+
+
+async def test_typing_stops_the_moment_a_turn_is_declared_interrupted(
+    start_kimaki: StartKimaki, scripted_model: ScriptedModel
+) -> None:
+    """After an OpenCode restart, a Discord turn begun before it that is not busy is declared
+    interrupted; its thread stops showing typing then (it once went on every 7 s)."""
+    running = await start_kimaki()
+    name = running.project.name[-10:].replace("_", "-")
+    gate = asyncio.Event()
+    scripted_model.add_rule(f"fxq-typ-{name}:", [text("fx-typ-a late.", gate=gate)])
+    try:
+        thread, record = await running.open_thread(f"fxq-typ-{name}: work")
+        await scripted_model.wait_for_request(
+            lambda r: r.kind == "turn" and f"fxq-typ-{name}:" in r.prompt and r.paused.is_set(),
+            timeout=TIMEOUT,
+        )
+        bridge = running.app.bridges.get(ThreadID(thread.id))
+        assert bridge is not None
+
+        async def typing() -> bool:
+            return bridge._typing is not None and not bridge._typing.done()
+
+        await eventually(typing, timeout=TIMEOUT, what="typing while the turn runs")
+        # What a reconnect after an OpenCode restart sees: the turn unfinished, not busy.
+        session = await running.app.opencode.session(record.session_id, str(record.directory))
+        await bridge.catch_up(session, busy=False, connected_at=now_ms() + 60_000)
+        assert bridge.interrupted_turn is not None
+        assert bridge._typing is not None
+        await asyncio.wait_for(asyncio.shield(bridge._typing), 5.0)  # ends now, not in 7 s
+        await running.twin.wait_for_message(
+            lambda m: "stopped in the middle" in m.content, channel=thread, timeout=TIMEOUT
+        )
+    finally:
+        gate.set()
