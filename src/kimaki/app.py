@@ -30,6 +30,7 @@ from kimaki.bot.commands import (
     QueueDeps,
     SessionDeps,
     SettingsDeps,
+    TasksDeps,
     register_commands,
 )
 from kimaki.bot.endpoints import use_discord_endpoints
@@ -38,6 +39,7 @@ from kimaki.bot.messages import MessageRoutes
 from kimaki.bot.prompt_board import DiscordPromptBoard
 from kimaki.bot.prompt_handlers import PromptHandlers
 from kimaki.bot.queue_marks import ReactionMarks
+from kimaki.bot.send_parts import SendParts
 from kimaki.bot.token import TokenMissing, load_token
 from kimaki.bridge import BridgeContext
 from kimaki.bridges import Bridges
@@ -52,8 +54,10 @@ from kimaki.outbox import Outbox
 from kimaki.retention import Retention, RetentionSettings
 from kimaki.router import EventRouter
 from kimaki.sessions import Sessions
+from kimaki.status_publisher import StatusPublisher
 from kimaki.store import DiscordMessageID, Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
+from kimaki.tasks.clock import Clock
 from kimaki.turns import Turns, TurnSettings
 from kimaki.util import background_task
 from kimaki.util.private_files import private_file
@@ -95,9 +99,15 @@ class Parts:
     retention: Retention
     serving: asyncio.Event
     """Set once the OpenCode-side parts run (`Kimaki.start`); Discord messages wait for it."""
+    sends: SendParts
 
 
-def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[str, Any]) -> Parts:
+def wire(
+    config: Config,
+    opencode_endpoint: EndpointSource,
+    bot_options: dict[str, Any],
+    clock: Clock | None = None,
+) -> Parts:
     """Build every part in dependency order and connect them; nothing runs yet.
 
     The Discord client comes first, since everything that posts needs it. What Discord
@@ -118,6 +128,10 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
     async def thread_message(message: discord.Message) -> None:
         await serving.wait()
         await messages.in_thread(message)
+
+    async def send_message(message: discord.Message) -> None:
+        await serving.wait()
+        await sends.intake.take(message)
 
     async def thread_deleted(thread_id: ThreadID) -> None:
         await bridges.thread_gone(thread_id, "deleted in Discord")
@@ -145,6 +159,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         prompt_actions=lambda: prompt_handlers,
         gateway_ready=gateway_ready,
         retry_missed=lambda: catch_up.soon(),
+        send_message=send_message,
         message_edited=message_edited,
         message_deleted=message_deleted,
     )
@@ -180,6 +195,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
     )
     sessions = Sessions(bridges, turns, files_dir)
     messages = MessageRoutes(store, sessions, asks, turns)
+    sends = SendParts.wire(store, sessions, bot, opencode, events, clock)
     catch_up = CatchUp(
         bot,
         store,
@@ -201,6 +217,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         session_deps=SessionDeps(store, opencode, bridges),
         settings_deps=SettingsDeps(store),
         queue_deps=QueueDeps(store, turns),
+        tasks_deps=TasksDeps(store, poke=sends.scheduler.poke),
     )
     return Parts(
         store,
@@ -217,6 +234,7 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
         catch_up,
         retention,
         serving,
+        sends,
     )
 
 
@@ -229,12 +247,14 @@ class Kimaki:
         opencode: EndpointSource,
         opencode_version: str = "unknown",
         bot_options: dict[str, Any] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.config = config
         self.token = token
         self.opencode_version = opencode_version
         self.first_start = not (config.data_dir / "started").exists()
-        self.parts = wire(config, opencode, bot_options or {})
+        self._endpoint = opencode
+        self.parts = wire(config, opencode, bot_options or {}, clock)
         self.store = self.parts.store
         self.opencode = self.parts.opencode
         self.events = self.parts.events
@@ -247,9 +267,11 @@ class Kimaki:
         self.sessions = self.parts.sessions
         self.catch_up = self.parts.catch_up
         self.retention = self.parts.retention
+        self.sends = self.parts.sends
         self.turns = self.parts.turns
         self._connection: asyncio.Task[None] | None = None
         self._recovering: asyncio.Task[None] | None = None
+        self._publishing: asyncio.Task[None] | None = None
         self._stopped = False
 
     async def start(
@@ -275,10 +297,11 @@ class Kimaki:
 
     async def _recover(self) -> None:
         """Threads an interrupted bind made before a crash (needs the guild cache), then
-        the messages written while kimaki was not running."""
+        the messages written and the sends made while kimaki was stopped or cut off."""
         try:
             await self.bridges.recover()
         finally:
+            self.sends.start_taking()
             self.catch_up.start()
 
     async def _login(self) -> None:
@@ -345,11 +368,19 @@ class Kimaki:
         self.events.start()
         self.router.start()
         self.asks.start()
+        self.sends.start_watching()
         if self.sync is not None:
             self.sync.start()
         self.retention.start()
         self.turns.start()
         self.parts.serving.set()
+        publisher = StatusPublisher(
+            self.config, self.bot, self.opencode, self._endpoint, self.sync, self._version
+        )
+        self._publishing = background_task.start(publisher.run(), name="status")
+
+    def _version(self) -> str:
+        return self.opencode_version
 
     def _announce(self) -> None:
         app_id = self.bot.application_id
@@ -377,8 +408,9 @@ class Kimaki:
         if self._stopped:
             return
         self._stopped = True
-        if self._recovering is not None:
-            self._recovering.cancel()
+        for task in (self._recovering, self._publishing):
+            if task is not None:
+                task.cancel()
         steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
             ("the catch-up of missed messages", self.catch_up.stop),
             ("retention", self.retention.stop),
@@ -386,6 +418,7 @@ class Kimaki:
         if self.sync is not None:
             steps.append(("sync", self.sync.stop))
         steps += [
+            ("sends", self.sends.stop),
             ("the event router", self.router.stop),
             ("the queue", self.turns.stop),
             ("asks", self.asks.stop),

@@ -170,6 +170,8 @@ class Bridges:
             if thread is None:
                 self.ctx.store.bind_intents.remove(intent.session_id)
                 return
+            # The message that started it is run by the catch-up of missed messages (a
+            # person's) or by the send intake (a `kimaki send`), not asked for again.
             self._record(intent, thread)
 
     async def _find(

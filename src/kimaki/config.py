@@ -46,6 +46,8 @@ class Config:
     catch_up_window: float = 60.0
     """Minutes: a message written while kimaki was down is run if it is at most this old,
     else it gets a "seen late" note; 0 = never run a missed message."""
+    category: str | None = None
+    """The Discord category of new project channels; None = `Kimaki <hostname>`."""
 
     @property
     def log_dir(self) -> Path:
@@ -139,6 +141,13 @@ def _existing_directory(raw: str) -> Path:
     if not path.is_dir():
         raise ValueError(f"{raw!r} is not an existing directory")
     return path.resolve()
+
+
+def _category(raw: str) -> str:
+    name = raw.strip()
+    if not name or len(name) > 100:
+        raise ValueError(f"expected a category name of 1 to 100 characters, got {raw!r}")
+    return name
 
 
 def _nonempty(raw: str) -> str:
@@ -280,6 +289,15 @@ _SETTINGS: tuple[_Setting, ...] = (
         "a directory under which /add-project in Discord may register projects; repeat for "
         f"several (the variable separates them with {os.pathsep!r}; default: your home)",
         repeatable=True,
+    ),
+    _Setting(
+        "category",
+        "KIMAKI_CATEGORY",
+        "--category",
+        _category,
+        None,
+        "the Discord category of new project channels (default `Kimaki <hostname>`, so "
+        "several machines can share a server)",
     ),
 )
 

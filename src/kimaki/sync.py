@@ -60,6 +60,16 @@ class SyncSettings:
     """A separate process's turn with no progress for this long is treated as dead."""
 
 
+@dataclass
+class SyncStats:
+    """What `kimaki status` shows of sync: when it last looked and what was slowest."""
+
+    last_tick_ms: int | None = None
+    last_tick_seconds: float | None = None
+    slowest: tuple[str, float] | None = None
+    """The directory whose scan took longest in the last tick, and how long (s)."""
+
+
 class SyncLoop:
     def __init__(
         self,
@@ -76,7 +86,9 @@ class SyncLoop:
         self._task: asyncio.Task[None] | None = None
         self._missing: set[Path] = set()
         self._inflight: dict[Path, asyncio.Task[None]] = {}
+        self._durations: dict[Path, float] = {}
         self.ticks = 0
+        self.stats = SyncStats()
 
     @property
     def floor_ms(self) -> int:
@@ -124,6 +136,8 @@ class SyncLoop:
         """
         limit = asyncio.Semaphore(CONCURRENCY)
         started: list[asyncio.Task[None]] = []
+        began = time.monotonic()
+        self._durations = {}
         for project in self.ctx.store.projects.all():
             running = self._inflight.get(project.directory)
             if (running is not None and not running.done()) or not self._present(project):
@@ -134,10 +148,28 @@ class SyncLoop:
         if started:
             await asyncio.wait(started, timeout=self.settings.interval)
         self.ticks += 1
+        self._note_tick(began)
+
+    def _note_tick(self, began: float) -> None:
+        now = time.monotonic()
+        durations = dict(self._durations)
+        for directory, task in self._inflight.items():
+            if not task.done() and directory not in durations:
+                durations[directory] = now - began  # still scanning: at least this long
+        slowest = max(durations.items(), key=lambda item: item[1], default=None)
+        self.stats = SyncStats(
+            last_tick_ms=now_ms(),
+            last_tick_seconds=now - began,
+            slowest=(str(slowest[0]), slowest[1]) if slowest is not None else None,
+        )
 
     async def _scan_bounded(self, project: Project, limit: asyncio.Semaphore) -> None:
         async with limit:
-            await self._scan_with_timeout(project)
+            began = time.monotonic()
+            try:
+                await self._scan_with_timeout(project)
+            finally:
+                self._durations[project.directory] = time.monotonic() - began
 
     def _present(self, project: Project) -> bool:
         if project.directory.is_dir():

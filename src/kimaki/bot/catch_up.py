@@ -52,7 +52,7 @@ RETRIES = 8
 """A catch-up that could not finish (OpenCode or Discord unreachable) runs again."""
 
 MessageRoute = Callable[[discord.Message], Awaitable[None]]
-FollowUp = Callable[[discord.Message, ThreadRecord], Awaitable[None]]
+FollowUp = Callable[[discord.Message, ThreadRecord], Awaitable[object]]
 
 
 @dataclass(frozen=True)
@@ -271,7 +271,11 @@ class CatchUp:
     ) -> None:
         started = self.store.threads.get(ThreadID(message.id))
         if started is not None:  # it started a thread before kimaki stopped
-            if started.deleted or str(message.id) in await self._delivered(started):
+            if (
+                started.deleted
+                or self._held(message)
+                or str(message.id) in await self._delivered(started)
+            ):
                 report.already += 1
                 return
             if late:

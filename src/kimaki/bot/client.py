@@ -29,6 +29,7 @@ from kimaki.bot.marks import ChannelMarks
 from kimaki.bot.prompts_ui import PromptActions, register_prompt_items
 from kimaki.bot.trust import Trust
 from kimaki.config import Config
+from kimaki.sends.format import send_embed
 from kimaki.store import ChannelID, DiscordMessageID, Store, ThreadID
 from kimaki.turns import Turns
 from kimaki.util import background_task
@@ -56,6 +57,8 @@ class Routes:
     """A new gateway session began (READY, not a resume): messages may have been missed."""
     retry_missed: Callable[[], None] | None = None
     """A message failed (the store locked, a bug): read missed messages again soon."""
+    send_message: MessageHandler | None = None
+    """A message this bot posted itself carrying a `kimaki send` (the intake decides)."""
     message_edited: MessageHandler | None = None
     """A message in a bound thread was edited, by someone the gate admits."""
     message_deleted: Callable[[DiscordMessageID], Awaitable[None]] | None = None
@@ -148,6 +151,10 @@ class KimakiBot(discord.Client):
         self.trust.forget_note(guild.id)
 
     async def on_message(self, message: discord.Message) -> None:
+        if self.user is not None and message.author.id == self.user.id:
+            if self.routes.send_message is not None and send_embed(message) is not None:
+                await self.routes.send_message(message)
+            return
         if message.guild is None:
             return
         handler = self._handler_for(message.channel)

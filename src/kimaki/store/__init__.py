@@ -36,13 +36,16 @@ from .outbox_files import OutboxFileTable, OutgoingFile
 from .projects import Project, ProjectTable
 from .prompts import PromptKind, PromptRecord, PromptState, PromptTable, prompt_key
 from .queued_prompts import QueuedPrompt, QueuedPromptTable, QueueState
+from .sends import OPEN_STATES, SendRecord, SendState, SendTable
 from .session_cursors import SessionCursor, SessionCursorTable
 from .store import Store
+from .tasks import TaskKind, TaskRecord, TaskSpec, TaskTable
 from .threads import Origin, ThreadRecord, ThreadTable
 from .trusted_guilds import TrustedGuild, TrustedGuildTable, TrustSource
 
 __all__ = [
     "DB_FILENAME",
+    "OPEN_STATES",
     "BindIntent",
     "BindIntentTable",
     "ChannelID",
@@ -76,11 +79,18 @@ __all__ = [
     "QueuedPrompt",
     "QueuedPromptID",
     "QueuedPromptTable",
+    "SendRecord",
+    "SendState",
+    "SendTable",
     "SessionCursor",
     "SessionCursorTable",
     "SessionID",
     "Store",
     "StoreError",
+    "TaskKind",
+    "TaskRecord",
+    "TaskSpec",
+    "TaskTable",
     "ThreadID",
     "ThreadRecord",
     "ThreadTable",

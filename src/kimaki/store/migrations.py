@@ -166,11 +166,57 @@ _V5: Migration = (
     """,
 )
 
+# `kimaki send` messages, each run exactly once (`sends.py`), and scheduled sends
+# (`tasks.py`). No foreign keys: a send outlives its channel's project (the CLI that
+# waits for it still reads its outcome), and a task names a channel the bot may lose.
+_V6: Migration = (
+    """
+    CREATE TABLE sends (
+        message_id  INTEGER PRIMARY KEY,
+        channel_id  INTEGER NOT NULL,
+        state       TEXT    NOT NULL CHECK (state IN
+            ('posted', 'claimed', 'prompted', 'answered', 'failed', 'notified')),
+        thread_id   INTEGER,
+        session_id  TEXT,
+        task_id     INTEGER,
+        result      TEXT,
+        reported    INTEGER NOT NULL DEFAULT 0 CHECK (reported IN (0, 1)),
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        finished_at INTEGER
+    )
+    """,
+    "CREATE INDEX sends_open ON sends (state) WHERE state IN ('posted', 'claimed', 'prompted')",
+    """
+    CREATE TABLE tasks (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind         TEXT    NOT NULL CHECK (kind IN ('once', 'cron')),
+        schedule     TEXT    NOT NULL,
+        channel_id   INTEGER NOT NULL,
+        directory    TEXT    NOT NULL,
+        prompt       TEXT    NOT NULL,
+        name         TEXT,
+        agent        TEXT,
+        model        TEXT,
+        notify_only  INTEGER NOT NULL DEFAULT 0 CHECK (notify_only IN (0, 1)),
+        pre_run      TEXT,
+        files        TEXT,
+        next_run     INTEGER,
+        last_run     INTEGER,
+        firing       INTEGER,
+        last_send_id INTEGER,
+        last_outcome TEXT,
+        run_now      INTEGER NOT NULL DEFAULT 0 CHECK (run_now IN (0, 1)),
+        created_at   INTEGER NOT NULL
+    )
+    """,
+)
+
 # Reliability (`channel_marks.py`, `housekeeping.py`): the newest Discord message kimaki
 # handled per channel (missed messages are read back from there after downtime); when
 # each retention job last ran; and a denial's reason, so an answer recorded before a
 # crash can still be delivered with its words.
-_V6: Migration = (
+_V7: Migration = (
     """
     CREATE TABLE channel_marks (
         channel_id      INTEGER PRIMARY KEY,
@@ -188,4 +234,4 @@ _V6: Migration = (
     "ALTER TABLE prompts ADD COLUMN feedback TEXT",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)

@@ -18,7 +18,9 @@ from .outbox import OutboxTable, Outgoing
 from .projects import ProjectTable
 from .prompts import PromptTable
 from .queued_prompts import QueuedPromptTable
+from .sends import SendTable
 from .session_cursors import SessionCursor, SessionCursorTable
+from .tasks import TaskTable
 from .threads import Origin, ThreadRecord, ThreadTable
 from .trusted_guilds import TrustedGuildTable
 
@@ -35,6 +37,8 @@ class Store:
         self.prompts = PromptTable(db)
         self.trusted_guilds = TrustedGuildTable(db)
         self.bind_intents = BindIntentTable(db)
+        self.sends = SendTable(db)
+        self.tasks = TaskTable(db)
         self.queued_prompts = QueuedPromptTable(db)
         self.channel_marks = ChannelMarkTable(db)
         self.housekeeping = HousekeepingTable(db)

@@ -8,14 +8,18 @@ keep their own parts and tags, in order.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kimaki.attachments import Saved
+from kimaki.opencode.models import ModelRef
 from kimaki.opencode.prompt import FileInput, PromptPart, TextInput
 from kimaki.origin import tag_part
 from kimaki.store import QueuedPrompt
+
+from .options import Choice, PromptChoice
 
 INTERRUPT_PREFIX = "!now "
 """A message starting with this interrupts the running turn instead of waiting for it.
@@ -40,14 +44,23 @@ class Prompt:
     """(channel id, message id) of the Discord message, to mark it while it waits."""
     parts: tuple[FileInput, ...] = ()
     """File parts made by the caller (e.g. files a command names), sent as they are."""
+    agent: str | None = None
+    model: ModelRef | None = None
+    """An agent or model this prompt names itself (`kimaki send --agent/--model`): it
+    wins over the thread's choice for the turn it is sent in."""
 
     def extras(self) -> dict[str, Any]:
-        return {
+        extras: dict[str, Any] = {
             "quote": self.quote,
             "files": [f.to_json() for f in self.files],
             "message": list(self.message) if self.message else None,
             "parts": [p.to_json() for p in self.parts],
         }
+        if self.agent:
+            extras["agent"] = self.agent
+        if self.model:
+            extras["model"] = str(self.model)
+        return extras
 
 
 def split_interrupt(text: str) -> tuple[bool, str]:
@@ -77,6 +90,20 @@ def message_of(row: QueuedPrompt) -> tuple[int, int] | None:
     if isinstance(message, list) and len(message) == 2:
         return int(message[0]), int(message[1])
     return None
+
+
+def own_choice(batch: Sequence[QueuedPrompt], choice: Choice) -> PromptChoice:
+    """The thread's choice, with the agent/model the newest prompt naming one names (a
+    named model drops the thread's variant: a variant belongs to the model it was for)."""
+    agent, model, variant = choice.agent, choice.model, choice.variant
+    for row in batch:
+        named_agent, named_model = row.extras.get("agent"), row.extras.get("model")
+        if isinstance(named_agent, str) and named_agent:
+            agent = named_agent
+        if isinstance(named_model, str):
+            with contextlib.suppress(ValueError):
+                model, variant = ModelRef.parse(named_model), None
+    return PromptChoice(model=model, agent=agent, variant=variant)
 
 
 def words(row: QueuedPrompt) -> list[PromptPart]:

@@ -316,8 +316,11 @@ class Turns:
         ids = [r.id for r in batch]
         self.store.queued_prompts.begin_sending(ids)
         try:
-            choice = await self.options.for_prompt(
-                record.session_id, record.channel_id, str(record.directory)
+            choice = rows.own_choice(
+                batch,
+                await self.options.for_prompt(
+                    record.session_id, record.channel_id, str(record.directory)
+                ),
             )
             parts = await self.composer.parts(bridge, batch, choice.model or model_of(seen))
             upload = upload_command(record.session_id, self.settings.upload_data_dir)

@@ -4,6 +4,7 @@
 - `session`: /abort, /session-id, /resume
 - `settings`: /verbosity
 - `queue`: /queue (with Send now buttons), /clear-queue
+- `tasks`: /tasks (scheduled sends, with Run now and Delete buttons)
 
 A module declares the narrow dependencies its commands use (a frozen dataclass) and a
 `CommandGroup`; adding a command is one `@group.command` function in one module. No
@@ -15,12 +16,13 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from kimaki.bot.commands import projects, queue, session, settings
+from kimaki.bot.commands import projects, queue, session, settings, tasks
 from kimaki.bot.commands.base import KimakiTree, answer_later, reply
 from kimaki.bot.commands.projects import ProjectDeps
 from kimaki.bot.commands.queue import QueueDeps
 from kimaki.bot.commands.session import SessionDeps
 from kimaki.bot.commands.settings import SettingsDeps
+from kimaki.bot.commands.tasks import TasksDeps, register_task_items
 
 __all__ = [
     "KimakiTree",
@@ -28,6 +30,7 @@ __all__ = [
     "QueueDeps",
     "SessionDeps",
     "SettingsDeps",
+    "TasksDeps",
     "answer_later",
     "register_commands",
     "reply",
@@ -41,6 +44,7 @@ def register_commands(
     session_deps: SessionDeps,
     settings_deps: SettingsDeps,
     queue_deps: QueueDeps | None = None,
+    tasks_deps: TasksDeps | None = None,
 ) -> None:
     """Add every group's commands to the tree (before the bot places them in guilds)."""
     for command in [
@@ -48,5 +52,8 @@ def register_commands(
         *session.group.build(session_deps),
         *settings.group.build(settings_deps),
         *(queue.group.build(queue_deps) if queue_deps is not None else []),
+        *(tasks.group.build(tasks_deps) if tasks_deps is not None else []),
     ]:
         tree.add_command(command)
+    if tasks_deps is not None:
+        register_task_items(tree.client, tasks_deps)
