@@ -26,6 +26,7 @@ from pathlib import Path
 import tests.faults.kill_points
 import tests.faults.rig
 from discord_twin import Twin
+from discord_twin.errors import TwinError
 from discord_twin.state import Channel
 from kimaki.opencode.models import TextPart
 from kimaki.opencode.prompt import TextInput
@@ -115,7 +116,10 @@ class Soak:
                 first = rig.owner.send(rig.channel, f"{prompt} soak session {n}")
 
                 async def made(first_id: int = first.id) -> Channel | None:
-                    return rig.twin.channel(first_id)
+                    try:
+                        return rig.twin.channel(first_id)  # the thread takes its message's id
+                    except TwinError:
+                        return None  # not made yet
 
                 thread = await eventually(made, timeout=tests.faults.rig.TIMEOUT, what="the thread")
             else:
