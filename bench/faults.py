@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import tests.faults.kill_points
 import tests.faults.rig
 from discord_twin import Twin
 from discord_twin.errors import TwinError
+from discord_twin.faults import HTTPFault
 from discord_twin.state import Channel
 from kimaki.opencode.models import TextPart
 from kimaki.opencode.prompt import TextInput
@@ -168,10 +170,51 @@ def db_bytes(data: Path) -> int:
     return sum(p.stat().st_size for p in data.glob("kimaki.db*"))
 
 
+TROUBLE_EVERY = 45.0
+"""Seconds between gateway faults in a soak with `--trouble`."""
+
+
+def add_trouble(twin: Twin) -> list[HTTPFault]:
+    """Discord at its worst, all the time: injected 429s with `retry_after`, 5xx bursts and
+    2-second answers on message posts, on top of the realistic rate limits."""
+    posts = "/channels/*/messages"
+    return [
+        twin.add_http_fault("POST", posts, 429, count=None, probability=0.05, retry_after=0.5),
+        twin.add_http_fault("POST", posts, 502, count=None, probability=0.03),
+        twin.add_http_fault("POST", posts, None, count=None, probability=0.03, delay=2.0),
+    ]
+
+
+async def gateway_trouble(twin: Twin, done: list[str]) -> None:
+    """Close, op 7, op 9 resumable, op 9 not resumable, in turn, while the turns stream."""
+    faults: list[tuple[str, Callable[[], object]]] = [
+        ("close 4000", lambda: twin.gateway.close_connections(4000)),
+        ("op 7", twin.gateway.send_reconnect),
+        ("op 9 resumable", lambda: twin.gateway.invalidate_sessions(resumable=True)),
+        ("op 9 not resumable", lambda: twin.gateway.invalidate_sessions(resumable=False)),
+    ]
+    n = 0
+    while True:
+        await asyncio.sleep(TROUBLE_EVERY)
+        name, fault = faults[n % len(faults)]
+        fault()
+        done.append(name)
+        n += 1
+
+
 async def soak(
-    world: World, twin: Twin, model: ScriptedModel, root: Path, minutes: float, sessions: int
+    world: World,
+    twin: Twin,
+    model: ScriptedModel,
+    root: Path,
+    minutes: float,
+    sessions: int,
+    *,
+    trouble: bool = False,
 ) -> None:
     twin.set_rate_limits("realistic")
+    injected = add_trouble(twin) if trouble else []
+    gateway_faults: list[str] = []
     probe_file = root / "probe.jsonl"
     project = world.make_project("faults-soak")
     rig = await Rig.create(
@@ -191,7 +234,13 @@ async def soak(
             run = Soak(rig, client, time.monotonic() + minutes * 60)
             work = [run.discord_session(n) for n in range(sessions)]
             work += [run.synced_session(n) for n in range(sessions)]
+            gateway = (
+                asyncio.create_task(gateway_trouble(twin, gateway_faults)) if trouble else None
+            )
             outcomes = await asyncio.gather(*work, return_exceptions=True)
+            if gateway is not None:
+                gateway.cancel()
+            twin.faults.clear()
             failed = [o for o in outcomes if isinstance(o, BaseException)]
             samples = await latencies(rig, client)
         result = await rig.check()
@@ -207,6 +256,12 @@ async def soak(
         for m in twin.messages(channel)
     )
     print(f"\n## soak: {sessions} Discord-started + {sessions} synced sessions, {minutes:g} min")
+    if trouble:
+        hits = [f.hits for f in injected]
+        print(
+            f"injected: {hits[0]} 429s, {hits[1]} 502s, {hits[2]} 2-s delays; "
+            f"gateway: {gateway_faults}"
+        )
     print(f"turns finished: {dict(run.turns)}; failed sessions: {len(failed)}")
     for error in failed[:5]:
         print(f"  {type(error).__name__}: {str(error)[:300]}")
@@ -236,7 +291,9 @@ async def main(args: argparse.Namespace) -> None:
         await twin.start()
         try:
             if args.soak:
-                await soak(world, twin, model, root, args.minutes, args.sessions)
+                await soak(
+                    world, twin, model, root, args.minutes, args.sessions, trouble=args.trouble
+                )
                 return
             runs = []
             for seed in args.seeds:
@@ -271,6 +328,9 @@ if __name__ == "__main__":
     parser.add_argument("--opencode-kills", type=int, default=5, help="per seed, in a row")
     parser.add_argument("--soak", action="store_true", help="the soak instead of kill points")
     parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument(
+        "--trouble", action="store_true", help="the soak with Discord faults all along"
+    )
     parser.add_argument("--sessions", type=int, default=10, help="of each kind (Discord, synced)")
     parser.add_argument(
         "--timeout", type=float, default=240.0, help="seconds a step may take (a loaded machine)"
