@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -23,9 +23,12 @@ import aiohttp
 import discord
 
 from kimaki.asks import Asks
+from kimaki.bot.catalog import CommandCatalog
 from kimaki.bot.catch_up import CatchUp, CatchUpRoutes
 from kimaki.bot.client import KimakiBot, Routes
 from kimaki.bot.commands import (
+    GuildCommands,
+    Kit,
     ProjectDeps,
     QueueDeps,
     SessionDeps,
@@ -33,6 +36,7 @@ from kimaki.bot.commands import (
     TasksDeps,
     register_commands,
 )
+from kimaki.bot.commands.base import AnyCommand
 from kimaki.bot.endpoints import use_discord_endpoints
 from kimaki.bot.invite import invite_url
 from kimaki.bot.messages import MessageRoutes
@@ -51,9 +55,11 @@ from kimaki.opencode.kimaki_config import opencode_config_env
 from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
 from kimaki.outbox import Outbox
+from kimaki.prompt_options import PromptOptions
 from kimaki.retention import Retention, RetentionSettings
 from kimaki.router import EventRouter
 from kimaki.sessions import Sessions
+from kimaki.shell import ShellRunner
 from kimaki.status_publisher import StatusPublisher
 from kimaki.store import DiscordMessageID, Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
@@ -100,6 +106,8 @@ class Parts:
     serving: asyncio.Event
     """Set once the OpenCode-side parts run (`Kimaki.start`); Discord messages wait for it."""
     sends: SendParts
+    catalog: CommandCatalog
+    """OpenCode's agents and commands, which slash commands are made from."""
 
 
 def wire(
@@ -151,6 +159,9 @@ def wire(
         if serving.is_set():  # a new gateway session, not the first: read what was missed
             catch_up.start()
 
+    def guild_commands(guild: discord.Guild) -> Sequence[AnyCommand]:
+        return made_from_opencode(guild)
+
     routes = Routes(
         project_message=project_message,
         thread_message=thread_message,
@@ -159,6 +170,7 @@ def wire(
         prompt_actions=lambda: prompt_handlers,
         gateway_ready=gateway_ready,
         retry_missed=lambda: catch_up.soon(),
+        guild_commands=guild_commands,
         send_message=send_message,
         message_edited=message_edited,
         message_deleted=message_deleted,
@@ -184,17 +196,20 @@ def wire(
         timeout_minutes=config.permission_timeout,
         on_unbound_session=poke_sync,
     )
+    prompt_options = PromptOptions(store, opencode)
     turns = Turns(
         bridges,
         TurnSettings(files_dir=files_dir, upload_data_dir=config.data_dir),
         marks=ReactionMarks(bot),
+        options=prompt_options,
     )
     bot.turns = turns
     router = EventRouter(
         events, bridges, asks, on_unbound_session=poke_sync, on_turn_end=turns.poke
     )
     sessions = Sessions(bridges, turns, files_dir)
-    messages = MessageRoutes(store, sessions, asks, turns)
+    shell = ShellRunner()
+    messages = MessageRoutes(store, sessions, asks, turns, shell)
     sends = SendParts.wire(store, sessions, bot, opencode, events, clock)
     catch_up = CatchUp(
         bot,
@@ -211,14 +226,23 @@ def wire(
         [bridges.prune_idle, asks.prune_locks, turns.prune_locks, bot.marks.prune],
         RetentionSettings(keep_days=config.retention_days),
     )
+    kit = Kit(store, opencode, bridges, sessions, prompt_options, config, shell)
     register_commands(
         bot.tree,
         projects_deps=ProjectDeps(store, opencode, config),
         session_deps=SessionDeps(store, opencode, bridges),
         settings_deps=SettingsDeps(store),
+        kit=kit,
         queue_deps=QueueDeps(store, turns),
         tasks_deps=TasksDeps(store, poke=sends.scheduler.poke),
     )
+    builtin = [c.name for c in bot.tree.get_commands()]
+
+    def catalog_changed() -> None:
+        background_task.start(bot.place_commands(), name="place-commands")
+
+    catalog = CommandCatalog(store, opencode, on_change=catalog_changed)
+    made_from_opencode = GuildCommands(kit, catalog, lambda: builtin)
     return Parts(
         store,
         opencode,
@@ -235,6 +259,7 @@ def wire(
         retention,
         serving,
         sends,
+        catalog,
     )
 
 
@@ -369,6 +394,7 @@ class Kimaki:
         self.router.start()
         self.asks.start()
         self.sends.start_watching()
+        self.parts.catalog.start()
         if self.sync is not None:
             self.sync.start()
         self.retention.start()
@@ -422,6 +448,7 @@ class Kimaki:
             ("the event router", self.router.stop),
             ("the queue", self.turns.stop),
             ("asks", self.asks.stop),
+            ("the command catalog", self.parts.catalog.stop),
             ("the bridges", self.bridges.close),
             ("the outbox", self.outbox.stop),
             ("the event stream", self.events.stop),

@@ -133,15 +133,18 @@ class Sessions:
         author: Author,
         *,
         files: Sequence[FileInput] = (),
+        command: str | None = None,
     ) -> bool:
         """A prompt that came with no message of its own (a slash command): the same path
-        as messages, held like them while a turn runs. Whether it was taken (sent or held)."""
+        as messages, held like them while a turn runs. With `command`, OpenCode runs that
+        command with `text` as its arguments. Whether it was taken (sent or held)."""
         prompt = Prompt(
             source=str(author.source_id),
             author_id=author.user_id,
             author_name=author.name,
             text=text.strip(),
             parts=tuple(files),
+            command=command,
         )
         return await self.turns.submit(bridge, prompt) != Outcome.REPEATED
 

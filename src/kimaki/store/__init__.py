@@ -34,9 +34,11 @@ from .outbox import (
 )
 from .outbox_files import OutboxFileTable, OutgoingFile
 from .projects import Project, ProjectTable
+from .prompt_overrides import GLOBAL_TARGET, Override, PromptOverrideTable, Scope
 from .prompts import PromptKind, PromptRecord, PromptState, PromptTable, prompt_key
 from .queued_prompts import QueuedPrompt, QueuedPromptTable, QueueState
 from .sends import OPEN_STATES, SendRecord, SendState, SendTable
+from .sent_models import SentModelTable
 from .session_cursors import SessionCursor, SessionCursorTable
 from .store import Store
 from .tasks import TaskKind, TaskRecord, TaskSpec, TaskTable
@@ -45,6 +47,7 @@ from .trusted_guilds import TrustedGuild, TrustedGuildTable, TrustSource
 
 __all__ = [
     "DB_FILENAME",
+    "GLOBAL_TARGET",
     "OPEN_STATES",
     "BindIntent",
     "BindIntentTable",
@@ -68,10 +71,12 @@ __all__ = [
     "OutboxTable",
     "Outgoing",
     "OutgoingFile",
+    "Override",
     "PartID",
     "Project",
     "ProjectTable",
     "PromptKind",
+    "PromptOverrideTable",
     "PromptRecord",
     "PromptState",
     "PromptTable",
@@ -79,9 +84,11 @@ __all__ = [
     "QueuedPrompt",
     "QueuedPromptID",
     "QueuedPromptTable",
+    "Scope",
     "SendRecord",
     "SendState",
     "SendTable",
+    "SentModelTable",
     "SessionCursor",
     "SessionCursorTable",
     "SessionID",

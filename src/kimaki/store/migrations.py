@@ -212,11 +212,35 @@ _V6: Migration = (
     """,
 )
 
+# Models, variants and agents chosen with /model and /agent (`prompt_overrides.py`), and
+# the model kimaki last sent each session (`sent_models.py`), so that clearing a choice
+# takes a session back to OpenCode's default.
+_V7: Migration = (
+    """
+    CREATE TABLE prompt_overrides (
+        scope      TEXT    NOT NULL CHECK (scope IN ('session', 'channel', 'global')),
+        target     TEXT    NOT NULL,
+        model      TEXT,
+        variant    TEXT,
+        agent      TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, target)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE sent_models (
+        session_id TEXT    PRIMARY KEY,
+        model      TEXT    NOT NULL,
+        sent_at    INTEGER NOT NULL
+    ) WITHOUT ROWID
+    """,
+)
+
 # Reliability (`channel_marks.py`, `housekeeping.py`): the newest Discord message kimaki
 # handled per channel (missed messages are read back from there after downtime); when
 # each retention job last ran; and a denial's reason, so an answer recorded before a
 # crash can still be delivered with its words.
-_V7: Migration = (
+_V8: Migration = (
     """
     CREATE TABLE channel_marks (
         channel_id      INTEGER PRIMARY KEY,
@@ -234,4 +258,4 @@ _V7: Migration = (
     "ALTER TABLE prompts ADD COLUMN feedback TEXT",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)

@@ -16,9 +16,11 @@ from .housekeeping import HousekeepingTable
 from .ids import ChannelID, PartID, SessionID, ThreadID
 from .outbox import OutboxTable, Outgoing
 from .projects import ProjectTable
+from .prompt_overrides import PromptOverrideTable
 from .prompts import PromptTable
 from .queued_prompts import QueuedPromptTable
 from .sends import SendTable
+from .sent_models import SentModelTable
 from .session_cursors import SessionCursor, SessionCursorTable
 from .tasks import TaskTable
 from .threads import Origin, ThreadRecord, ThreadTable
@@ -37,6 +39,8 @@ class Store:
         self.prompts = PromptTable(db)
         self.trusted_guilds = TrustedGuildTable(db)
         self.bind_intents = BindIntentTable(db)
+        self.prompt_overrides = PromptOverrideTable(db)
+        self.sent_models = SentModelTable(db)
         self.sends = SendTable(db)
         self.tasks = TaskTable(db)
         self.queued_prompts = QueuedPromptTable(db)
