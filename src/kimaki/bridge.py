@@ -23,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,12 +33,13 @@ from typing import Any
 import discord
 
 from kimaki.aborts import AbortLog
+from kimaki.discord_limits import UNKNOWN_CHANNEL
 from kimaki.ids import Verbosity
 from kimaki.mirror import FOOTERS_FROM, Context, Plan, Unit, footer_key, plan
 from kimaki.model_limits import ModelLimits
 from kimaki.naming import is_placeholder_title, session_thread_name
 from kimaki.notices import retry_notice, session_error_notice
-from kimaki.opencode.errors import OpenCodeError
+from kimaki.opencode.errors import NotFound, OpenCodeError
 from kimaki.opencode.models import (
     Event,
     Message,
@@ -63,12 +66,19 @@ from kimaki.store import (
 from kimaki.store.db import now_ms
 from kimaki.turn_figures import closes_turn
 from kimaki.unit_rows import file_row, pack_units
+from kimaki.util import background_task
+from kimaki.util.backoff import Backoff
 from kimaki.util.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
 TYPING_REFRESH = 7.0
 PAGE_SIZE = 50
+WAKE_RETRY = Backoff(initial=1.0, maximum=60.0, jitter=0.2)
+WAKE_ATTEMPTS = 12
+"""A wake whose read of the session keeps failing is retried this often (about 8
+minutes in all): OpenCode restarting or briefly unreachable must not leave the thread
+stale until the next event. After that, the next event or catch-up wakes it again."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,9 @@ class ThreadBridge:
         self._idle = asyncio.Event()
         self._waiting = False
         self._rename_lock = asyncio.Lock()
+        self.interrupted_turn: str | None = None
+        """The newest message of a turn declared interrupted: not busy, whatever it looks."""
+        self.last_active = time.monotonic()
 
     @property
     def thread_id(self) -> ThreadID:
@@ -125,13 +138,27 @@ class ThreadBridge:
     def deliver(self, event: Event) -> None:
         """An OpenCode event about this thread's session: handled in order, in this
         bridge's task."""
+        self.last_active = time.monotonic()
         self._inbox.put(event)
+
+    def idle_for(self, seconds: float) -> bool:
+        """Nothing queued or running, no prompt waiting, untouched for `seconds`: it can
+        be dropped (the store holds everything a new one needs)."""
+        tasks_done = all(t is None or t.done() for t in (self._worker, self._typing))
+        return (
+            self._inbox.idle
+            and tasks_done
+            and not self._waiting
+            and not self._reconciling.locked()
+            and time.monotonic() - self.last_active >= seconds
+        )
 
     async def run(self, work: Callable[[], Awaitable[Any]]) -> Any:
         """Run `work` in this bridge's task, after the events delivered before it.
 
         Raises `CancelledError` if the bridge closes (its thread is gone) first.
         """
+        self.last_active = time.monotonic()
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if not self._inbox.put(_Job(work, done)):
             done.cancel()
@@ -194,6 +221,7 @@ class ThreadBridge:
 
     def wake(self) -> None:
         """Something may have changed: reconcile soon (coalesced)."""
+        self.last_active = time.monotonic()
         self._dirty = True
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work(), name=f"bridge-{self.thread_id}")
@@ -206,13 +234,30 @@ class ThreadBridge:
                 await asyncio.shield(self._worker)
 
     async def _work(self) -> None:
+        failures = 0
         while self._dirty:
             self._dirty = False
             try:
                 await self.reconcile()
-            except OpenCodeError as exc:
-                log.warning("thread %s: cannot read the session yet: %s", self.thread_id, exc)
+                failures = 0
+            except NotFound as exc:
+                log.warning("thread %s: OpenCode has no such session: %s", self.thread_id, exc)
                 return
+            except (OpenCodeError, sqlite3.OperationalError) as exc:
+                # OpenCode restarting, or the store locked by another process or full.
+                failures += 1
+                if failures >= WAKE_ATTEMPTS:
+                    log.warning("thread %s: cannot read the session: %s", self.thread_id, exc)
+                    return
+                delay = WAKE_RETRY.delay(failures)
+                log.warning(
+                    "thread %s: cannot mirror the session now (%s); again in %.1fs",
+                    self.thread_id,
+                    exc,
+                    delay,
+                )
+                self._dirty = True  # the wake is kept, not dropped
+                await asyncio.sleep(delay)
             except Exception:
                 log.exception("thread %s: reconcile failed", self.thread_id)
                 return
@@ -308,7 +353,9 @@ class ThreadBridge:
         if busy:
             self._idle.clear()
             if self._typing is None or self._typing.done():
-                self._typing = asyncio.create_task(self._type_while_busy())
+                self._typing = background_task.start(
+                    self._type_while_busy(), name=f"typing-{self.thread_id}"
+                )
         else:
             self._idle.set()
 
@@ -360,7 +407,8 @@ class ThreadBridge:
         try:
             fetched = await self.ctx.discord.fetch_channel(self.thread_id)
         except discord.NotFound as exc:
-            await self._on_gone(self.thread_id, f"not found: {exc.text or exc.status}")
+            if exc.code == UNKNOWN_CHANNEL:
+                await self._on_gone(self.thread_id, f"not found: {exc.text or exc.status}")
             return None
         except discord.HTTPException:
             return None
@@ -391,8 +439,13 @@ class ThreadBridge:
         older = result.newest_created is not None and result.newest_created < connected_at
         if not busy and older and result.turn_running and self.record.origin is Origin.DISCORD:
             # Even with nothing saved of the turn yet (no parts at all), say it stopped.
+            self.interrupted_turn = result.newest
             self.set_busy(False)
             self._interrupted(result)
+            # Nothing more will come of this turn: sync need not look until the session moves.
+            self.ctx.store.session_cursors.save(
+                SessionCursor(session.id, session.updated, session.title, now_ms())
+            )
         elif not result.blocked:
             self.ctx.store.session_cursors.save(
                 SessionCursor(session.id, session.updated, session.title, now_ms())

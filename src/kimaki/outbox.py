@@ -21,13 +21,15 @@ The open message: kimaki's newest message in the thread, written less than
 what discord.py's cache says (`Thread.last_message_id`, moved by every message the
 gateway shows in the thread: a person's, another bot's, an interaction's answer);
 kimaki's own posts outside the outbox (prompts) go through `post_ordered`, which closes
-the thread's open message. A thread discord.py does not know gets no appends.
+the thread's open message. A thread discord.py does not know yet is read once over REST.
 
 Ordering: one worker per thread with pending rows writes strictly in order; threads
 are independent, so one stuck or deleted thread never delays another. Rate limits
 (429) and 500/502/504 are retried inside discord.py; what it gives up on is
-classified here: thread gone (403/404) fails the thread's rows and tells the caller;
-an edit Discord refuses (the message was deleted) moves its rows to a new message;
+classified here: thread gone (404 Unknown Channel) fails the thread's rows and tells
+the caller; no access (403: a permission taken away for now, a locked thread) keeps
+them pending and retries with backoff, said once in the log; an edit Discord refuses
+(the message was deleted) moves its rows to a new message;
 other 4xx fail just that message; everything transient is retried with backoff.
 
 Limit: Discord honours a repeated nonce only for a few minutes. A message that was in
@@ -40,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import sqlite3
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -47,6 +50,7 @@ from typing import TypeVar
 import aiohttp
 import discord
 
+from kimaki.discord_limits import UNKNOWN_CHANNEL
 from kimaki.packing import OpenMessage, Write, next_write
 from kimaki.store import (
     DiscordMessageID,
@@ -88,8 +92,13 @@ def describe(exc: BaseException) -> str:
 
 
 def is_thread_gone(exc: discord.HTTPException) -> bool:
-    """403/404 on a message post: the thread was deleted or kimaki lost access to it."""
-    return isinstance(exc, discord.NotFound | discord.Forbidden)
+    """404 Unknown Channel on a message post: the thread was deleted."""
+    return isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_CHANNEL
+
+
+def is_no_access(exc: discord.HTTPException) -> bool:
+    """403: kimaki may not post there now (a permission removed, the thread locked)."""
+    return isinstance(exc, discord.Forbidden)
 
 
 def is_transient(exc: discord.HTTPException) -> bool:
@@ -118,6 +127,8 @@ class Outbox:
         self._workers: dict[ThreadID, asyncio.Task[None]] = {}
         self._writing: defaultdict[ThreadID, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._running = False
+        self._denied: set[ThreadID] = set()
+        self._store_failures: dict[ThreadID, int] = {}
 
     @property
     def running(self) -> bool:
@@ -223,16 +234,26 @@ class Outbox:
         return list(dict.fromkeys([*self._workers, *self._store.outbox.threads_with_pending()]))
 
     async def _drain(self, thread_id: ThreadID) -> None:
+        failed = False
         try:
             await self._send_pending(thread_id)
+        except sqlite3.OperationalError as exc:
+            # The database locked by another process past busy_timeout, or the disk full.
+            # The rows are still pending: try the thread again soon.
+            failed = True
+            log.warning("outbox: the store cannot be written (%s); thread %s waits", exc, thread_id)
         except Exception:
-            # E.g. the database stayed locked past busy_timeout. The rows are still
-            # pending; try the thread again later instead of leaving it stalled.
+            failed = True
             log.exception("outbox: worker for thread %s failed; retrying later", thread_id)
-            asyncio.get_running_loop().call_later(self._backoff.maximum, self.kick, thread_id)
         finally:
             if self._workers.get(thread_id) is asyncio.current_task():
                 del self._workers[thread_id]
+        if failed:
+            self._store_failures[thread_id] = self._store_failures.get(thread_id, 0) + 1
+            delay = self._backoff.delay(self._store_failures[thread_id])
+            asyncio.get_running_loop().call_later(delay, self.kick, thread_id)
+        else:
+            self._store_failures.pop(thread_id, None)
 
     async def _send_pending(self, thread_id: ThreadID) -> None:
         """Write the thread's pending rows in order until none is left or the thread is gone."""
@@ -332,6 +353,9 @@ class Outbox:
             self._give_up(post, describe(exc), editing=editing)
             return None
         self._store.outbox_posts.written(post.id, DiscordMessageID(message.id), message.content)
+        if post.thread_id in self._denied:
+            self._denied.discard(post.thread_id)
+            log.info("outbox: kimaki may post in thread %s again", post.thread_id)
         return None
 
     async def _post(self, post: OutboxPost) -> discord.Message:
@@ -384,6 +408,9 @@ class Outbox:
         if is_thread_gone(exc):
             await self._give_up_on_thread(post.thread_id, exc)
             return "gone"
+        if is_no_access(exc):
+            self._wait_for_access(post, exc)
+            return -1.0
         if is_transient(exc):
             self._note_retry(post, exc)
             return -1.0
@@ -396,6 +423,17 @@ class Outbox:
             self._store.outbox_posts.abandon_edit(post.id, reason)
         else:
             self._store.outbox_posts.fail(post.id, reason)
+
+    def _wait_for_access(self, post: OutboxPost, exc: BaseException) -> None:
+        """No access to the thread now: keep its rows, say so once, try again later."""
+        if post.thread_id not in self._denied:
+            self._denied.add(post.thread_id)
+            log.warning(
+                "outbox: no access to thread %s (%s); its messages wait until access returns",
+                post.thread_id,
+                exc,
+            )
+        self._store.outbox_posts.note_error(post.id, describe(exc))
 
     def _note_retry(self, post: OutboxPost, exc: BaseException) -> None:
         log.warning("outbox: writing %s failed (%s); retrying", post.nonce, exc)

@@ -40,6 +40,7 @@ from kimaki.opencode.models import Message, Session
 from kimaki.origin import discord_drives
 from kimaki.store import ChannelID, Origin, Project, SessionCursor
 from kimaki.store.db import now_ms
+from kimaki.util import background_task
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class SyncLoop:
     # --- lifecycle
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="sync")
+        self._task = background_task.start(self._run(), name="sync")
 
     async def stop(self) -> None:
         tasks = [t for t in (self._task, *self._inflight.values()) if t is not None]
@@ -186,6 +187,8 @@ class SyncLoop:
             log.warning("sync of %s timed out; other directories go on", project.directory)
         except OpenCodeError as exc:
             log.warning("sync of %s failed: %s", project.directory, exc)
+        except Exception:
+            log.exception("sync of %s failed; other directories go on", project.directory)
 
     async def scan(self, project: Project) -> None:
         directory = str(project.directory)
@@ -199,6 +202,10 @@ class SyncLoop:
                 await self._consider(project, session)
             except OpenCodeError as exc:
                 log.warning("sync of session %s failed: %s", session.id, exc)
+            except Exception:
+                # A Discord error creating its thread, a malformed part: this session
+                # waits for the next tick, the others of the directory go on now.
+                log.exception("sync of session %s failed", session.id)
 
     # --- one session
 
@@ -262,6 +269,8 @@ class SyncLoop:
         result = await bridge.reconcile()
         checked = now_ms()
         busy = (result.turn_running or result.blocked) and self._still_running(session, checked)
+        if busy and result.newest is not None and result.newest == bridge.interrupted_turn:
+            busy = False  # declared interrupted (OpenCode died under it): no typing for it
         bridge.set_busy(busy)
         if busy:
             return  # no cursor: re-read on every tick until the turn completes

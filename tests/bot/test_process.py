@@ -207,11 +207,11 @@ async def test_kill_9_during_an_edit_then_restart_posts_every_part_exactly_once(
     """Parts appended to the thread's message by an edit that Discord made but kimaki never
     heard back about, and parts still queued, are each shown once after the next start.
 
-    kimaki's death takes its OpenCode server with it (PDEATHSIG), which would abort the
-    turn, so the turn must be complete in OpenCode before the kill: the twin makes the
-    edit that appends "charlie" but holds its answer, so the worker waits and the rest
-    (delta, the footer) stays in the outbox. The next start repeats the edit (the same
-    content: harmless), sends the rest, and its catch-up plans nothing posted before.
+    kimaki's OpenCode server outlives the kill (its keeper holds it) and the next start
+    re-attaches to it. The turn completes in OpenCode before the kill: the twin makes
+    the edit that appends "charlie" but holds its answer, so the worker waits and the
+    rest (delta, the footer) stays in the outbox. The next start repeats the edit (the
+    same content: harmless), sends the rest, and its catch-up plans nothing posted before.
     """
     assert twin.seed is not None
     data = tmp_path / "data"
@@ -256,7 +256,8 @@ async def test_kill_9_during_an_edit_then_restart_posts_every_part_exactly_once(
 
         async with kimaki(env, data) as second:
             await second.wait_for_line(READY, timeout=TIMEOUT)
-            assert not alive(orphan), "the next start stops the orphaned OpenCode server"
+            assert second.server_pid() == orphan, "the next start re-attaches to the server"
+            assert any("re-attached to the OpenCode server" in line for line in second.lines)
             await eventually(_posted(twin, thread, markers), timeout=TIMEOUT, what="all parts")
             await eventually(_footed(twin, thread), timeout=TIMEOUT, what="the footer")
             assert await second.stop() == 0, second.output

@@ -236,13 +236,35 @@ _V7: Migration = (
     """,
 )
 
+# Reliability (`channel_marks.py`, `housekeeping.py`): the newest Discord message kimaki
+# handled per channel (missed messages are read back from there after downtime); when
+# each retention job last ran; and a denial's reason, so an answer recorded before a
+# crash can still be delivered with its words.
+_V8: Migration = (
+    """
+    CREATE TABLE channel_marks (
+        channel_id      INTEGER PRIMARY KEY,
+        last_message_id INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE housekeeping (
+        job      TEXT    PRIMARY KEY,
+        last_run INTEGER NOT NULL,
+        position TEXT
+    )
+    """,
+    "ALTER TABLE prompts ADD COLUMN feedback TEXT",
+)
+
 # The Discord messages the outbox writes (`outbox_posts.py`): a message may carry several
 # outbox rows and grow by edits (rows appended to it), so what a message should say and
 # what Discord was last confirmed to hold are kept apart from the rows. Rows already
 # pending keep `post_id` NULL and are packed into messages by the new outbox.
 # Threads mirrored before footers existed get the `footers-from` marker (`mirror`): their
 # old turns stay without a footer instead of getting a burst of them now.
-_V8: Migration = (
+_V9: Migration = (
     """
     CREATE TABLE outbox_posts (
         id                 INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -272,4 +294,4 @@ _V8: Migration = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
