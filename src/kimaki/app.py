@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -33,6 +33,7 @@ from kimaki.bot.prompt_handlers import PromptHandlers
 from kimaki.bot.token import TokenMissing, load_token
 from kimaki.bridge import BridgeContext
 from kimaki.bridges import Bridges
+from kimaki.change_watch import StoreWatch
 from kimaki.config import Config
 from kimaki.opencode.binary import OpenCodeNotFound, find_opencode
 from kimaki.opencode.endpoint import Endpoint, EndpointSource
@@ -84,14 +85,20 @@ class Parts:
     """Set once the OpenCode-side parts run (`Kimaki.start`); Discord messages wait for it."""
 
 
-def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[str, Any]) -> Parts:
+def wire(
+    config: Config,
+    opencode_endpoint: EndpointSource,
+    bot_options: dict[str, Any],
+    opencode_env: Mapping[str, str] | None = None,
+) -> Parts:
     """Build every part in dependency order and connect them; nothing runs yet.
 
     The Discord client comes first, since everything that posts needs it. What Discord
     delivers flows the other way, to parts built after the client: its `Routes` are
     closures over the names assigned below, called only once the client has logged in,
     when every part exists. That is the one arrow that points back, and it is here.
-    Messages wait until the OpenCode-side parts run (`serving`).
+    Messages wait until the OpenCode-side parts run (`serving`). `opencode_env` is the
+    OpenCode server's environment: sync finds (and watches) OpenCode's store by it.
     """
     store = Store.open(config.data_dir)
     opencode = OpenCodeClient(opencode_endpoint)
@@ -129,7 +136,12 @@ def wire(config: Config, opencode_endpoint: EndpointSource, bot_options: dict[st
     sync = None
     if not config.disable_sync:
         settings = SyncSettings(interval=config.sync_interval, grace=config.sync_grace)
-        sync = SyncLoop(bridges, settings)
+        sync = SyncLoop(
+            bridges,
+            settings,
+            watch=StoreWatch(opencode_env),
+            events_up=events.connected.is_set,
+        )
     poke_sync = sync.poke if sync is not None else None
     asks = Asks(
         bridges,
@@ -160,13 +172,16 @@ class Kimaki:
         *,
         opencode: EndpointSource,
         opencode_version: str = "unknown",
+        opencode_env: Mapping[str, str] | None = None,
         bot_options: dict[str, Any] | None = None,
     ) -> None:
+        """`opencode_env` is the OpenCode server's environment (`OpenCodeServer.environment`):
+        without it sync does not know where OpenCode's store is, and only polls."""
         self.config = config
         self.token = token
         self.opencode_version = opencode_version
         self.first_start = not (config.data_dir / "started").exists()
-        self.parts = wire(config, opencode, bot_options or {})
+        self.parts = wire(config, opencode, bot_options or {}, opencode_env)
         self.store = self.parts.store
         self.opencode = self.parts.opencode
         self.events = self.parts.events
@@ -357,7 +372,9 @@ async def _serve(
     boot: asyncio.Future[Endpoint],
     stop: asyncio.Event,
 ) -> int:
-    kimaki = Kimaki(config, token, opencode=lambda: server.endpoint)
+    kimaki = Kimaki(
+        config, token, opencode=lambda: server.endpoint, opencode_env=server.environment()
+    )
 
     async def booted() -> None:
         await asyncio.shield(boot)

@@ -1,13 +1,24 @@
 """Background sync: mirror sessions started outside Discord into `Sync: <title>` threads.
 
-Each tick lists the sessions of every registered directory (one request per
-directory, all directories concurrently, each under a timeout) and compares them with
-the per-session cursors in the store. Only a session that changed (a newer
-`time.updated`, a new title, or a turn still running) is looked at further: its
-thread is found or made by `Bridges.bind` (exactly once, even across a crash or a
-timeout in the middle of creating it), and its `ThreadBridge` posts what finished,
-exactly as for Discord-originated sessions. An idle tick therefore
-fetches no messages and makes no Discord request.
+A tick asks OpenCode which sessions changed with one listing of every directory
+(`changes.py`; a listing per directory on an OpenCode without it) and looks each listed
+session up in the store, in two batched queries. Only a session that changed (a newer
+`time.updated`, a new title, or a turn still running) is looked at further: its thread
+is found or made by `Bridges.bind` (exactly once, even across a crash or a timeout in
+the middle of creating it), and its `ThreadBridge` posts what finished, exactly as for
+Discord-originated sessions. That work runs per directory, each in its own task under
+a timeout: a slow or broken directory delays no other, and a tick waits for it at most
+`TICK_WAIT`. An idle tick fetches no messages and makes no Discord request.
+
+Ticks come when OpenCode's store changes (`change_watch.py`, ~0.1 s after the write),
+when an event names a session sync does not know yet (`router.py`), and every
+`interval` as the safety net. With the watch running and the event stream up, a safety
+tick whose store files did not change makes no request at all.
+
+A session that was listed but could not be settled — its turn still runs, it has no
+title yet, its directory was busy with an earlier tick's work, or a call failed — stays
+*pending*: later ticks look at it again whether or not it is listed, and the listing's
+start reaches back to it, so the high-water mark never moves past unfinished work.
 
 Ownership needs no flag: a session whose newest user message carries the
 `<discord-user/>` tag is driven from Discord. Such a session never gets a new Sync
@@ -15,9 +26,9 @@ thread; once it has a thread, the same bridge mirrors it whoever drives it, and 
 tag keeps the Discord user's own words from being echoed back.
 
 Sessions run through the shared server also wake their bridges through
-`/global/event` (see `router.py`); the poll is the safety net and the only signal
-for sessions run by a separate `opencode` process, whose busy state is inferred from
-an incomplete newest assistant message, with a cutoff for processes that died.
+`/global/event` (see `router.py`); for sessions run by a separate `opencode` process
+the store watch and the poll are the only signals, and their busy state is inferred
+from an incomplete newest assistant message, with a cutoff for processes that died.
 """
 
 from __future__ import annotations
@@ -26,25 +37,41 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import discord
 
 from kimaki.bridge import ThreadBridge
 from kimaki.bridges import Bridges
+from kimaki.change_watch import StoreWatch
+from kimaki.changes import AllSessions, HighWater, Listing, choose
 from kimaki.naming import is_placeholder_title, session_thread_name
-from kimaki.opencode.errors import OpenCodeError
+from kimaki.opencode.errors import NotFound, OpenCodeError
 from kimaki.opencode.models import Message, Session
 from kimaki.origin import discord_drives
-from kimaki.store import ChannelID, Origin, Project, SessionCursor
+from kimaki.store import (
+    ChannelID,
+    Origin,
+    Project,
+    SessionCursor,
+    SessionID,
+    ThreadRecord,
+)
 from kimaki.store.db import now_ms
 
 log = logging.getLogger(__name__)
 
 LIST_LIMIT = 100
-CONCURRENCY = 8
+"""Sessions per directory the per-directory listing (the fallback) looks at."""
+TICK_WAIT = 1.0
+"""Seconds a tick waits for its directories' work; what is still running carries on."""
+PENDING_RECHECK = 5.0
+"""While a session is pending, ticks come at least this often, however long the interval:
+a title may never come, a turn may die, a failed call may work now."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +86,41 @@ class SyncSettings:
     """A separate process's turn with no progress for this long is treated as dead."""
 
 
+@dataclass(frozen=True)
+class Look:
+    """A session worth a look, with what the store knew of it when the tick began."""
+
+    session: Session
+    record: ThreadRecord | None
+    cursor: SessionCursor | None
+
+
+@dataclass
+class Pending:
+    """A listed session not settled yet, and why: `busy`, `untitled`, `failed`, `queued`."""
+
+    session: Session
+    why: str
+    looked: float = 0.0
+    """`time.monotonic()` of the last look (a busy turn is re-read once per interval)."""
+
+
+def needs_look(session: Session, look: Look, floor_ms: int) -> bool:
+    """Whether a listed session may have something new for Discord (store state only)."""
+    record, cursor = look.record, look.cursor
+    if record is not None:
+        if record.deleted:
+            return False
+        return (
+            cursor is None
+            or cursor.last_updated < session.updated
+            or cursor.last_title != session.title
+        )
+    if session.created < floor_ms:
+        return False
+    return cursor is None or cursor.last_updated < session.updated
+
+
 class SyncLoop:
     def __init__(
         self,
@@ -66,21 +128,42 @@ class SyncLoop:
         settings: SyncSettings,
         *,
         started_at_ms: int | None = None,
+        watch: StoreWatch | None = None,
+        events_up: Callable[[], bool] | None = None,
     ) -> None:
+        """`watch` wakes sync on store changes; `events_up` says whether OpenCode's event
+        stream is connected (a quiet store skips a poll only then)."""
         self.bridges = bridges
         self.ctx = bridges.ctx
         self.settings = settings
         self.started_at_ms = started_at_ms if started_at_ms is not None else now_ms()
+        self.watch = watch
+        self._events_up = events_up or (lambda: True)
+        self.listing: Listing | None = None
+        self._feed = AllSessions(
+            self.ctx.opencode, HighWater(newest=self.ctx.store.session_cursors.newest_updated())
+        )
         self._wake = asyncio.Event()
+        self._forced = False
         self._task: asyncio.Task[None] | None = None
         self._missing: set[Path] = set()
         self._inflight: dict[Path, asyncio.Task[None]] = {}
+        self._deferred: set[Path] = set()
+        self._pending: dict[SessionID, Pending] = {}
         self.ticks = 0
+        self.listings = 0
+        """Ticks that asked OpenCode what changed."""
+        self.skipped = 0
+        """Safety ticks that found the store quiet and asked OpenCode nothing."""
 
     @property
     def floor_ms(self) -> int:
         """Sessions created before this are not picked up (unless already bound)."""
         return self.started_at_ms - int(self.settings.grace * 1000)
+
+    @property
+    def pending(self) -> dict[SessionID, Pending]:
+        return dict(self._pending)
 
     # --- lifecycle
 
@@ -96,47 +179,216 @@ class SyncLoop:
                 await task
         self._task = None
         self._inflight.clear()
+        if self.watch is not None:
+            await self.watch.stop()
 
     def poke(self) -> None:
-        """Run the next tick now (an event named a session sync does not know yet)."""
+        """Run a tick now, one that asks OpenCode (the store changed, or an event named a
+        session sync does not know yet)."""
+        self._forced = True
         self._wake.set()
 
     async def _run(self) -> None:
+        await self._start_watch()
+        self._forced = True
         while True:
+            forced, self._forced = self._forced, False
+            self._wake.clear()  # before the tick: a poke during it runs the next one
             try:
-                await self.tick()
+                await self.tick(forced=forced)
             except Exception:
                 log.exception("sync tick failed")
-            self._wake.clear()
+            wait = self.settings.interval
+            if self._pending:
+                wait = min(wait, PENDING_RECHECK)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.interval)
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _start_watch(self) -> None:
+        every = f"every {self.settings.interval:g}s"
+        if self.watch is None:
+            log.info("sync: polling %s", every)
+            return
+        try:
+            why = await self.watch.start(self.ctx.opencode.paths, self.poke)
+        except Exception:
+            log.exception("sync: cannot watch OpenCode's store; polling %s", every)
+            return
+        if why is not None:
+            log.info("sync: not watching OpenCode's store (%s): polling %s", why, every)
+        else:
+            where = self.watch.files.directory if self.watch.files else "?"
+            log.info(
+                "sync: a change of OpenCode's store in %s wakes sync; polling %s as a safety net",
+                where,
+                every,
+            )
 
     # --- one tick
 
-    async def tick(self) -> None:
-        """Scan every present directory at once; a slow one delays no other.
+    async def tick(self, *, forced: bool = True) -> None:
+        """Find what changed and start each directory's work; a slow one delays no other.
 
-        Each directory's scan runs in its own task under `directory_timeout`. The tick
-        waits at most one interval for them: a scan still running then carries on, and
-        its directory is skipped by later ticks until it finishes, while every other
-        directory keeps being scanned on schedule.
+        Each directory's work runs in its own task under `directory_timeout`. The tick
+        waits for it at most `TICK_WAIT`: work still running then carries on, later
+        ticks leave its directory to it (its sessions stay pending) until it finishes,
+        and every other directory keeps being looked at on schedule.
         """
-        limit = asyncio.Semaphore(CONCURRENCY)
-        started: list[asyncio.Task[None]] = []
-        for project in self.ctx.store.projects.all():
-            running = self._inflight.get(project.directory)
-            if (running is not None and not running.done()) or not self._present(project):
-                continue
-            task = asyncio.create_task(self._scan_bounded(project, limit))
-            self._inflight[project.directory] = task
-            started.append(task)
-        if started:
-            await asyncio.wait(started, timeout=self.settings.interval)
-        self.ticks += 1
+        try:
+            if self.listing is None:
+                self.listing = await choose(self.ctx.opencode)
+                if self.listing is None:
+                    return  # OpenCode cannot be reached yet: ask again next tick
+            if not forced and self._quiet():
+                self.skipped += 1
+                return
+            if self.watch is not None:
+                self.watch.mark()
+            if self.listing is Listing.ALL:
+                started = await self._tick_all()
+            else:
+                started = self._tick_per_directory()
+            self.listings += 1
+            if started:
+                await asyncio.wait(started, timeout=min(self.settings.interval, TICK_WAIT))
+        finally:
+            self.ticks += 1
 
-    async def _scan_bounded(self, project: Project, limit: asyncio.Semaphore) -> None:
-        async with limit:
-            await self._scan_with_timeout(project)
+    def _quiet(self) -> bool:
+        """Nothing can have changed: the store was not written and nothing is unsettled."""
+        watch = self.watch
+        return (
+            watch is not None
+            and not self._pending
+            and not self._deferred
+            and self._events_up()
+            and watch.quiet()
+        )
+
+    async def _tick_all(self) -> list[asyncio.Task[None]]:
+        projects = self._projects()
+        try:
+            listed = await self._feed.changed(
+                self.floor_ms, self._hold(), timeout=self.settings.directory_timeout
+            )
+        except (OpenCodeError, ValueError) as exc:
+            log.warning("sync: cannot list the sessions: %s", exc)
+            return []
+        fresh = {s.id: s for s in listed if s.is_root and s.directory in projects}
+        by_directory: defaultdict[str, list[Look]] = defaultdict(list)
+        for look in self._select(fresh, self._pending):
+            by_directory[look.session.directory].append(look)
+        started = []
+        for directory, looks in by_directory.items():
+            project = projects.get(directory)
+            if project is None or not self._present(project):  # removed, or gone from disk
+                for look in looks:
+                    self._pending.pop(look.session.id, None)
+                continue
+            if self._busy(project.directory):
+                self._defer(project.directory, looks)
+                continue
+            started.append(self._start_directory(project, self._handle(project, looks)))
+        return started
+
+    def _tick_per_directory(self) -> list[asyncio.Task[None]]:
+        started = []
+        for project in self.ctx.store.projects.all():
+            if self._busy(project.directory) or not self._present(project):
+                continue
+            started.append(self._start_directory(project, self._scan(project)))
+        return started
+
+    async def _scan(self, project: Project) -> None:
+        """The fallback: list one directory's sessions, then look at those that changed."""
+        directory = str(project.directory)
+        sessions = await self.ctx.opencode.sessions(
+            directory, roots=True, start=self.floor_ms, limit=LIST_LIMIT
+        )
+        fresh = {s.id: s for s in sessions if s.directory == directory and s.is_root}
+        mine = {k: p for k, p in self._pending.items() if p.session.directory == directory}
+        await self._handle(project, self._select(fresh, mine))
+
+    def _projects(self) -> dict[str, Project]:
+        return {str(p.directory): p for p in self.ctx.store.projects.all()}
+
+    def _hold(self) -> int | None:
+        """The oldest pending session's `time.updated`, so the listing still shows it (and
+        its new title), unless it is older than a dead turn could be."""
+        recent = now_ms() - int(self.settings.busy_cutoff * 1000)
+        held = [p.session.updated for p in self._pending.values() if p.session.updated >= recent]
+        return min(held, default=None)
+
+    # --- which sessions get a look
+
+    def _select(
+        self, fresh: dict[SessionID, Session], pending: dict[SessionID, Pending]
+    ) -> list[Look]:
+        """The listed sessions that changed, and the pending ones that are due.
+
+        The store is asked about all of them at once: two queries, whatever their number.
+        """
+        ids = set(fresh) | set(pending)
+        if not ids:
+            return []
+        records = self.ctx.store.threads.by_sessions(ids)
+        cursors = self.ctx.store.session_cursors.get_many(ids)
+        now = time.monotonic()
+        looks = []
+        for session_id in ids:
+            listed, waiting = fresh.get(session_id), pending.get(session_id)
+            if waiting is None:
+                assert listed is not None
+                look = Look(listed, records.get(session_id), cursors.get(session_id))
+                due = needs_look(listed, look, self.floor_ms)
+            else:
+                due = self._due(waiting, listed, now)
+                waiting.session = listed or waiting.session
+                look = Look(waiting.session, records.get(session_id), cursors.get(session_id))
+            if due:
+                looks.append(look)
+        looks.sort(key=lambda look: look.session.updated)
+        return looks
+
+    def _due(self, waiting: Pending, listed: Session | None, now: float) -> bool:
+        """A running turn is re-read when it moved on, or once per interval (to see parts
+        that finished mid-step, and the cutoff); anything else unsettled, every tick."""
+        if waiting.why != "busy":
+            return True
+        moved = listed is not None and listed.updated != waiting.session.updated
+        return moved or now - waiting.looked >= self.settings.interval
+
+    # --- per directory
+
+    def _busy(self, directory: Path) -> bool:
+        running = self._inflight.get(directory)
+        return running is not None and not running.done()
+
+    def _defer(self, directory: Path, looks: Sequence[Look]) -> None:
+        """The directory still works on an earlier tick's sessions: these wait for it."""
+        for look in looks:
+            waiting = self._pending.setdefault(look.session.id, Pending(look.session, "queued"))
+            waiting.session = look.session  # the newest listing of it
+        self._deferred.add(directory)
+
+    def _start_directory(
+        self, project: Project, work: Coroutine[Any, Any, None]
+    ) -> asyncio.Task[None]:
+        task = asyncio.create_task(self._guarded(project, work))
+        self._inflight[project.directory] = task
+        return task
+
+    async def _guarded(self, project: Project, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await asyncio.wait_for(work, self.settings.directory_timeout)
+        except TimeoutError:
+            log.warning("sync of %s timed out; other directories go on", project.directory)
+        except OpenCodeError as exc:
+            log.warning("sync of %s failed: %s", project.directory, exc)
+        finally:
+            if project.directory in self._deferred:
+                self._deferred.discard(project.directory)
+                self.poke()  # its deferred sessions: look now, not at the next poll
 
     def _present(self, project: Project) -> bool:
         if project.directory.is_dir():
@@ -147,63 +399,69 @@ class SyncLoop:
             log.warning("project directory %s is gone; not syncing it", project.directory)
         return False
 
-    async def _scan_with_timeout(self, project: Project) -> None:
-        try:
-            await asyncio.wait_for(self.scan(project), self.settings.directory_timeout)
-        except TimeoutError:
-            log.warning("sync of %s timed out; other directories go on", project.directory)
-        except OpenCodeError as exc:
-            log.warning("sync of %s failed: %s", project.directory, exc)
-
-    async def scan(self, project: Project) -> None:
-        directory = str(project.directory)
-        sessions = await self.ctx.opencode.sessions(
-            directory, roots=True, start=self.floor_ms, limit=LIST_LIMIT
-        )
-        for session in sessions:
-            if session.directory != directory or not session.is_root:
-                continue
+    async def _handle(self, project: Project, looks: Sequence[Look]) -> None:
+        """Look at each session in turn; what cannot be settled stays pending."""
+        for look in looks:
+            self._pending.setdefault(look.session.id, Pending(look.session, "queued"))
+        for look in looks:
+            session = look.session
             try:
-                await self._consider(project, session)
+                why = await self._consider(project, look)
+            except NotFound:
+                why = None  # deleted meanwhile: nothing left to mirror
             except OpenCodeError as exc:
                 log.warning("sync of session %s failed: %s", session.id, exc)
+                why = "failed"
+            self._settle(session, why)
+
+    def _settle(self, session: Session, why: str | None) -> None:
+        """Record how a look at `session` ended, unless a newer listing of it waits."""
+        waiting = self._pending.get(session.id)
+        if waiting is not None and waiting.session.updated > session.updated:
+            return  # changed again while we looked (deferred): that look comes next
+        if why is None:
+            self._pending.pop(session.id, None)
+        else:
+            self._pending[session.id] = Pending(session, why, time.monotonic())
 
     # --- one session
 
-    async def _consider(self, project: Project, session: Session) -> None:
-        record = self.ctx.store.threads.by_session(session.id)
-        if record is not None and record.deleted:
-            return
-        cursor = self.ctx.store.session_cursors.get(session.id)
+    async def _consider(self, project: Project, look: Look) -> str | None:
+        """Mirror what is new; why the session is not settled yet (None: it is)."""
+        session, record, cursor = look.session, look.record, look.cursor
         if record is not None:
+            if record.deleted:
+                return None
             bridge = self.bridges.for_record(record)
+            why = None
             if cursor is None or cursor.last_updated < session.updated:
-                await self._mirror(bridge, session)
+                why = await self._mirror(bridge, session)
             if cursor is None or cursor.last_title != session.title:
                 await bridge.apply_title(session)
-            return
+            return why
         if session.created < self.floor_ms:
-            return
+            return None
         if cursor is not None and cursor.last_updated >= session.updated:
-            return  # looked at already and not adoptable; nothing new since
-        await self._adopt(project, session)
+            return None  # looked at already and not adoptable; nothing new since
+        return await self._adopt(project, session)
 
-    async def _adopt(self, project: Project, session: Session) -> None:
+    async def _adopt(self, project: Project, session: Session) -> str | None:
         """A new session from outside Discord: give it a Sync thread (once, ever)."""
         named = not is_placeholder_title(session.title)
         if not named and time.time() - session.created / 1000 < self.settings.title_wait:
-            return  # OpenCode has not named it yet; look again next tick
+            return "untitled"  # OpenCode has not named it yet; look again next tick
         messages = await self.ctx.opencode.all_messages(session.id, session.directory)
         if not any(m.info.role == "user" for m in messages) or discord_drives(messages):
             # Not ours to mirror (yet): skip it until its time.updated moves.
             self.ctx.store.session_cursors.save(
                 SessionCursor(session.id, session.updated, session.title, now_ms())
             )
-            return
+            return None
         title = session.title if named else first_prompt_line(messages) or session.id
         bridge = await self._get_or_create(project, session, title)
-        if bridge is not None:
-            await self._mirror(bridge, session)
+        if bridge is None:
+            return None if self.ctx.store.threads.by_session(session.id) else "failed"
+        return await self._mirror(bridge, session)
 
     async def _get_or_create(
         self, project: Project, session: Session, title: str
@@ -225,17 +483,18 @@ class SyncLoop:
                 return None
         return channel if isinstance(channel, discord.TextChannel) else None
 
-    async def _mirror(self, bridge: ThreadBridge, session: Session) -> None:
-        """Post what finished; keep re-reading (no cursor) while a turn is running."""
+    async def _mirror(self, bridge: ThreadBridge, session: Session) -> str | None:
+        """Post what finished; while a turn runs, no cursor ("busy": look again)."""
         result = await bridge.reconcile()
         checked = now_ms()
         busy = (result.turn_running or result.blocked) and self._still_running(session, checked)
         bridge.set_busy(busy)
         if busy:
-            return  # no cursor: re-read on every tick until the turn completes
+            return "busy"
         self.ctx.store.session_cursors.save(
             SessionCursor(session.id, session.updated, session.title, checked)
         )
+        return None
 
     def _still_running(self, session: Session, now: int) -> bool:
         return now - session.updated < self.settings.busy_cutoff * 1000
