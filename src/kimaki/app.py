@@ -33,7 +33,6 @@ from kimaki.bot.prompt_handlers import PromptHandlers
 from kimaki.bot.token import TokenMissing, load_token
 from kimaki.bridge import BridgeContext
 from kimaki.bridges import Bridges
-from kimaki.change_watch import StoreWatch
 from kimaki.config import Config
 from kimaki.opencode.binary import OpenCodeNotFound, find_opencode
 from kimaki.opencode.endpoint import Endpoint, EndpointSource
@@ -46,6 +45,7 @@ from kimaki.router import EventRouter
 from kimaki.sessions import Sessions
 from kimaki.store import Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
+from kimaki.sync.watch import StoreWatch
 from kimaki.util import background_task
 from kimaki.util.private_files import private_file
 

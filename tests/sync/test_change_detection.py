@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from kimaki.changes import Listing
 from kimaki.opencode.server import OpenCodeServer
 from kimaki.store import ChannelID, GuildID
 from kimaki.sync import SyncLoop
+from kimaki.sync.changes import Listing
 from scripted_model import ScriptedModel, text
 from tests.support.kimaki_app import Running, StartKimaki
 from tests.support.slow_proxy import SlowProxy

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from kimaki.change_watch import StoreWatch
 from kimaki.opencode.errors import OpenCodeUnavailable
 from kimaki.opencode.store_files import StoreFiles, matches_server, store_files
+from kimaki.sync.watch import StoreWatch
 from tests.support.waiting import eventually
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from kimaki.changes import AllSessions, HighWater, Listing, choose, updated_since
 from kimaki.opencode.errors import NotFound, OpenCodeError, OpenCodeHTTPError, OpenCodeUnavailable
 from kimaki.opencode.models import Session, SessionID, SessionPage
+from kimaki.sync.changes import AllSessions, HighWater, Listing, choose, updated_since
 
 
 def session(name: str, updated: int, directory: str = "/p") -> Session:
@@ -151,7 +151,7 @@ class ChoiceClient:
 async def test_the_listing_is_chosen_by_what_the_endpoint_answers(
     outcome: SessionPage | Exception, listing: Listing | None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="kimaki.changes"):
+    with caplog.at_level(logging.INFO, logger="kimaki.sync.changes"):
         assert await choose(ChoiceClient(outcome)) is listing  # type: ignore[arg-type]
     said = [r.getMessage() for r in caplog.records]
     if listing is None:

@@ -3,14 +3,15 @@
 A tick asks OpenCode which sessions changed with one listing of every directory
 (`changes.py`; a listing per directory on an OpenCode without it) and looks each listed
 session up in the store, in two batched queries. Only a session that changed (a newer
-`time.updated`, a new title, or a turn still running) is looked at further: its thread
-is found or made by `Bridges.bind` (exactly once, even across a crash or a timeout in
-the middle of creating it), and its `ThreadBridge` posts what finished, exactly as for
-Discord-originated sessions. That work runs per directory, each in its own task under
-a timeout: a slow or broken directory delays no other, and a tick waits for it at most
-`TICK_WAIT`. An idle tick fetches no messages and makes no Discord request.
+`time.updated`, a new title, or a turn still running) is looked at further
+(`session.py`): its thread is found or made by `Bridges.bind` (exactly once, even across
+a crash or a timeout in the middle of creating it), and its `ThreadBridge` posts what
+finished, exactly as for Discord-originated sessions. That work runs per directory,
+each in its own task under a timeout: a slow or broken directory delays no other, and a
+tick waits for it at most `TICK_WAIT`. An idle tick fetches no messages and makes no
+Discord request.
 
-Ticks come when OpenCode's store changes (`change_watch.py`, ~0.1 s after the write),
+Ticks come when OpenCode's store changes (`watch.py`, ~0.1 s after the write),
 when an event names a session sync does not know yet (`router.py`), and every
 `interval` as the safety net. With the watch running and the event stream up, a safety
 tick whose store files did not change makes no request at all.
@@ -43,56 +44,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import discord
-
-from kimaki.bridge import ThreadBridge
 from kimaki.bridges import Bridges
-from kimaki.change_watch import StoreWatch
-from kimaki.changes import AllSessions, HighWater, Listing, choose
-from kimaki.naming import is_placeholder_title, session_thread_name
 from kimaki.opencode.errors import NotFound, OpenCodeError
-from kimaki.opencode.models import Message, Session
-from kimaki.origin import discord_drives
-from kimaki.store import (
-    ChannelID,
-    Origin,
-    Project,
-    SessionCursor,
-    SessionID,
-    ThreadRecord,
-)
+from kimaki.opencode.models import Session
+from kimaki.store import Project, SessionID
 from kimaki.store.db import now_ms
+
+from .changes import AllSessions, HighWater, Listing, choose
+from .session import Look, SessionSync, SyncSettings
+from .watch import StoreWatch
 
 log = logging.getLogger(__name__)
 
 LIST_LIMIT = 100
 """Sessions per directory the per-directory listing (the fallback) looks at."""
+CONCURRENCY = 8
+"""Directories worked on at once (a first sync of thousands of sessions must not stampede
+OpenCode); one that hangs holds one slot until its timeout."""
 TICK_WAIT = 1.0
 """Seconds a tick waits for its directories' work; what is still running carries on."""
 PENDING_RECHECK = 5.0
 """While a session is pending, ticks come at least this often, however long the interval:
 a title may never come, a turn may die, a failed call may work now."""
-
-
-@dataclass(frozen=True)
-class SyncSettings:
-    interval: float = 5.0
-    grace: float = 300.0
-    directory_timeout: float = 20.0
-    title_wait: float = 15.0
-    """How long a new session may keep OpenCode's placeholder title before its first
-    prompt names the thread instead."""
-    busy_cutoff: float = 600.0
-    """A separate process's turn with no progress for this long is treated as dead."""
-
-
-@dataclass(frozen=True)
-class Look:
-    """A session worth a look, with what the store knew of it when the tick began."""
-
-    session: Session
-    record: ThreadRecord | None
-    cursor: SessionCursor | None
 
 
 @dataclass
@@ -139,6 +112,7 @@ class SyncLoop:
         self.started_at_ms = started_at_ms if started_at_ms is not None else now_ms()
         self.watch = watch
         self._events_up = events_up or (lambda: True)
+        self.look = SessionSync(bridges, lambda: self.settings, lambda: self.floor_ms)
         self.listing: Listing | None = None
         self._feed = AllSessions(
             self.ctx.opencode, HighWater(newest=self.ctx.store.session_cursors.newest_updated())
@@ -150,6 +124,7 @@ class SyncLoop:
         self._inflight: dict[Path, asyncio.Task[None]] = {}
         self._deferred: set[Path] = set()
         self._pending: dict[SessionID, Pending] = {}
+        self._slots = asyncio.Semaphore(CONCURRENCY)
         self.ticks = 0
         self.listings = 0
         """Ticks that asked OpenCode what changed."""
@@ -380,7 +355,8 @@ class SyncLoop:
 
     async def _guarded(self, project: Project, work: Coroutine[Any, Any, None]) -> None:
         try:
-            await asyncio.wait_for(work, self.settings.directory_timeout)
+            async with self._slots:
+                await asyncio.wait_for(work, self.settings.directory_timeout)
         except TimeoutError:
             log.warning("sync of %s timed out; other directories go on", project.directory)
         except OpenCodeError as exc:
@@ -406,7 +382,7 @@ class SyncLoop:
         for look in looks:
             session = look.session
             try:
-                why = await self._consider(project, look)
+                why = await self.look.consider(project, look)
             except NotFound:
                 why = None  # deleted meanwhile: nothing left to mirror
             except OpenCodeError as exc:
@@ -423,88 +399,3 @@ class SyncLoop:
             self._pending.pop(session.id, None)
         else:
             self._pending[session.id] = Pending(session, why, time.monotonic())
-
-    # --- one session
-
-    async def _consider(self, project: Project, look: Look) -> str | None:
-        """Mirror what is new; why the session is not settled yet (None: it is)."""
-        session, record, cursor = look.session, look.record, look.cursor
-        if record is not None:
-            if record.deleted:
-                return None
-            bridge = self.bridges.for_record(record)
-            why = None
-            if cursor is None or cursor.last_updated < session.updated:
-                why = await self._mirror(bridge, session)
-            if cursor is None or cursor.last_title != session.title:
-                await bridge.apply_title(session)
-            return why
-        if session.created < self.floor_ms:
-            return None
-        if cursor is not None and cursor.last_updated >= session.updated:
-            return None  # looked at already and not adoptable; nothing new since
-        return await self._adopt(project, session)
-
-    async def _adopt(self, project: Project, session: Session) -> str | None:
-        """A new session from outside Discord: give it a Sync thread (once, ever)."""
-        named = not is_placeholder_title(session.title)
-        if not named and time.time() - session.created / 1000 < self.settings.title_wait:
-            return "untitled"  # OpenCode has not named it yet; look again next tick
-        messages = await self.ctx.opencode.all_messages(session.id, session.directory)
-        if not any(m.info.role == "user" for m in messages) or discord_drives(messages):
-            # Not ours to mirror (yet): skip it until its time.updated moves.
-            self.ctx.store.session_cursors.save(
-                SessionCursor(session.id, session.updated, session.title, now_ms())
-            )
-            return None
-        title = session.title if named else first_prompt_line(messages) or session.id
-        bridge = await self._get_or_create(project, session, title)
-        if bridge is None:
-            return None if self.ctx.store.threads.by_session(session.id) else "failed"
-        return await self._mirror(bridge, session)
-
-    async def _get_or_create(
-        self, project: Project, session: Session, title: str
-    ) -> ThreadBridge | None:
-        channel = await self._channel(project.channel_id)
-        if channel is None:
-            return None
-        name = session_thread_name(title, synced=True)
-        bound = await self.bridges.bind(session.id, project.directory, channel, Origin.SYNC, name)
-        return bound.bridge
-
-    async def _channel(self, channel_id: ChannelID) -> discord.TextChannel | None:
-        channel = self.ctx.discord.get_channel(channel_id)
-        if channel is None:
-            try:
-                channel = await self.ctx.discord.fetch_channel(channel_id)
-            except discord.HTTPException as exc:
-                log.warning("project channel %s is not reachable: %s", channel_id, exc)
-                return None
-        return channel if isinstance(channel, discord.TextChannel) else None
-
-    async def _mirror(self, bridge: ThreadBridge, session: Session) -> str | None:
-        """Post what finished; while a turn runs, no cursor ("busy": look again)."""
-        result = await bridge.reconcile()
-        checked = now_ms()
-        busy = (result.turn_running or result.blocked) and self._still_running(session, checked)
-        bridge.set_busy(busy)
-        if busy:
-            return "busy"
-        self.ctx.store.session_cursors.save(
-            SessionCursor(session.id, session.updated, session.title, checked)
-        )
-        return None
-
-    def _still_running(self, session: Session, now: int) -> bool:
-        return now - session.updated < self.settings.busy_cutoff * 1000
-
-
-def first_prompt_line(messages: Sequence[Message]) -> str | None:
-    """The first line someone typed, to name a thread whose session has no title yet."""
-    for message in messages:
-        if message.info.role == "user":
-            words = message.text().strip()
-            if words:
-                return words.splitlines()[0]
-    return None

@@ -1,0 +1,12 @@
+"""Background sync: sessions started outside Discord, mirrored into `Sync: <title>` threads.
+
+`loop.py` runs the ticks (what changed, which sessions get a look, per-directory work,
+pending sessions); `changes.py` asks OpenCode what changed (one listing of every
+directory, or one per directory); `watch.py` wakes a tick when OpenCode's store is
+written; `session.py` is what a look at one session does (adopt, mirror).
+"""
+
+from .loop import SyncLoop
+from .session import SyncSettings, first_prompt_line
+
+__all__ = ["SyncLoop", "SyncSettings", "first_prompt_line"]
