@@ -157,6 +157,12 @@ class SyncLoop:
         if self.watch is not None:
             await self.watch.stop()
 
+    async def settle(self) -> None:
+        """Wait until no directory's work runs (tests and benchmarks; a tick may return
+        before its work is done)."""
+        while running := [t for t in self._inflight.values() if not t.done()]:
+            await asyncio.gather(*running, return_exceptions=True)
+
     def poke(self) -> None:
         """Run a tick now, one that asks OpenCode (the store changed, or an event named a
         session sync does not know yet)."""
