@@ -72,7 +72,13 @@ class Core:
         return app
 
     async def _attachment(self, request: web.Request) -> web.Response:
-        """The CDN: the bytes with the content type the attachment object reports."""
+        """The CDN: the bytes with the content type the attachment object reports.
+
+        HTTP faults apply here too (`add_http_fault("GET", "/attachments/**", 404)`): an
+        attachment link that expired, or a CDN that failed."""
+        fault = self.faults.take(request.method, request.path)
+        if fault is not None and fault.status is not None:
+            return web.Response(status=fault.status, text="attachment not available")
         try:
             attachment = self.store.attachments.get(int(request.match_info["attachment_id"]))
         except ValueError:

@@ -24,12 +24,19 @@ import discord
 
 from kimaki.asks import Asks
 from kimaki.bot.client import KimakiBot, Routes
-from kimaki.bot.commands import ProjectDeps, SessionDeps, SettingsDeps, register_commands
+from kimaki.bot.commands import (
+    ProjectDeps,
+    QueueDeps,
+    SessionDeps,
+    SettingsDeps,
+    register_commands,
+)
 from kimaki.bot.endpoints import use_discord_endpoints
 from kimaki.bot.invite import invite_url
 from kimaki.bot.messages import MessageRoutes
 from kimaki.bot.prompt_board import DiscordPromptBoard
 from kimaki.bot.prompt_handlers import PromptHandlers
+from kimaki.bot.queue_marks import ReactionMarks
 from kimaki.bot.token import TokenMissing, load_token
 from kimaki.bridge import BridgeContext
 from kimaki.bridges import Bridges
@@ -43,9 +50,10 @@ from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
 from kimaki.outbox import Outbox
 from kimaki.router import EventRouter
 from kimaki.sessions import Sessions
-from kimaki.store import Store, ThreadID
+from kimaki.store import DiscordMessageID, Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
 from kimaki.sync.watch import StoreWatch
+from kimaki.turns import Turns, TurnSettings
 from kimaki.util import background_task
 from kimaki.util.private_files import private_file
 
@@ -81,6 +89,7 @@ class Parts:
     asks: Asks
     router: EventRouter
     sessions: Sessions
+    turns: Turns
     serving: asyncio.Event
     """Set once the OpenCode-side parts run (`Kimaki.start`); Discord messages wait for it."""
 
@@ -116,6 +125,14 @@ def wire(
     async def thread_deleted(thread_id: ThreadID) -> None:
         await bridges.thread_gone(thread_id, "deleted in Discord")
 
+    async def message_edited(message: discord.Message) -> None:
+        await serving.wait()
+        await messages.edited(message)
+
+    async def message_deleted(message_id: DiscordMessageID) -> None:
+        await serving.wait()
+        await messages.deleted(message_id)
+
     async def startup() -> None:
         await outbox.start()  # needs Discord only; the rest starts once OpenCode is up
 
@@ -125,6 +142,8 @@ def wire(
         thread_deleted=thread_deleted,
         startup=startup,
         prompt_actions=lambda: prompt_handlers,
+        message_edited=message_edited,
+        message_deleted=message_deleted,
     )
     bot = KimakiBot(config, store, routes, **bot_options)
 
@@ -132,7 +151,10 @@ def wire(
         await bridges.thread_gone(thread_id, f"Discord answered {exc.status}")
 
     outbox = Outbox(store, bot, on_thread_gone=thread_gone)
-    bridges = Bridges(BridgeContext(store, opencode, outbox, bot, config.verbosity))
+    files_dir = config.data_dir / "files"
+    bridges = Bridges(
+        BridgeContext(store, opencode, outbox, bot, config.verbosity, files_dir=files_dir)
+    )
     sync = None
     if not config.disable_sync:
         settings = SyncSettings(interval=config.sync_interval, grace=config.sync_grace)
@@ -149,18 +171,38 @@ def wire(
         timeout_minutes=config.permission_timeout,
         on_unbound_session=poke_sync,
     )
-    router = EventRouter(events, bridges, asks, on_unbound_session=poke_sync)
-    sessions = Sessions(bridges)
-    messages = MessageRoutes(store, sessions, asks)
+    turns = Turns(
+        bridges,
+        TurnSettings(files_dir=files_dir, upload_data_dir=config.data_dir),
+        marks=ReactionMarks(bot),
+    )
+    bot.turns = turns
+    router = EventRouter(
+        events, bridges, asks, on_unbound_session=poke_sync, on_turn_end=turns.poke
+    )
+    sessions = Sessions(bridges, turns, files_dir)
+    messages = MessageRoutes(store, sessions, asks, turns)
     prompt_handlers = PromptHandlers(asks)
     register_commands(
         bot.tree,
         projects_deps=ProjectDeps(store, opencode, config),
         session_deps=SessionDeps(store, opencode, bridges),
         settings_deps=SettingsDeps(store),
+        queue_deps=QueueDeps(store, turns),
     )
     return Parts(
-        store, opencode, events, bot, outbox, bridges, sync, asks, router, sessions, serving
+        store,
+        opencode,
+        events,
+        bot,
+        outbox,
+        bridges,
+        sync,
+        asks,
+        router,
+        sessions,
+        turns,
+        serving,
     )
 
 
@@ -192,6 +234,7 @@ class Kimaki:
         self.asks = self.parts.asks
         self.router = self.parts.router
         self.sessions = self.parts.sessions
+        self.turns = self.parts.turns
         self._connection: asyncio.Task[None] | None = None
         self._recovering: asyncio.Task[None] | None = None
         self._stopped = False
@@ -284,6 +327,7 @@ class Kimaki:
         self.asks.start()
         if self.sync is not None:
             self.sync.start()
+        self.turns.start()
         self.parts.serving.set()
 
     def _announce(self) -> None:
@@ -315,6 +359,7 @@ class Kimaki:
         if self.sync is not None:
             await self.sync.stop()
         await self.router.stop()
+        await self.turns.stop()
         await self.asks.stop()
         await self.bridges.close()
         await self.outbox.stop()

@@ -20,10 +20,12 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import discord
 
+from kimaki.attachments.saving import safe_name
 from kimaki.ids import Verbosity
 from kimaki.mirror import Plan, Unit, plan
 from kimaki.naming import is_placeholder_title, session_thread_name
@@ -52,6 +54,7 @@ from kimaki.store import (
     synthetic_key,
 )
 from kimaki.store.db import now_ms
+from kimaki.uploads import Refused, file_from_url, upload_notice
 from kimaki.util.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,8 @@ class BridgeContext:
     outbox: Outbox
     discord: discord.Client
     default_verbosity: Verbosity
+    files_dir: Path | None = None
+    """Where files the agent's answers carry are copied before they are posted."""
 
 
 ThreadGone = Callable[[ThreadID, str], Awaitable[None]]
@@ -176,13 +181,24 @@ class ThreadBridge:
         handled = self.ctx.store.handled_parts.handled(record.session_id)
         result = plan(messages, handled, self.verbosity(), echo_prompts=True)
         if not result.empty:
-            outgoing = pack_units(result.units)
+            outgoing = pack_units(result.units, self._file_message)
             added = self.ctx.store.enqueue(
                 self.thread_id, record.session_id, outgoing, skipped_parts=result.skipped
             )
             if added:
                 self.ctx.outbox.kick(self.thread_id)
         return result
+
+    def _file_message(self, unit: Unit) -> Outgoing:
+        """A file the agent's answer carries, as an attachment (kimaki's own copy)."""
+        assert unit.file is not None
+        if self.ctx.files_dir is None:
+            return _file_as_text(unit)
+        folder = self.ctx.files_dir / safe_name(self.record.session_id)
+        got = file_from_url(folder, unit.key, unit.file.url, unit.file.filename)
+        if isinstance(got, Refused):
+            return Outgoing(part_key(unit.key), upload_notice(got), unit.notify, unit.parts)
+        return Outgoing(part_key(unit.key), "", unit.notify, unit.parts, files=(got,))
 
     def verbosity(self) -> Verbosity:
         chosen = self.ctx.store.channel_settings.verbosity(self.record.channel_id)
@@ -362,12 +378,36 @@ def changes_messages(event: Event) -> bool:
     return event.type in ("message.updated", "message.removed")
 
 
-def pack_units(units: Sequence[Unit]) -> list[Outgoing]:
+def pack_units(
+    units: Sequence[Unit], file_message: Callable[[Unit], Outgoing] | None = None
+) -> list[Outgoing]:
     """The units in as few Discord messages as `render.pack` allows, keyed deterministically.
 
     A message's key is its first piece's part and chunk index, so a retry after a crash
-    builds the same keys (and nonces) and the outbox drops what it already has.
+    builds the same keys (and nonces) and the outbox drops what it already has. A file
+    unit is a message of its own, made by `file_message`, in its place in the order.
     """
+    messages: list[Outgoing] = []
+    run: list[Unit] = []
+    for unit in units:
+        if unit.file is None:
+            run.append(unit)
+            continue
+        messages += _pack_texts(run)
+        run = []
+        messages.append(file_message(unit) if file_message else _file_as_text(unit))
+    return messages + _pack_texts(run)
+
+
+def _file_as_text(unit: Unit) -> Outgoing:
+    name = unit.file.filename if unit.file else "file"
+    text = render_notice(f"the agent attached {name} (not posted)")
+    return Outgoing(part_key(unit.key), text, unit.notify, unit.parts)
+
+
+def _pack_texts(units: Sequence[Unit]) -> list[Outgoing]:
+    if not units:
+        return []
     by_key = {unit.key: unit for unit in units}
     chunks = pack(
         ((unit.key, unit.text) for unit in units),

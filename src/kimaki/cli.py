@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from kimaki import __version__, cli_guilds, cli_projects, cli_setup, config
+from kimaki import __version__, cli_guilds, cli_projects, cli_setup, cli_upload, config
 from kimaki.app import run
 from kimaki.bot.voice import no_voice_warnings
 from kimaki.demo import command as demo_command
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_setup.add_parser(commands)
     cli_projects.add_parser(commands)
     cli_guilds.add_parser(commands)
+    cli_upload.add_parser(commands)
     demo_command.add_parser(commands)
     return parser
 
@@ -66,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_projects.run_project_command(args, settings)
     if args.command == "guild":
         return cli_guilds.run_guild_command(args, settings)
+    if args.command == "upload":
+        return cli_upload.run_upload_command(args, settings)
     setup_logging(settings.log_dir, debug=args.debug)
     try:
         return asyncio.run(run(settings, cli_setup.first_run(settings)))

@@ -20,3 +20,9 @@ NONCE_LIMIT = 25
 
 ROWS_LIMIT = 5
 """Action rows per message."""
+
+UPLOAD_LIMIT = 10 * 1024 * 1024
+"""Bytes of files in one message in a server without boosts (discord.py's default too)."""
+
+FILES_PER_MESSAGE = 10
+"""Attachments in one message."""

@@ -23,6 +23,7 @@ ChannelID = NewType("ChannelID", int)
 ThreadID = NewType("ThreadID", int)
 DiscordMessageID = NewType("DiscordMessageID", int)
 OutboxRowID = NewType("OutboxRowID", int)
+QueuedPromptID = NewType("QueuedPromptID", int)
 
 
 class Verbosity(enum.StrEnum):

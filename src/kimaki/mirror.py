@@ -13,6 +13,8 @@ Rules that keep a thread honest:
   from Discord (it carries the `<discord-user/>` tag) is not echoed back.
 - Hidden parts are recorded as handled once finished, so raising verbosity later
   does not repost old history.
+- A file the agent's answer carries (a `file` part: an image, a generated file) is
+  posted as an attachment, at every verbosity.
 - An unfinished assistant message is given up only when OpenCode says it ended (it
   carries an error, e.g. an abort) or when a *later assistant* message exists: OpenCode
   writes one step after the other, so a newer step means the run that owned the old
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 
 from kimaki.ids import Verbosity
 from kimaki.opencode.models import (
+    FilePart,
     Message,
     Part,
     PartID,
@@ -40,13 +43,26 @@ from kimaki.render import render_message_error, render_part, render_user_message
 
 
 @dataclass(frozen=True)
+class FileRef:
+    """A file an answer carries, as OpenCode gives it (a `data:` or `file://` URL)."""
+
+    url: str
+    mime: str
+    filename: str
+
+
+@dataclass(frozen=True)
 class Unit:
-    """One rendered thing to post. `parts` are marked handled when it is queued."""
+    """One rendered thing to post. `parts` are marked handled when it is queued.
+
+    A unit with `file` is posted as that file, in a message of its own (`text` is "").
+    """
 
     key: PartID
     parts: tuple[PartID, ...]
     text: str
     notify: bool = False
+    file: FileRef | None = None
 
 
 @dataclass
@@ -142,6 +158,12 @@ def _plan_assistant(
                 result.skipped.append(part.id)
             elif will_show(part, verbosity):
                 return False
+            continue
+        if isinstance(part, FilePart):
+            name = part.filename or "file"
+            result.units.append(
+                Unit(part.id, (part.id,), "", file=FileRef(part.url, part.mime, name))
+            )
             continue
         text = render_part(part, verbosity)
         if text is None:

@@ -99,6 +99,15 @@ def message_origin(message: Message) -> DiscordOrigin | None:
     return None
 
 
+def message_origins(message: Message) -> list[DiscordOrigin]:
+    """Every tag of a user message, one per text part (a prompt that gathers several
+    queued Discord messages carries one tag for each)."""
+    if message.info.role != "user":
+        return []
+    found = (parse_tag(p.text) for p in _text_parts_synthetic_first(message))
+    return [origin for origin in found if origin is not None]
+
+
 def discord_drives(messages: Sequence[Message]) -> bool:
     """Whether Discord owns the session: its newest user message carries the tag.
 

@@ -39,6 +39,12 @@ log = logging.getLogger(__name__)
 ThreadGoneCallback = Callable[[ThreadID, discord.HTTPException], Awaitable[None] | None]
 
 _TRANSIENT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
+SWEEP_SECONDS = 1.0
+"""How often rows queued by other processes are looked for (one indexed query)."""
+
+
+class MissingFile(RuntimeError):
+    """A file an outbox row carries is no longer there: the row cannot be sent."""
 
 
 def describe(exc: BaseException) -> str:
@@ -68,8 +74,11 @@ class Outbox:
         *,
         on_thread_gone: ThreadGoneCallback | None = None,
         backoff: Backoff | None = None,
+        sweep_every: float = SWEEP_SECONDS,
     ) -> None:
         self._store = store
+        self._sweep_every = sweep_every
+        self._sweeping: asyncio.Task[None] | None = None
         self._client = client
         self._on_thread_gone = on_thread_gone
         self._backoff = backoff or Backoff()
@@ -88,8 +97,24 @@ class Outbox:
     async def start(self) -> None:
         """Resume every thread with pending rows. Call once the client is logged in."""
         self._running = True
+        self.sweep()
+        if self._sweep_every and self._sweeping is None:
+            self._sweeping = asyncio.get_running_loop().create_task(
+                self._sweep_loop(), name="outbox-sweep"
+            )
+
+    def sweep(self) -> None:
+        """Send rows other processes queued (`kimaki upload` writes to the same store)."""
         for thread_id in self._store.outbox.threads_with_pending():
             self.kick(thread_id)
+
+    async def _sweep_loop(self) -> None:
+        while self._running:
+            await asyncio.sleep(self._sweep_every)
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("outbox: could not look for rows other processes queued")
 
     def kick(self, thread_id: ThreadID) -> None:
         """Make sure `thread_id`'s pending rows are being sent (call after enqueueing).
@@ -127,6 +152,9 @@ class Outbox:
     async def stop(self) -> None:
         """Stop sending; unsent rows stay pending for the next start."""
         self._running = False
+        if self._sweeping is not None:
+            self._sweeping.cancel()
+            self._sweeping = None
         tasks = list(self._workers.values())
         for task in tasks:
             task.cancel()
@@ -202,11 +230,21 @@ class Outbox:
             row.thread_id, type=discord.ChannelType.public_thread
         )
         return await channel.send(
-            row.content,
+            row.content or None,
+            files=self._files_of(row),
             nonce=row.nonce,  # discord.py adds enforce_nonce=true with it
             silent=not row.notify,
             allowed_mentions=discord.AllowedMentions.none(),  # model output never pings
         )
+
+    def _files_of(self, row: OutboxRow) -> list[discord.File]:
+        """The row's files, opened anew for each attempt (discord.py closes them)."""
+        files = []
+        for file in self._store.outbox.files.of(row.id):
+            if not file.path.is_file():  # not an OSError: that would be retried forever
+                raise MissingFile(f"{file.filename}: kimaki's copy {file.path} is gone")
+            files.append(discord.File(file.path, filename=file.filename))
+        return files
 
     async def _wait_to_retry(self, row: OutboxRow, exc: BaseException, delay: float) -> None:
         log.warning("outbox: sending %s failed (%s); retrying in %.1fs", row.key, exc, delay)

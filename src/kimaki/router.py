@@ -24,7 +24,13 @@ from typing import Protocol
 from kimaki.bridges import Bridges
 from kimaki.opencode.errors import OpenCodeError
 from kimaki.opencode.events import EventStream, Resync, StreamItem, Subscription
-from kimaki.opencode.models import Event, MessageUpdated, SessionUpdated
+from kimaki.opencode.models import (
+    Event,
+    MessageUpdated,
+    SessionIdle,
+    SessionStatusChanged,
+    SessionUpdated,
+)
 from kimaki.store.db import now_ms
 from kimaki.util import background_task
 
@@ -53,13 +59,16 @@ class EventRouter:
         asks: AskIntake,
         *,
         on_unbound_session: Callable[[], None] | None = None,
+        on_turn_end: Callable[[], None] | None = None,
     ) -> None:
         """`on_unbound_session` is called for an event that may mean a new session
-        started outside Discord (background sync looks at once)."""
+        started outside Discord (background sync looks at once); `on_turn_end` for a
+        session that went idle (prompts kimaki holds may go now)."""
         self.events = events
         self.bridges = bridges
         self.asks = asks
         self.on_unbound_session = on_unbound_session
+        self.on_turn_end = on_turn_end
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
         self._catching_up: asyncio.Task[None] | None = None
@@ -92,6 +101,8 @@ class EventRouter:
             return
         if self.asks.take(item):
             return
+        if self.on_turn_end is not None and _ends_a_turn(item):
+            self.on_turn_end()
         session_id = item.session_id
         if session_id is None and isinstance(item, SessionUpdated) and item.session:
             session_id = item.session.id
@@ -146,6 +157,16 @@ class EventRouter:
         for outcome in await asyncio.gather(*work, return_exceptions=True):
             if isinstance(outcome, Exception):
                 log.warning("catch-up of a thread in %s failed: %s", directory, outcome)
+
+
+def _ends_a_turn(event: Event) -> bool:
+    if isinstance(event, SessionIdle):
+        return True
+    return (
+        isinstance(event, SessionStatusChanged)
+        and event.status is not None
+        and not event.status.is_busy
+    )
 
 
 def _may_start_a_session(event: Event) -> bool:

@@ -1,48 +1,73 @@
 """Discord-originated sessions: a message in a project channel starts one, thread replies drive it.
 
 A new session gets its thread through `Bridges.bind` (the thread is started from the
-message, so it takes the message's id), then its first prompt. Every prompt carries
-the `<discord-user/>` tag; a prompt while the agent is busy is queued by OpenCode and
-the thread says so.
+message, so it takes the message's id), then its first prompt. Every message becomes a
+`Prompt` for `Turns.submit`, the one path to OpenCode, which sends it or holds it while
+the session's turn runs. What a message brings:
+
+- its words; `!now ` in front makes it interrupt the running turn instead of waiting;
+- the message it replies to, quoted;
+- its attachments, downloaded and saved when it arrives (Discord's links expire, and a
+  held message may wait): an attachment that cannot be downloaded gets one line in the
+  thread, and the rest of the message still goes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
+import aiohttp
 import discord
 
+from kimaki import attachments
 from kimaki.bridge import ThreadBridge
 from kimaki.bridges import AUTO_ARCHIVE_MINUTES, Bridges
 from kimaki.naming import prompt_thread_name
 from kimaki.opencode.errors import OpenCodeError
-from kimaki.opencode.prompt import TextInput
-from kimaki.origin import tag_part
+from kimaki.opencode.prompt import FileInput
 from kimaki.render import render_notice
-from kimaki.store import Origin, Outgoing, Project, ThreadRecord, synthetic_key
+from kimaki.store import Origin, Outgoing, Project, SessionID, ThreadRecord, synthetic_key
+from kimaki.turns import Outcome, Prompt, Turns, split_interrupt
 
 log = logging.getLogger(__name__)
 
+DOWNLOAD_LIMIT = 100 * 1024 * 1024
+"""Attachments larger than this are not downloaded (the agent gets a note instead)."""
+_DOWNLOAD_ERRORS = (discord.HTTPException, aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
-def prompt_text(message: discord.Message) -> str:
-    """The user's words, with attachments passed as links the agent can fetch."""
-    lines = [message.content.strip()] if message.content.strip() else []
-    lines += [f"Attached file {a.filename}: {a.url}" for a in message.attachments]
-    return "\n".join(lines)
+
+@dataclass(frozen=True)
+class Author:
+    """Who a prompt is from, and the Discord message or interaction it came with."""
+
+    name: str
+    user_id: int
+    source_id: int
+
+    @classmethod
+    def of(cls, message: discord.Message) -> Author:
+        return cls(message.author.display_name, message.author.id, message.id)
 
 
 class Sessions:
     """What a message in a project channel or a bound thread does."""
 
-    def __init__(self, bridges: Bridges) -> None:
+    def __init__(self, bridges: Bridges, turns: Turns, files_dir: Path) -> None:
         self.bridges = bridges
+        self.turns = turns
+        self.files_dir = files_dir
         self.ctx = bridges.ctx
 
     async def start_from_message(self, message: discord.Message, project: Project) -> None:
         """A message in a project channel: new session, its thread (from the message),
         first prompt."""
-        text = prompt_text(message)
-        if not text:
+        _, words = split_interrupt(message.content)
+        title = words.strip() or next((a.filename for a in message.attachments), "")
+        if not title:
             return  # nothing to say (e.g. a sticker); do not open an empty session
         if not project.directory.is_dir():
             await message.reply(
@@ -55,7 +80,7 @@ class Sessions:
             return
         channel = message.channel
         assert isinstance(channel, discord.TextChannel)  # the bot routes project channels only
-        name = prompt_thread_name(text)
+        name = prompt_thread_name(title)
         try:
             session = await self.ctx.opencode.create_session(str(project.directory))
         except OpenCodeError as exc:
@@ -68,53 +93,126 @@ class Sessions:
             session.id, project.directory, channel, Origin.DISCORD, name, message=message
         )
         if bound.bridge is not None:
-            await self._prompt(bound.bridge, message, text)
+            await self._submit(bound.bridge, message)
 
     async def follow_up(self, message: discord.Message, record: ThreadRecord) -> None:
-        """A message in a bound thread prompts its session (queued by OpenCode when busy)."""
-        text = prompt_text(message)
-        if not text:
-            return
-        bridge = self.bridges.for_record(record)
-        busy = await self._is_busy(record)
-        await self._prompt(bridge, message, text)
-        if busy:
-            self._notice(
-                bridge,
-                f"queued:{message.id}",
-                "queued: the agent is busy and will answer after the current turn",
-            )
+        """A message in a bound thread prompts its session (held while a turn runs)."""
+        await self._submit(self.bridges.for_record(record), message)
 
-    async def _prompt(self, bridge: ThreadBridge, message: discord.Message, text: str) -> None:
-        record = bridge.record
+    async def prompt(
+        self,
+        bridge: ThreadBridge,
+        text: str,
+        author: Author,
+        *,
+        files: Sequence[FileInput] = (),
+    ) -> bool:
+        """A prompt that came with no message of its own (a slash command): the same path
+        as messages, held like them while a turn runs. Whether it was taken (sent or held)."""
+        prompt = Prompt(
+            source=str(author.source_id),
+            author_id=author.user_id,
+            author_name=author.name,
+            text=text.strip(),
+            parts=tuple(files),
+        )
+        return await self.turns.submit(bridge, prompt) != Outcome.REPEATED
+
+    async def _submit(self, bridge: ThreadBridge, message: discord.Message) -> None:
+        prompt = await self.prompt_of(message, bridge)
+        if prompt is not None:
+            await self.turns.submit(bridge, prompt)
+
+    async def prompt_of(self, message: discord.Message, bridge: ThreadBridge) -> Prompt | None:
+        """The message as a prompt (attachments saved now); None if it carries nothing."""
+        interrupt, words = split_interrupt(message.content)
+        files = await self._save_attachments(message, bridge)
+        quote = await quote_of(message)
+        if not words.strip() and not files:
+            return None
         author = message.author
-        tag = tag_part(author.display_name, author.id, message.id, record.thread_id)
-        try:
-            await self.ctx.opencode.prompt_async(
-                record.session_id, str(record.directory), [TextInput(text), tag]
-            )
-        except OpenCodeError as exc:
-            log.warning("thread %s: prompt failed: %s", record.thread_id, exc)
-            self._notice(
-                bridge,
-                f"prompt-failed:{message.id}",
-                f"could not reach OpenCode ({exc}); send your message again in a moment",
-                notify=True,
-            )
-            return
-        bridge.set_busy(True)
-        bridge.wake()
+        return Prompt(
+            source=str(message.id),
+            author_id=author.id,
+            author_name=author.display_name,
+            text=words.strip(),
+            quote=quote,
+            files=tuple(files),
+            interrupt=interrupt,
+            message=(message.channel.id, message.id),
+        )
 
-    async def _is_busy(self, record: ThreadRecord) -> bool:
-        try:
-            status = await self.ctx.opencode.status(str(record.directory))
-        except OpenCodeError:
-            return False
-        current = status.get(record.session_id)
-        return current is not None and current.is_busy
+    async def _save_attachments(
+        self, message: discord.Message, bridge: ThreadBridge
+    ) -> list[attachments.Saved]:
+        saved = []
+        session_id = bridge.record.session_id
+        for index, attachment in enumerate(message.attachments):
+            try:
+                saved.append(await self._save_one(message, session_id, index, attachment))
+            except (*_DOWNLOAD_ERRORS, _TooLarge) as exc:
+                log.warning("could not download %s: %s", attachment.filename, exc)
+                self._notice(
+                    bridge,
+                    synthetic_key("attachment", f"{message.id}-{index}"),
+                    f"could not download {attachment.filename} ({_why(exc)}); "
+                    "the rest of the message went through",
+                )
+        return saved
 
-    def _notice(self, bridge: ThreadBridge, key: str, text: str, *, notify: bool = False) -> None:
-        kind, _, ident = key.partition(":")
-        outgoing = Outgoing(synthetic_key(kind, ident), render_notice(text), notify=notify)
-        if self.ctx.store.enqueue(bridge.thread_id, None, [outgoing]):
+    async def _save_one(
+        self,
+        message: discord.Message,
+        session_id: SessionID,
+        index: int,
+        attachment: discord.Attachment,
+    ) -> attachments.Saved:
+        if attachment.size > DOWNLOAD_LIMIT:
+            raise _TooLarge(f"{attachment.size // (1024 * 1024)} MB, over kimaki's 100 MB")
+        data = await asyncio.wait_for(attachment.read(), 120)
+        return await asyncio.to_thread(
+            attachments.save,
+            self.files_dir,
+            session_id,
+            str(message.id),
+            index,
+            attachment.filename,
+            attachment.content_type,
+            data,
+        )
+
+    def _notice(self, bridge: ThreadBridge, key: str, text: str) -> None:
+        if self.ctx.store.enqueue(bridge.thread_id, None, [Outgoing(key, render_notice(text))]):
             self.ctx.outbox.kick(bridge.thread_id)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, discord.HTTPException):
+        return f"Discord answered {exc.status}"
+    return str(exc) or type(exc).__name__
+
+
+async def quote_of(message: discord.Message) -> str | None:
+    """`name: words` of the message this one replies to, if it replies to one."""
+    reference = message.reference
+    if message.type is not discord.MessageType.reply or reference is None:
+        return None
+    if reference.message_id is None:
+        return None
+    quoted = reference.resolved
+    if not isinstance(quoted, discord.Message):
+        if isinstance(quoted, discord.DeletedReferencedMessage):
+            return None
+        try:
+            quoted = await message.channel.fetch_message(reference.message_id)
+        except discord.HTTPException:
+            return None
+    words = quoted.content.strip()
+    names = ", ".join(a.filename for a in quoted.attachments)
+    if names:
+        words = f"{words}\n[attached: {names}]".strip()
+    return f"{quoted.author.display_name}: {words}" if words else None

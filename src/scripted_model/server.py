@@ -264,7 +264,7 @@ class ScriptedModel:
                 await response.write(sse.encode(chunk))
                 if n == hold_after and step.gate is not None:
                     recorded.paused.set()
-                    await step.gate.wait()
+                    await _held(step.gate, request)
                     recorded.paused.clear()
             reason = step.finish_reason
         except ConnectionResetError:
@@ -297,6 +297,17 @@ class ScriptedModel:
         if request.transport is not None:
             request.transport.close()
         return response
+
+
+async def _held(gate: asyncio.Event, request: web.Request) -> None:
+    """Wait at a held step's gate; a client that leaves meanwhile (OpenCode aborting the
+    turn) ends the stream, so an aborted turn is not still "streaming" here."""
+    while not gate.is_set():
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("the client left while the step was held")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(gate.wait(), 0.05)
 
 
 async def _start_stream(request: web.Request) -> web.StreamResponse:

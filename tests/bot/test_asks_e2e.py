@@ -12,6 +12,7 @@ from kimaki.opencode.prompt import TextInput
 from kimaki.store import PromptState, ThreadID
 from scripted_model import ScriptedModel, text, tool_call
 from tests.bot.test_commands import open_thread
+from tests.bot.test_sessions import marked_queued
 from tests.support.kimaki_app import Running, StartKimaki
 from tests.support.waiting import eventually
 
@@ -403,10 +404,8 @@ async def test_a_message_while_a_question_waits_is_queued_and_the_question_stays
     thread = await open_thread(running, f"{marker} ask me")
     prompt = await prompt_in(running, thread, "Colour")
 
-    running.twin.user(running.owner).send(thread, f"{marker}-next meanwhile")
-    await running.twin.wait_for_message(
-        lambda m: "queued" in m.content, channel=thread, timeout=TIMEOUT
-    )
+    meanwhile = running.twin.user(running.owner).send(thread, f"{marker}-next meanwhile")
+    await marked_queued(running, meanwhile)  # kimaki holds it: the session waits on a person
     (row,) = running.app.store.prompts.pending_in(ThreadID(thread.id))
     assert row.state is PromptState.PENDING
 

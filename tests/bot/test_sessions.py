@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from discord_twin.state import Channel
+from discord_twin.state import Message as TwinMessage
 from kimaki.opencode.models import SessionID, TextPart
 from kimaki.opencode.prompt import TextInput
 from kimaki.store import ThreadID
+from kimaki.turns import QUEUED_EMOJI
 from scripted_model import ScriptedModel, bash, text
 from tests.support.kimaki_app import Running, StartKimaki
 from tests.support.waiting import eventually
@@ -148,10 +150,37 @@ async def reconcile_with_follow_up(running: Running, thread_id: int, words: str)
     await running.app.bridges.for_record(record).reconcile()
 
 
-async def test_a_follow_up_written_mid_answer_keeps_both_answers_in_order(
+async def marked_queued(running: Running, message: TwinMessage) -> None:
+    """kimaki put its "queued" reaction on `message`."""
+    bot = running.twin.seed.bot.id  # type: ignore[union-attr]
+    await running.twin.wait_for_event(
+        ("reaction_add",),
+        lambda e: e[0].id == message.id and e[1] == QUEUED_EMOJI and e[2] == bot,
+        timeout=TIMEOUT,
+    )
+
+
+async def unmarked(running: Running, message: TwinMessage) -> None:
+    """kimaki took its "queued" reaction off `message` (it was sent, or dropped)."""
+    bot = running.twin.seed.bot.id  # type: ignore[union-attr]
+    await running.twin.wait_for_event(
+        ("reaction_remove",),
+        lambda e: e[0].id == message.id and e[1] == QUEUED_EMOJI and e[2] == bot,
+        timeout=TIMEOUT,
+    )
+
+
+async def user_texts(running: Running, session_id: SessionID) -> list[str]:
+    """What the session's prompts said, in OpenCode's order."""
+    messages = await running.app.opencode.all_messages(session_id, str(running.project))
+    return [m.text() for m in messages if m.info.role == "user"]
+
+
+async def test_a_follow_up_written_mid_answer_waits_and_both_answers_come_in_order(
     start_kimaki: StartKimaki, scripted_model: ScriptedModel
 ) -> None:
-    """The first answer was dropped when a follow-up arrived before it finished."""
+    """The first answer was once dropped when a follow-up arrived before it finished; now
+    the follow-up waits in kimaki's queue and never starts a second, concurrent turn."""
     running = await start_kimaki()
     twin = running.twin
     gate = asyncio.Event()
@@ -162,15 +191,21 @@ async def test_a_follow_up_written_mid_answer_keeps_both_answers_in_order(
         await eventually(
             lambda: answer_streaming(running, record.session_id), what="the answer streaming"
         )
-        twin.user(running.owner).send(thread, "mid-second also this")
-        await twin.wait_for_message(lambda m: "queued" in m.content, channel=thread)
-        await reconcile_with_follow_up(running, thread.id, "mid-second")
+        follow_up = twin.user(running.owner).send(thread, "mid-second also this")
+        await marked_queued(running, follow_up)
+        assert await user_texts(running, record.session_id) == ["mid-first question"]
     finally:
         gate.set()
     await twin.wait_for_message(
         lambda m: "The second answer." in m.content, channel=thread, timeout=TIMEOUT
     )
+    await unmarked(running, follow_up)
     bot = twin.seed.bot.id  # type: ignore[union-attr]
     said = [m.content for m in twin.messages(thread) if m.author_id == bot]
     answers = [line for m in said for line in m.split("\n") if line.startswith("⬥")]
     assert answers == ["⬥ The first answer, finished late.", "⬥ The second answer."]
+    assert await user_texts(running, record.session_id) == [
+        "mid-first question",
+        "mid-second also this",
+    ]
+    assert scripted_model.overlaps_of(record.session_id) == []

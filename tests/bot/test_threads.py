@@ -83,29 +83,6 @@ async def test_a_name_set_by_hand_is_kept(
     assert running.twin.channel(thread.id).name == "my name"
 
 
-async def test_a_message_while_busy_is_queued_and_both_are_answered(
-    start_kimaki: StartKimaki, scripted_model: ScriptedModel
-) -> None:
-    running = await start_kimaki()
-    gate = asyncio.Event()
-    scripted_model.add_rule("delta-first", [text("first done", gate=gate)])
-    scripted_model.add_rule("delta-second", [text("second done")])
-    try:
-        thread, _ = await running.open_thread("delta-first go")
-        await scripted_model.wait_for_request(lambda r: "delta-first" in r.prompt, timeout=TIMEOUT)
-        running.twin.user(running.owner).send(thread, "delta-second also")
-        await running.twin.wait_for_message(
-            lambda m: m.content.startswith("⬦ queued"), channel=thread, timeout=TIMEOUT
-        )
-    finally:
-        gate.set()
-    await running.twin.wait_for_message(
-        lambda m: "second done" in m.content, channel=thread, timeout=TIMEOUT
-    )
-    joined = "\n".join(m.content for m in running.twin.messages(thread))
-    assert "first done" in joined
-
-
 async def test_an_archived_thread_still_gets_the_reply(
     start_kimaki: StartKimaki, scripted_model: ScriptedModel
 ) -> None:
@@ -149,13 +126,13 @@ async def test_a_deleted_thread_stops_mirroring_and_the_bot_keeps_serving(
     assert running.app.store.outbox.pending_count(record.thread_id) == 0
 
 
-async def test_attachments_reach_the_agent_as_links(
+async def test_a_file_alone_opens_a_thread_named_after_it_and_is_inlined(
     start_kimaki: StartKimaki, scripted_model: ScriptedModel
 ) -> None:
     running = await start_kimaki()
     scripted_model.add_rule("notes.txt", [text("got the file")])
     thread, record = await running.open_thread("", files={"notes.txt": b"hello"})
-    assert thread.name.startswith("Attached file notes.txt")
+    assert thread.name == "notes.txt"
     await running.twin.wait_for_message(
         lambda m: "got the file" in m.content, channel=thread, timeout=TIMEOUT
     )
@@ -165,7 +142,7 @@ async def test_attachments_reach_the_agent_as_links(
         return page.messages[0] if page.messages else None
 
     first = await eventually(prompt, what="the prompt")
-    assert "Attached file notes.txt: http" in first.text()
+    assert first.text() == '<attached-file name="notes.txt">\nhello\n</attached-file>'
 
 
 async def test_a_long_message_is_passed_whole_and_the_thread_name_is_cut(

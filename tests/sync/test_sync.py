@@ -11,7 +11,7 @@ from kimaki.ids import Verbosity
 from kimaki.opencode.prompt import TextInput
 from kimaki.store import ChannelID, ThreadID, ThreadRecord
 from scripted_model import ScriptedModel, bash, text, tool_call
-from tests.bot.test_sessions import answer_streaming, reconcile_with_follow_up
+from tests.bot.test_sessions import answer_streaming, marked_queued, reconcile_with_follow_up
 from tests.support.kimaki_app import Running, StartKimaki
 from tests.support.waiting import eventually
 from tests.support.world import World, opencode_run
@@ -354,13 +354,16 @@ async def test_a_vanished_or_hung_directory_does_not_stop_the_others(
     await eventually(only_the_hung_one_waits, what="the hung directory's session to wait alone")
 
 
-async def test_a_follow_up_in_a_sync_thread_mid_answer_keeps_both_answers(
+async def test_a_follow_up_in_a_sync_thread_mid_answer_keeps_every_answer(
     start_kimaki: StartKimaki, scripted_model: ScriptedModel
 ) -> None:
-    """An attached terminal's turn is still streaming when someone replies in Discord."""
+    """An attached terminal's turn is still streaming when its user types a follow-up (held
+    by OpenCode: the running answer must still be posted) and someone replies in Discord
+    (held by kimaki: the server is busy, so no second turn starts)."""
     running = await start_kimaki(**FAST)
     gate = asyncio.Event()
     scripted_model.add_rule("s9-first", [text("Terminal's answer.", gate=gate)], title="Mid")
+    scripted_model.add_rule("s9-more", [text("Terminal's second answer.")])
     scripted_model.add_rule("s9-second", [text("Discord's answer.")])
     directory = str(running.project)
     terminal = running.app.opencode  # plays an attached TUI through the server's API
@@ -369,15 +372,22 @@ async def test_a_follow_up_in_a_sync_thread_mid_answer_keeps_both_answers(
         await terminal.prompt_async(session.id, directory, [TextInput("s9-first go")])
         thread = await sync_thread(running)
         await eventually(lambda: answer_streaming(running, session.id), what="the answer streaming")
-        running.twin.user(running.owner).send(thread, "s9-second from the phone")
-        await reconcile_with_follow_up(running, thread.id, "s9-second")
+        await terminal.prompt_async(session.id, directory, [TextInput("s9-more too")])
+        await reconcile_with_follow_up(running, thread.id, "s9-more")
+        reply = running.twin.user(running.owner).send(thread, "s9-second from the phone")
+        await marked_queued(running, reply)
     finally:
         gate.set()
     await wait_text(running, thread, "Discord's answer.")
     answers = [
         line for m in bot_lines(running, thread) for line in m.split("\n") if line.startswith("⬥")
     ]
-    assert answers == ["⬥ Terminal's answer.", "⬥ Discord's answer."]
+    assert answers == [
+        "⬥ Terminal's answer.",
+        "⬥ Terminal's second answer.",
+        "⬥ Discord's answer.",
+    ]
+    assert scripted_model.overlaps_of(session.id) == []
 
 
 async def test_a_thread_create_cut_off_by_the_directory_timeout_is_adopted_not_repeated(

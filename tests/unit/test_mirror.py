@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from kimaki.ids import Verbosity
@@ -189,3 +190,26 @@ def test_a_turn_is_running_until_its_newest_assistant_message_completes() -> Non
     assert not plan(answered, set(), DEFAULT).turn_running
     assert not plan(failed, set(), DEFAULT).turn_running
     assert not plan([], set(), DEFAULT).turn_running
+
+
+def test_a_file_the_answer_carries_is_posted_as_itself_in_its_place() -> None:
+    from kimaki.bridge import pack_units
+    from kimaki.mirror import FileRef
+    from kimaki.store import Outgoing, OutgoingFile
+
+    shot = {"id": "f1", "type": "file", "mime": "image/png", "url": "data:,x", "filename": "s.png"}
+    messages = [assistant("a1", said("t1", "Here:"), shot, said("t2", "That was it."))]
+    for verbosity in Verbosity:
+        units = plan(messages, set(), verbosity).units
+        assert [u.file for u in units] == [None, FileRef("data:,x", "image/png", "s.png"), None]
+
+    def as_file(unit: Any) -> Outgoing:
+        return Outgoing("file", "", parts=unit.parts, files=(OutgoingFile(Path("/x"), "s.png"),))
+
+    outgoing = pack_units(plan(messages, set(), DEFAULT).units, as_file)
+    assert [(m.content, m.parts, len(m.files)) for m in outgoing] == [
+        ("⬥ Here:", ("t1",), 0),
+        ("", ("f1",), 1),
+        ("⬥ That was it.", ("t2",), 0),
+    ]
+    assert outgoing[-1].notify, "the turn's last message still notifies"

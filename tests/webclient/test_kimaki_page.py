@@ -9,12 +9,12 @@ from typing import Any
 
 from playwright.async_api import FilePayload, Locator, Page, ViewportSize, expect
 
-from discord_twin.payloads import attachment_url
 from discord_twin.state import Channel
 from kimaki.config import Verbosity
 from kimaki.store import ChannelID
 from scripted_model import RecordedRequest, ScriptedModel, read, text, write
 from tests.bot.test_asks_e2e import ask_for_env_reads
+from tests.bot.test_attachments_e2e import use_vision_model
 from tests.support.kimaki_app import Running, StartKimaki
 
 from .browser import open_client
@@ -120,9 +120,8 @@ async def test_verbosity_runs_from_the_page(page: Page, start_kimaki: StartKimak
     assert running.app.store.channel_settings.verbosity(channel_id) is Verbosity.TEXT_ONLY
 
 
-# How an uploaded image reaches the model today: as a link in the prompt's text (kimaki's
-# prompt_text). When kimaki sends images as file parts, make this "image part".
-IMAGE_REACHES_THE_MODEL_AS = "link"
+# How an uploaded image reaches a model that takes images: as an image part of the prompt.
+IMAGE_REACHES_THE_MODEL_AS = "image part"
 
 
 def image_delivery(request: RecordedRequest, filename: str) -> str | None:
@@ -141,7 +140,7 @@ def image_delivery(request: RecordedRequest, filename: str) -> str | None:
 async def test_an_uploaded_image_shows_in_the_thread_and_reaches_the_agent(
     page: Page, start_kimaki: StartKimaki, scripted_model: ScriptedModel
 ) -> None:
-    running = await start_kimaki()
+    running = await start_kimaki(prepare=use_vision_model)
     marker = f"{running.project.name}-image"
     rule = scripted_model.add_rule(marker, [text(f"Got the picture {marker}.")])
     png = solid_png(12, 8, (40, 120, 220))
@@ -161,16 +160,7 @@ async def test_an_uploaded_image_shows_in_the_thread_and_reaches_the_agent(
             lambda r: r.kind == "turn" and marker in r.prompt
         )
         assert image_delivery(request, "dot.png") == IMAGE_REACHES_THE_MODEL_AS
-        # The link is the twin's own copy of the file, which the agent can fetch.
-        assert _attachment_url(running, "dot.png") in request.prompt
+        (image,) = request.attachments
+        assert image.data == png  # small enough: passed as it was uploaded
     finally:
         scripted_model.remove_rule(rule)
-
-
-def _attachment_url(running: Running, filename: str) -> str:
-    channel = running.channel
-    found = [
-        a for m in running.twin.messages(channel) for a in m.attachments if a.filename == filename
-    ]
-    assert len(found) == 1
-    return attachment_url(running.twin.url, channel.id, found[0])

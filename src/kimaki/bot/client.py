@@ -23,11 +23,13 @@ from typing import Any
 import discord
 
 from kimaki.bot.commands import KimakiTree
+from kimaki.bot.commands.queue import SendNowButton
 from kimaki.bot.gate import Gate, GatedState
 from kimaki.bot.prompts_ui import PromptActions, register_prompt_items
 from kimaki.bot.trust import Trust
 from kimaki.config import Config
-from kimaki.store import ChannelID, Store, ThreadID
+from kimaki.store import ChannelID, DiscordMessageID, Store, ThreadID
+from kimaki.turns import Turns
 from kimaki.util import background_task
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,10 @@ class Routes:
     """Start the background work (from `setup_hook`, once logged in)."""
     prompt_actions: Callable[[], PromptActions]
     """What prompt buttons, menus and forms do (clicks work across restarts)."""
+    message_edited: MessageHandler | None = None
+    """A message in a bound thread was edited, by someone the gate admits."""
+    message_deleted: Callable[[DiscordMessageID], Awaitable[None]] | None = None
+    """A message in a bound thread was deleted."""
 
 
 def intents() -> discord.Intents:
@@ -88,7 +94,10 @@ class KimakiBot(discord.Client):
         self.routes = routes
         self.tree = KimakiTree(self)
         self.connected = asyncio.Event()
+        self.turns: Turns | None = None
+        """The prompt path, for /queue's Send now buttons (set when kimaki is wired)."""
         register_prompt_items(self)
+        self.add_dynamic_items(SendNowButton)
         self.trust_poll = trust_poll
         self._served: dict[int, bool] = {}
         self._watching_trust: asyncio.Task[None] | None = None
@@ -150,6 +159,29 @@ class KimakiBot(discord.Client):
             await self._refuse(message, decision.reason)
             return
         await handler(message)
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """An edit changes what a held message will say (only its author can edit it, and
+        only if the gate still admits them)."""
+        message = payload.message
+        handler = self.routes.message_edited
+        if handler is None or message.author.bot:
+            return
+        if not self._in_bound_thread(payload.channel_id):
+            return
+        if not self.gate.decide(message.author, message.guild):
+            return
+        await handler(message)
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """A deleted message that kimaki holds is not sent."""
+        handler = self.routes.message_deleted
+        if handler is not None and self._in_bound_thread(payload.channel_id):
+            await handler(DiscordMessageID(payload.message_id))
+
+    def _in_bound_thread(self, channel_id: int) -> bool:
+        record = self.store.threads.get(ThreadID(channel_id))
+        return record is not None and not record.deleted
 
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         """A deleted project channel takes its project with it; everything else goes on."""

@@ -1,5 +1,6 @@
 """What an admitted message does: in a project channel it starts a session; in a bound
-thread it answers a waiting permission, or prompts the thread's session."""
+thread it answers a waiting permission, or prompts the thread's session. Editing or
+deleting a message kimaki still holds changes or drops what will be sent."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ import discord
 
 from kimaki.asks import Asks
 from kimaki.sessions import Sessions
-from kimaki.store import ChannelID, Store, ThreadID
+from kimaki.store import ChannelID, DiscordMessageID, Store, ThreadID
+from kimaki.turns import Turns, split_interrupt
 
 
 class MessageRoutes:
-    def __init__(self, store: Store, sessions: Sessions, asks: Asks) -> None:
+    def __init__(self, store: Store, sessions: Sessions, asks: Asks, turns: Turns) -> None:
         self.store = store
         self.sessions = sessions
         self.asks = asks
+        self.turns = turns
 
     async def in_project(self, message: discord.Message) -> None:
         project = self.store.projects.get(ChannelID(message.channel.id))
@@ -30,3 +33,10 @@ class MessageRoutes:
         if words and await self.asks.deny_with_message(record.thread_id, who, words):
             return  # the words went to the agent as the reason for the denial
         await self.sessions.follow_up(message, record)
+
+    async def edited(self, message: discord.Message) -> None:
+        _, words = split_interrupt(message.content)
+        self.turns.edited(str(message.id), words.strip())
+
+    async def deleted(self, message_id: DiscordMessageID) -> None:
+        await self.turns.deleted(str(message_id))

@@ -16,6 +16,7 @@ from .ids import (
     MessageID,
     OutboxRowID,
     PartID,
+    QueuedPromptID,
     SessionID,
     ThreadID,
 )
@@ -29,8 +30,10 @@ from .outbox import (
     part_key,
     synthetic_key,
 )
+from .outbox_files import OutboxFileTable, OutgoingFile
 from .projects import Project, ProjectTable
 from .prompts import PromptKind, PromptRecord, PromptState, PromptTable, prompt_key
+from .queued_prompts import QueuedPrompt, QueuedPromptTable, QueueState
 from .session_cursors import SessionCursor, SessionCursorTable
 from .store import Store
 from .threads import Origin, ThreadRecord, ThreadTable
@@ -50,11 +53,13 @@ __all__ = [
     "MessageID",
     "Origin",
     "OutboxConflict",
+    "OutboxFileTable",
     "OutboxRow",
     "OutboxRowID",
     "OutboxState",
     "OutboxTable",
     "Outgoing",
+    "OutgoingFile",
     "PartID",
     "Project",
     "ProjectTable",
@@ -62,6 +67,10 @@ __all__ = [
     "PromptRecord",
     "PromptState",
     "PromptTable",
+    "QueueState",
+    "QueuedPrompt",
+    "QueuedPromptID",
+    "QueuedPromptTable",
     "SessionCursor",
     "SessionCursorTable",
     "SessionID",

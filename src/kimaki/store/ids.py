@@ -9,6 +9,7 @@ from kimaki.ids import (
     MessageID,
     OutboxRowID,
     PartID,
+    QueuedPromptID,
     SessionID,
     ThreadID,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "MessageID",
     "OutboxRowID",
     "PartID",
+    "QueuedPromptID",
     "SessionID",
     "ThreadID",
 ]

@@ -133,4 +133,37 @@ _V4: Migration = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
+# Prompts kimaki holds until their session is free (`queued_prompts.py`), and the files a
+# queued outbox message carries (`outbox_files.py`).
+_V5: Migration = (
+    """
+    CREATE TABLE queued_prompts (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        thread_id   INTEGER NOT NULL REFERENCES threads (thread_id) ON DELETE CASCADE,
+        session_id  TEXT    NOT NULL,
+        source      TEXT    NOT NULL UNIQUE,
+        author_id   INTEGER NOT NULL,
+        author_name TEXT    NOT NULL,
+        text        TEXT    NOT NULL,
+        extras      TEXT    NOT NULL,
+        interrupt   INTEGER NOT NULL DEFAULT 0 CHECK (interrupt IN (0, 1)),
+        state       TEXT    NOT NULL DEFAULT 'queued'
+            CHECK (state IN ('queued', 'sending', 'sent')),
+        marked      INTEGER NOT NULL DEFAULT 0 CHECK (marked IN (0, 1)),
+        created_at  INTEGER NOT NULL,
+        sent_at     INTEGER
+    )
+    """,
+    "CREATE INDEX queued_prompts_waiting ON queued_prompts (thread_id, id) WHERE state != 'sent'",
+    """
+    CREATE TABLE outbox_files (
+        outbox_id INTEGER NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
+        position  INTEGER NOT NULL,
+        path      TEXT    NOT NULL,
+        filename  TEXT    NOT NULL,
+        PRIMARY KEY (outbox_id, position)
+    ) WITHOUT ROWID
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5)

@@ -21,6 +21,7 @@ from kimaki.discord_limits import NONCE_LIMIT
 
 from .db import Conflict, Database, now_ms
 from .ids import DiscordMessageID, OutboxRowID, PartID, SessionID, ThreadID
+from .outbox_files import OutboxFileTable, OutgoingFile
 
 NONCE_LENGTH = NONCE_LIMIT
 
@@ -66,13 +67,15 @@ class Outgoing:
     """A message to enqueue; `parts` are the OpenCode parts (pieces of) it carries.
 
     One message may carry several small parts (`render.pack`), and one part split over
-    several messages is listed in each of them.
+    several messages is listed in each of them. `files` are attached to the message
+    (`outbox_files`); a message with files may have no text.
     """
 
     key: str
     content: str
     notify: bool = False
     parts: tuple[PartID, ...] = ()
+    files: tuple[OutgoingFile, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,7 @@ class OutboxRow:
 class OutboxTable:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.files = OutboxFileTable(db)
 
     # ---- reading --------------------------------------------------------------------------
     def get(self, row_id: OutboxRowID) -> OutboxRow | None:
@@ -216,7 +220,7 @@ class OutboxTable:
                         f"outbox key {message.key!r} already holds different content"
                     )
                 continue
-            self.db.conn.execute(
+            cursor = self.db.conn.execute(
                 "INSERT INTO outbox (thread_id, session_id, key, nonce, content, notify,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -229,5 +233,7 @@ class OutboxTable:
                     at,
                 ),
             )
+            if message.files:
+                self.files._insert(int(cursor.lastrowid or 0), message.files)
             added += 1
         return added

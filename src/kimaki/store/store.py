@@ -15,6 +15,7 @@ from .ids import ChannelID, PartID, SessionID, ThreadID
 from .outbox import OutboxTable, Outgoing
 from .projects import ProjectTable
 from .prompts import PromptTable
+from .queued_prompts import QueuedPromptTable
 from .session_cursors import SessionCursor, SessionCursorTable
 from .threads import Origin, ThreadRecord, ThreadTable
 from .trusted_guilds import TrustedGuildTable
@@ -32,6 +33,7 @@ class Store:
         self.prompts = PromptTable(db)
         self.trusted_guilds = TrustedGuildTable(db)
         self.bind_intents = BindIntentTable(db)
+        self.queued_prompts = QueuedPromptTable(db)
 
     @classmethod
     def open(cls, data_dir: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Store:
@@ -64,7 +66,7 @@ class Store:
         Returns the number of rows added (call `Outbox.kick(thread_id)` when > 0).
         """
         for message in messages:
-            if not message.content:
+            if not message.content and not message.files:
                 raise ValueError(f"outbox message {message.key!r} has no content")
         skipped = list(skipped_parts)
         if session_id is None and (skipped or any(m.parts for m in messages)):
