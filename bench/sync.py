@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import resource
 import statistics
 import tempfile
@@ -33,6 +34,7 @@ from discord_twin.discordpy import make_test_friendly
 from discord_twin.state import Channel
 from kimaki import config
 from kimaki.app import Kimaki
+from kimaki.discord_limits import MESSAGE_LIMIT
 from kimaki.opencode.models import SessionID, TextPart, ToolPart
 from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, StopPolicy
@@ -341,11 +343,18 @@ def print_report(
         )
 
     print("\n### Discord messages for one long turn (default verbosity)\n")
-    print("| run as | parts (all) | text + tool parts | Discord messages | characters posted |")
-    print("| --- | --- | --- | --- | --- |")
+    print(
+        "| run as | parts (all) | text + tool parts | Discord messages | characters posted "
+        "| minimum (characters ÷ 2,000, up) | messages ÷ minimum |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for t in turns:
         how = "attached (`--attach`)" if t.attached else "separate process"
-        print(f"| {how} | {t.parts} | {t.content_parts} | {t.messages} | {t.characters} |")
+        least = max(1, math.ceil(t.characters / MESSAGE_LIMIT))
+        print(
+            f"| {how} | {t.parts} | {t.content_parts} | {t.messages} | {t.characters} "
+            f"| {least} | {t.messages / least:.1f}× |"
+        )
 
     print("\n### kimaki as a process\n")
     print(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,6 +68,23 @@ async def test_a_terminal_session_is_mirrored_by_the_store_watch_and_idle_ticks_
         return sync.skipped >= skipped + 3
 
     await eventually(polls_skipped, what="safety polls that found the store quiet")
+
+    # A tick that asks OpenCode asks once, for every project directory.
+    await sync.stop()
+    other = world.make_project("w1-other")
+    guild = running.twin.seed.guild  # type: ignore[union-attr]
+    channel = running.twin.create_channel(guild, other.name)
+    running.app.store.projects.add(ChannelID(channel.id), GuildID(guild.id), other)
+    asked: list[str] = []
+    real = running.app.opencode._request
+
+    async def counted(method: str, path: str, **kwargs: Any) -> Any:
+        asked.append(f"{method} {path}")
+        return await real(method, path, **kwargs)
+
+    running.app.opencode._request = counted  # type: ignore[method-assign]
+    await sync.tick()
+    assert asked == ["GET /experimental/session"]
 
 
 async def test_without_the_listing_endpoint_each_directory_is_listed_and_a_hung_one_waits_alone(
