@@ -18,7 +18,7 @@ from tests.support.kimaki_app import Running, StartKimaki
 from tests.support.slow_proxy import SlowProxy
 from tests.support.waiting import eventually
 from tests.support.world import World, opencode_run
-from tests.sync.test_sync import FAST, sync_thread, wait_text
+from tests.sync.test_sync import FAST, TIMEOUT, sync_thread, wait_text
 
 HOUR = {"KIMAKI_DISABLE_SYNC": "0", "KIMAKI_SYNC_INTERVAL": "3600"}
 
@@ -69,12 +69,29 @@ async def test_a_terminal_session_is_mirrored_by_the_store_watch_and_idle_ticks_
 
     await eventually(polls_skipped, what="safety polls that found the store quiet")
 
-    # A tick that asks OpenCode asks once, for every project directory.
-    await sync.stop()
+    # A project added later has sessions older than the listing's start: it gets one
+    # listing of its own, although the store stays quiet (no margin here, so only that
+    # look can find the session).
+    sync._feed.mark.margin_ms = 0
     other = world.make_project("w1-other")
+    older = await running.app.opencode.create_session(str(other), title="Before the project")
+    await running.app.opencode.shell(older.id, str(other), "echo w1-older")
+    skipped = sync.skipped
+    await eventually(polls_skipped, what="the store quiet again after the session")
     guild = running.twin.seed.guild  # type: ignore[union-attr]
     channel = running.twin.create_channel(guild, other.name)
     running.app.store.projects.add(ChannelID(channel.id), GuildID(guild.id), other)
+    await running.twin.wait_for_thread(
+        lambda t: t.name == "Sync: Before the project", parent=channel, timeout=TIMEOUT
+    )
+
+    # A tick that asks OpenCode asks once, for every project directory.
+    async def all_settled() -> bool:
+        work = sync._inflight.values()
+        return not sync.pending and not any(not t.done() for t in work) and sync._quiet()
+
+    await eventually(all_settled, what="sync with nothing left to do")
+    await sync.stop()
     asked: list[str] = []
     real = running.app.opencode._request
 

@@ -121,6 +121,9 @@ class SyncLoop:
         self._forced = False
         self._task: asyncio.Task[None] | None = None
         self._missing: set[Path] = set()
+        self._caught_up: set[Path] | None = None
+        """Directories whose sessions a listing has covered since `floor_ms` (None before
+        the first listing, which reaches back that far for every directory)."""
         self._inflight: dict[Path, asyncio.Task[None]] = {}
         self._deferred: set[Path] = set()
         self._pending: dict[SessionID, Pending] = {}
@@ -243,8 +246,18 @@ class SyncLoop:
             and not self._pending
             and not self._deferred
             and self._events_up()
+            and not self._new_projects()
             and watch.quiet()
         )
+
+    def _new_projects(self) -> bool:
+        """A project was registered since the first listing and is not caught up yet (its
+        registration wrote kimaki's store, not OpenCode's: the watch did not see it)."""
+        caught_up = self._caught_up
+        if caught_up is None or self.listing is not Listing.ALL:
+            return False
+        projects = self.ctx.store.projects.all()
+        return any(p.directory not in caught_up and p.directory.is_dir() for p in projects)
 
     async def _tick_all(self) -> list[asyncio.Task[None]]:
         projects = self._projects()
@@ -255,11 +268,13 @@ class SyncLoop:
         except (OpenCodeError, ValueError) as exc:
             log.warning("sync: cannot list the sessions: %s", exc)
             return []
+        if self._caught_up is None:
+            self._caught_up = {p.directory for p in projects.values()}
+        started = self._catch_up(projects)
         fresh = {s.id: s for s in listed if s.is_root and s.directory in projects}
         by_directory: defaultdict[str, list[Look]] = defaultdict(list)
         for look in self._select(fresh, self._pending):
             by_directory[look.session.directory].append(look)
-        started = []
         for directory, looks in by_directory.items():
             project = projects.get(directory)
             if project is None or not self._present(project):  # removed, or gone from disk
@@ -271,6 +286,25 @@ class SyncLoop:
                 continue
             started.append(self._start_directory(project, self._handle(project, looks)))
         return started
+
+    def _catch_up(self, projects: dict[str, Project]) -> list[asyncio.Task[None]]:
+        """A project registered since the first listing: the listing starts after its
+        older sessions, so its own listing from `floor_ms` looks at them, once (again
+        next tick if that fails)."""
+        assert self._caught_up is not None
+        started = []
+        for project in projects.values():
+            directory = project.directory
+            if directory in self._caught_up or self._busy(directory):
+                continue
+            if self._present(project):
+                started.append(self._start_directory(project, self._first_scan(project)))
+        return started
+
+    async def _first_scan(self, project: Project) -> None:
+        await self._scan(project)
+        assert self._caught_up is not None
+        self._caught_up.add(project.directory)
 
     def _tick_per_directory(self) -> list[asyncio.Task[None]]:
         started = []
