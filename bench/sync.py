@@ -152,13 +152,19 @@ async def newest_session(client: OpenCodeClient, where: str) -> SessionID:
 
 
 async def mirror_latency(
-    bench: Bench, app: Kimaki, project: Path, channel: Channel, attached: bool, turns: int
+    bench: Bench,
+    app: Kimaki,
+    project: Path,
+    channel: Channel,
+    attached: bool,
+    turns: int,
+    mode: str,
 ) -> list[float]:
     """Turn after turn in one session; ms from a reply's `time.end` to its Discord message.
 
     The first turn (it creates the session and its thread) is a warm-up and not counted.
+    `mode` keeps each run's replies apart (a reply is found by its words).
     """
-    mode = "a" if attached else "s"
     endpoint = app.opencode.endpoint()
     session: SessionID | None = None
     samples = []
@@ -425,13 +431,13 @@ async def run_phases(bench: Bench, plan: Plan) -> None:
     lat_channel = bench.register(app, lat_project)
     latency = {
         "attached (`opencode run --attach`)": await mirror_latency(
-            bench, app, lat_project, lat_channel, True, plan.turns
+            bench, app, lat_project, lat_channel, True, plan.turns, "a"
         ),
     }
     sep_project = bench.world.make_project("latency-separate")
     sep_channel = bench.register(app, sep_project)
     latency["separate process (`opencode run`), store watch"] = await mirror_latency(
-        bench, app, sep_project, sep_channel, False, plan.turns
+        bench, app, sep_project, sep_channel, False, plan.turns, "w"
     )
     long_channel = bench.register(app, long_project)
     turns = [await long_turn(bench, app, long_project, long_channel, False, plan.steps)]
@@ -444,7 +450,7 @@ async def run_phases(bench: Bench, plan: Plan) -> None:
     poll_project = bench.world.make_project("latency-poll")
     poll_channel = bench.register(polling, poll_project)
     latency["separate process (`opencode run`), poll only"] = await mirror_latency(
-        bench, polling, poll_project, poll_channel, False, plan.turns
+        bench, polling, poll_project, poll_channel, False, plan.turns, "p"
     )
     await polling.stop()
     bench.apps.remove(polling)

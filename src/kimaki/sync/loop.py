@@ -20,6 +20,8 @@ A session that was listed but could not be settled — its turn still runs, it h
 title yet, its directory was busy with an earlier tick's work, or a call failed — stays
 *pending*: later ticks look at it again whether or not it is listed, and the listing's
 start reaches back to it, so the high-water mark never moves past unfinished work.
+A project registered after the first listing is older than that mark: its first look
+is a listing of its own directory from the floor, once.
 
 Ownership needs no flag: a session whose newest user message carries the
 `<discord-user/>` tag is driven from Discord. Such a session never gets a new Sync
