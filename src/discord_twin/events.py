@@ -70,7 +70,7 @@ class EventLog:
         predicate: Callable[[Any], bool] | None = None,
         *,
         since: int = 0,
-        timeout: float = 5.0,
+        timeout: float = 30.0,
     ) -> Event:
         """First event at or after `since` of one of `kinds` whose subject satisfies `predicate`.
 

@@ -98,7 +98,7 @@ class RequestHold:
         self.caught.append(path)
         self._arrived.set()
 
-    async def wait_held(self, count: int = 1, timeout: float = 5.0) -> list[str]:
+    async def wait_held(self, count: int = 1, timeout: float = 30.0) -> list[str]:
         """Until `count` requests have been caught; returns their paths."""
         try:
             async with asyncio.timeout(timeout):

@@ -50,7 +50,7 @@ async def start_client(
     client: discord.Client,
     *,
     token: str | None = None,
-    timeout: float = 10.0,
+    timeout: float = 30.0,
 ) -> asyncio.Task[None]:
     """Log `client` in against `twin` and return its running task once it is ready."""
     point_discord_py_at(twin.api_url, twin.gateway_url)

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -23,20 +23,26 @@ import aiohttp
 import discord
 
 from kimaki.asks import Asks
+from kimaki.bot.catalog import CommandCatalog
 from kimaki.bot.client import KimakiBot, Routes
 from kimaki.bot.commands import (
+    GuildCommands,
+    Kit,
     ProjectDeps,
     QueueDeps,
     SessionDeps,
     SettingsDeps,
+    TasksDeps,
     register_commands,
 )
+from kimaki.bot.commands.base import AnyCommand
 from kimaki.bot.endpoints import use_discord_endpoints
 from kimaki.bot.invite import invite_url
 from kimaki.bot.messages import MessageRoutes
 from kimaki.bot.prompt_board import DiscordPromptBoard
 from kimaki.bot.prompt_handlers import PromptHandlers
 from kimaki.bot.queue_marks import ReactionMarks
+from kimaki.bot.send_parts import SendParts
 from kimaki.bot.token import TokenMissing, load_token
 from kimaki.bridge import BridgeContext
 from kimaki.bridges import Bridges
@@ -48,11 +54,15 @@ from kimaki.opencode.kimaki_config import opencode_config_env
 from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
 from kimaki.outbox import Outbox
+from kimaki.prompt_options import PromptOptions
 from kimaki.router import EventRouter
 from kimaki.sessions import Sessions
+from kimaki.shell import ShellRunner
+from kimaki.status_publisher import StatusPublisher
 from kimaki.store import DiscordMessageID, Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
 from kimaki.sync.watch import StoreWatch
+from kimaki.tasks.clock import Clock
 from kimaki.turns import Turns, TurnSettings
 from kimaki.util import background_task
 from kimaki.util.private_files import private_file
@@ -92,6 +102,9 @@ class Parts:
     turns: Turns
     serving: asyncio.Event
     """Set once the OpenCode-side parts run (`Kimaki.start`); Discord messages wait for it."""
+    sends: SendParts
+    catalog: CommandCatalog
+    """OpenCode's agents and commands, which slash commands are made from."""
 
 
 def wire(
@@ -99,6 +112,7 @@ def wire(
     opencode_endpoint: EndpointSource,
     bot_options: dict[str, Any],
     opencode_env: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
 ) -> Parts:
     """Build every part in dependency order and connect them; nothing runs yet.
 
@@ -122,6 +136,10 @@ def wire(
         await serving.wait()
         await messages.in_thread(message)
 
+    async def send_message(message: discord.Message) -> None:
+        await serving.wait()
+        await sends.intake.take(message)
+
     async def thread_deleted(thread_id: ThreadID) -> None:
         await bridges.thread_gone(thread_id, "deleted in Discord")
 
@@ -136,12 +154,17 @@ def wire(
     async def startup() -> None:
         await outbox.start()  # needs Discord only; the rest starts once OpenCode is up
 
+    def guild_commands(guild: discord.Guild) -> Sequence[AnyCommand]:
+        return made_from_opencode(guild)
+
     routes = Routes(
         project_message=project_message,
         thread_message=thread_message,
         thread_deleted=thread_deleted,
         startup=startup,
         prompt_actions=lambda: prompt_handlers,
+        guild_commands=guild_commands,
+        send_message=send_message,
         message_edited=message_edited,
         message_deleted=message_deleted,
     )
@@ -171,25 +194,39 @@ def wire(
         timeout_minutes=config.permission_timeout,
         on_unbound_session=poke_sync,
     )
+    prompt_options = PromptOptions(store, opencode)
     turns = Turns(
         bridges,
         TurnSettings(files_dir=files_dir, upload_data_dir=config.data_dir),
         marks=ReactionMarks(bot),
+        options=prompt_options,
     )
     bot.turns = turns
     router = EventRouter(
         events, bridges, asks, on_unbound_session=poke_sync, on_turn_end=turns.poke
     )
     sessions = Sessions(bridges, turns, files_dir)
-    messages = MessageRoutes(store, sessions, asks, turns)
+    shell = ShellRunner()
+    messages = MessageRoutes(store, sessions, asks, turns, shell)
+    sends = SendParts.wire(store, sessions, bot, opencode, events, clock)
     prompt_handlers = PromptHandlers(asks)
+    kit = Kit(store, opencode, bridges, sessions, prompt_options, config, shell)
     register_commands(
         bot.tree,
         projects_deps=ProjectDeps(store, opencode, config),
         session_deps=SessionDeps(store, opencode, bridges),
         settings_deps=SettingsDeps(store),
+        kit=kit,
         queue_deps=QueueDeps(store, turns),
+        tasks_deps=TasksDeps(store, poke=sends.scheduler.poke),
     )
+    builtin = [c.name for c in bot.tree.get_commands()]
+
+    def catalog_changed() -> None:
+        background_task.start(bot.place_commands(), name="place-commands")
+
+    catalog = CommandCatalog(store, opencode, on_change=catalog_changed)
+    made_from_opencode = GuildCommands(kit, catalog, lambda: builtin)
     return Parts(
         store,
         opencode,
@@ -203,6 +240,8 @@ def wire(
         sessions,
         turns,
         serving,
+        sends,
+        catalog,
     )
 
 
@@ -216,6 +255,7 @@ class Kimaki:
         opencode_version: str = "unknown",
         opencode_env: Mapping[str, str] | None = None,
         bot_options: dict[str, Any] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         """`opencode_env` is the OpenCode server's environment (`OpenCodeServer.environment`):
         without it sync does not know where OpenCode's store is, and only polls."""
@@ -223,7 +263,8 @@ class Kimaki:
         self.token = token
         self.opencode_version = opencode_version
         self.first_start = not (config.data_dir / "started").exists()
-        self.parts = wire(config, opencode, bot_options or {}, opencode_env)
+        self._endpoint = opencode
+        self.parts = wire(config, opencode, bot_options or {}, opencode_env, clock)
         self.store = self.parts.store
         self.opencode = self.parts.opencode
         self.events = self.parts.events
@@ -234,9 +275,11 @@ class Kimaki:
         self.asks = self.parts.asks
         self.router = self.parts.router
         self.sessions = self.parts.sessions
+        self.sends = self.parts.sends
         self.turns = self.parts.turns
         self._connection: asyncio.Task[None] | None = None
         self._recovering: asyncio.Task[None] | None = None
+        self._publishing: asyncio.Task[None] | None = None
         self._stopped = False
 
     async def start(
@@ -257,9 +300,14 @@ class Kimaki:
             if boot is not None and not boot.done():
                 boot.cancel()
         self._start_opencode_parts()
-        # Threads an interrupted bind made before a crash (needs the guild cache).
-        self._recovering = background_task.start(self.bridges.recover(), name="recover-binds")
+        self._recovering = background_task.start(self._recover(), name="recover-binds")
         self._announce()
+
+    async def _recover(self) -> None:
+        """Threads an interrupted bind made before a crash (needs the guild cache), then
+        the sends made while kimaki was stopped or cut off by a crash."""
+        await self.bridges.recover()
+        self.sends.start_taking()
 
     async def _login(self) -> None:
         try:
@@ -325,10 +373,19 @@ class Kimaki:
         self.events.start()
         self.router.start()
         self.asks.start()
+        self.sends.start_watching()
+        self.parts.catalog.start()
         if self.sync is not None:
             self.sync.start()
         self.turns.start()
         self.parts.serving.set()
+        publisher = StatusPublisher(
+            self.config, self.bot, self.opencode, self._endpoint, self.sync, self._version
+        )
+        self._publishing = background_task.start(publisher.run(), name="status")
+
+    def _version(self) -> str:
+        return self.opencode_version
 
     def _announce(self) -> None:
         app_id = self.bot.application_id
@@ -354,13 +411,16 @@ class Kimaki:
         if self._stopped:
             return
         self._stopped = True
-        if self._recovering is not None:
-            self._recovering.cancel()
+        for task in (self._recovering, self._publishing):
+            if task is not None:
+                task.cancel()
         if self.sync is not None:
             await self.sync.stop()
+        await self.sends.stop()
         await self.router.stop()
         await self.turns.stop()
         await self.asks.stop()
+        await self.parts.catalog.stop()
         await self.bridges.close()
         await self.outbox.stop()
         await self.events.stop()

@@ -172,7 +172,8 @@ class Bridges:
                 self.ctx.store.bind_intents.remove(intent.session_id)
                 return
             record = self._record(intent, thread)
-        if intent.message_id is not None:
+        # A `kimaki send` is resumed by its intake instead of asking to send again.
+        if intent.message_id is not None and self.ctx.store.sends.get(intent.message_id) is None:
             text = render_notice(
                 "kimaki stopped before your message reached OpenCode; send it again"
             )

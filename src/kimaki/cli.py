@@ -9,11 +9,22 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from kimaki import __version__, cli_guilds, cli_projects, cli_setup, cli_upload, config
+from kimaki import (
+    __version__,
+    cli_guilds,
+    cli_projects,
+    cli_send,
+    cli_setup,
+    cli_status,
+    cli_tasks,
+    cli_upload,
+    config,
+)
 from kimaki.app import run
 from kimaki.bot.voice import no_voice_warnings
 from kimaki.demo import command as demo_command
 from kimaki.logs import setup_logging
+from kimaki.util.instance_lock import AlreadyRunning, InstanceLock
 from kimaki.util.private_files import tighten
 
 
@@ -40,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_setup.add_parser(commands)
     cli_projects.add_parser(commands)
     cli_guilds.add_parser(commands)
+    cli_send.add_parser(commands)
+    cli_tasks.add_parser(commands)
+    cli_status.add_parser(commands)
     cli_upload.add_parser(commands)
     demo_command.add_parser(commands)
     return parser
@@ -67,13 +81,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_projects.run_project_command(args, settings)
     if args.command == "guild":
         return cli_guilds.run_guild_command(args, settings)
+    if args.command == "send":
+        return cli_send.run_send_command(args, settings)
+    if args.command == "task":
+        return cli_tasks.run_task_command(args, settings)
+    if args.command == "status":
+        return cli_status.run_status_command(args, settings)
     if args.command == "upload":
         return cli_upload.run_upload_command(args, settings)
-    setup_logging(settings.log_dir, debug=args.debug)
     try:
-        return asyncio.run(run(settings, cli_setup.first_run(settings)))
-    except KeyboardInterrupt:
-        return 130
+        lock = InstanceLock(settings.data_dir).acquire()
+    except AlreadyRunning as exc:
+        print(f"kimaki: {exc}", file=sys.stderr)
+        return 1
+    with lock:
+        setup_logging(settings.log_dir, debug=args.debug)
+        try:
+            return asyncio.run(run(settings, cli_setup.first_run(settings)))
+        except KeyboardInterrupt:
+            return 130
 
 
 def entrypoint() -> NoReturn:

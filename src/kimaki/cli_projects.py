@@ -91,7 +91,7 @@ async def _add(store: Store, settings: Config, path: str, guild_id: int | None) 
     try:
         async with rest_client(settings, token) as client:
             guild = await _pick_guild(client, guild_id)
-            added = await add_project(store, guild, path)
+            added = await add_project(store, guild, path, category=settings.category)
     except discord.LoginFailure:
         print("kimaki: Discord refused the bot token (KIMAKI_BOT_TOKEN)", file=sys.stderr)
         return 1

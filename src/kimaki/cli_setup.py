@@ -24,6 +24,7 @@ from kimaki.opencode.endpoint import Endpoint
 from kimaki.opencode.kimaki_config import opencode_config_env
 from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
 from kimaki.setup import STEP_NAMES
+from kimaki.util.instance_lock import AlreadyRunning, InstanceLock
 
 # The setup itself (kimaki.setup.flow, .ui: questionary and prompt_toolkit, ~0.5 s to
 # import) is imported where it runs: a normal start never needs it.
@@ -68,9 +69,15 @@ def run_setup_command(args: argparse.Namespace, settings: Config) -> int:
     if isinstance(outcome, int):
         return outcome
     try:
-        return asyncio.run(run(settings))
-    except KeyboardInterrupt:
-        return 130
+        lock = InstanceLock(settings.data_dir).acquire()
+    except AlreadyRunning as exc:  # the setup ran beside a running kimaki, which keeps running
+        print(f"kimaki: set up; the kimaki already running (pid {exc.pid}) goes on with it")
+        return 0
+    with lock:
+        try:
+            return asyncio.run(run(settings))
+        except KeyboardInterrupt:
+            return 130
 
 
 async def _setup(settings: Config, steps: list[str], *, ask_start: bool) -> str | int:

@@ -41,6 +41,8 @@ class Config:
     """Minutes a permission prompt waits for a person before it is denied; 0 = forever."""
     projects_roots: tuple[Path, ...]
     """Where `/add-project` may register directories; empty = the user's home."""
+    category: str | None = None
+    """The Discord category of new project channels; None = `Kimaki <hostname>`."""
 
     @property
     def log_dir(self) -> Path:
@@ -124,6 +126,13 @@ def _existing_directory(raw: str) -> Path:
     if not path.is_dir():
         raise ValueError(f"{raw!r} is not an existing directory")
     return path.resolve()
+
+
+def _category(raw: str) -> str:
+    name = raw.strip()
+    if not name or len(name) > 100:
+        raise ValueError(f"expected a category name of 1 to 100 characters, got {raw!r}")
+    return name
 
 
 def _nonempty(raw: str) -> str:
@@ -248,6 +257,15 @@ _SETTINGS: tuple[_Setting, ...] = (
         "a directory under which /add-project in Discord may register projects; repeat for "
         f"several (the variable separates them with {os.pathsep!r}; default: your home)",
         repeatable=True,
+    ),
+    _Setting(
+        "category",
+        "KIMAKI_CATEGORY",
+        "--category",
+        _category,
+        None,
+        "the Discord category of new project channels (default `Kimaki <hostname>`, so "
+        "several machines can share a server)",
     ),
 )
 

@@ -14,7 +14,10 @@ Rules that keep a thread honest:
 - Hidden parts are recorded as handled once finished, so raising verbosity later
   does not repost old history.
 - A file the agent's answer carries (a `file` part: an image, a generated file) is
-  posted as an attachment, at every verbosity.
+  posted as an attachment, at every verbosity; so is a file a tool returned with its
+  result (an image `webfetch` fetched, an MCP tool's screenshot), right after the tool.
+  Not `read`'s: those are files already on disk the agent looked at (often the very
+  image the person sent); the agent posts one with `kimaki upload` when it means to.
 - An unfinished assistant message is given up only when OpenCode says it ended (it
   carries an error, e.g. an abort) or when a *later assistant* message exists: OpenCode
   writes one step after the other, so a newer step means the run that owned the old
@@ -25,8 +28,9 @@ Rules that keep a thread honest:
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kimaki.ids import Verbosity
 from kimaki.opencode.models import (
@@ -36,6 +40,7 @@ from kimaki.opencode.models import (
     PartID,
     ReasoningPart,
     TextPart,
+    ToolFile,
     ToolPart,
 )
 from kimaki.origin import message_origin
@@ -170,11 +175,36 @@ def _plan_assistant(
             result.skipped.append(part.id)
         else:
             result.units.append(Unit(part.id, (part.id,), text))
+        if isinstance(part, ToolPart):
+            result.units += tool_files(part)
     _plan_error(message, handled, result)
     if message.info.ends_turn and result.units and result.units[-1].parts[0] in _ids(message):
-        last = result.units[-1]
-        result.units[-1] = Unit(last.key, last.parts, last.text, notify=True)
+        result.units[-1] = replace(result.units[-1], notify=True)
     return True
+
+
+LOOKED_AT = frozenset({"read"})
+"""Tools whose returned files are files the agent looked at, not files it produced."""
+
+
+def tool_files(part: ToolPart) -> list[Unit]:
+    """A unit per file a completed tool returned, keyed `<part id>/file/<n>`."""
+    if part.state.status != "completed" or part.tool in LOOKED_AT:
+        return []
+    units = []
+    for n, found in enumerate(part.state.attachments):
+        key = PartID(f"{part.id}/file/{n}")
+        units.append(
+            Unit(key, (key,), "", file=FileRef(found.url, found.mime, _name(part, n, found)))
+        )
+    return units
+
+
+def _name(part: ToolPart, n: int, found: ToolFile) -> str:
+    if found.filename:
+        return found.filename
+    suffix = mimetypes.guess_extension(found.mime.split(";")[0].strip()) or ""
+    return f"{part.tool}-{n + 1}{suffix}"
 
 
 def _plan_error(message: Message, handled: Collection[PartID], result: Plan) -> None:
@@ -189,7 +219,8 @@ def _plan_error(message: Message, handled: Collection[PartID], result: Plan) -> 
 
 
 def _ids(message: Message) -> set[PartID]:
-    return {p.id for p in message.parts} | {error_key(message)}
+    files = {u.key for p in message.parts if isinstance(p, ToolPart) for u in tool_files(p)}
+    return {p.id for p in message.parts} | {error_key(message)} | files
 
 
 def will_show(part: Part, verbosity: Verbosity) -> bool:

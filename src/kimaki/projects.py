@@ -1,13 +1,16 @@
 """Registering project directories as Discord channels; shared by the CLI and slash commands.
 
-A project is a text channel under a category named `Kimaki`, named after the
-directory's basename, with the full path as its topic. Removing a project forgets the
-mapping (and its threads' bindings) but leaves the channel and its history in Discord.
+A project is a text channel under this machine's category (`Kimaki <hostname>` unless
+`--category` says otherwise: each machine in a shared server has its own bot and its
+own category), named after the directory's basename, with the full path as its topic.
+Removing a project forgets the mapping (and its threads' bindings) but leaves the
+channel and its history in Discord.
 """
 
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +24,7 @@ from kimaki.store.db import Conflict
 from kimaki.store.ids import ChannelID, GuildID
 from kimaki.store.projects import Project
 
-CATEGORY_NAME = "Kimaki"
+CATEGORY_PREFIX = "Kimaki"
 _NOT_ALLOWED = re.compile(r"[^a-z0-9-]+")
 
 
@@ -52,6 +55,12 @@ def checked_directory(raw: str | Path) -> Path:
     return path
 
 
+def default_category() -> str:
+    """`Kimaki <hostname>`: the category of this machine's project channels."""
+    host = socket.gethostname().split(".")[0] or "this machine"
+    return f"{CATEGORY_PREFIX} {host}"[:NAME_LIMIT]
+
+
 @dataclass(frozen=True)
 class AddedProject:
     project: Project
@@ -73,11 +82,13 @@ async def add_project(
     raw_directory: str | Path,
     *,
     from_discord: Config | None = None,
+    category: str | None = None,
 ) -> AddedProject:
     """Create the channel (and the category if missing) and record the mapping.
 
     `from_discord` (kimaki's settings) limits the directory to what a Discord user may
-    register; without it (the command line) any existing directory goes.
+    register; without it (the command line) any existing directory goes. `category`
+    is the category's name (default `default_category()`).
     """
     if from_discord is not None:
         directory = discord_directory(str(raw_directory), from_discord)
@@ -88,10 +99,10 @@ async def add_project(
         raise ProjectError(
             f"{directory} is already registered in this server as <#{existing[0].channel_id}>"
         )
-    category = await _kimaki_category(guild)
+    parent = await _category(guild, category or default_category())
     channel = await guild.create_text_channel(
         channel_name(directory),
-        category=category,
+        category=parent,
         topic=f"kimaki project: {directory}",
         reason="kimaki project add",
     )
@@ -125,9 +136,9 @@ def remove_project(store: Store, project: Project) -> None:
     store.projects.remove(project.channel_id)
 
 
-async def _kimaki_category(guild: discord.Guild) -> discord.CategoryChannel:
+async def _category(guild: discord.Guild, name: str) -> discord.CategoryChannel:
     channels = await guild.fetch_channels()
     for channel in channels:
-        if isinstance(channel, discord.CategoryChannel) and channel.name.lower() == "kimaki":
+        if isinstance(channel, discord.CategoryChannel) and channel.name.lower() == name.lower():
             return channel
-    return await guild.create_category(CATEGORY_NAME, reason="kimaki project add")
+    return await guild.create_category(name, reason="kimaki project add")

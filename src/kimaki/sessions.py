@@ -10,13 +10,17 @@ the session's turn runs. What a message brings:
 - its attachments, downloaded and saved when it arrives (Discord's links expire, and a
   held message may wait): an attachment that cannot be downloaded gets one line in the
   thread, and the rest of the message still goes.
+
+A `kimaki send` is a message too (the bot's own, which the gate admitted): its
+`PromptSource` says what the message's content does not (the whole prompt, whom it is
+from, the thread's name, the agent and model it names).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +32,7 @@ from kimaki.bridge import ThreadBridge
 from kimaki.bridges import AUTO_ARCHIVE_MINUTES, Bridges
 from kimaki.naming import prompt_thread_name
 from kimaki.opencode.errors import OpenCodeError
+from kimaki.opencode.models import ModelRef
 from kimaki.opencode.prompt import FileInput
 from kimaki.render import render_notice
 from kimaki.store import Origin, Outgoing, Project, SessionID, ThreadRecord, synthetic_key
@@ -53,6 +58,20 @@ class Author:
         return cls(message.author.display_name, message.author.id, message.id)
 
 
+@dataclass(frozen=True)
+class PromptSource:
+    """Who a prompt is from and what it says, when that is not simply the message's author
+    and content: a `kimaki send`, which the bot posted on its token holder's behalf."""
+
+    words: str
+    author_name: str
+    thread_name: str | None = None
+    agent: str | None = None
+    model: ModelRef | None = None
+    not_files: Collection[str] = ()
+    """Attachment names that are not files for the agent (the send's own `prompt.md`)."""
+
+
 class Sessions:
     """What a message in a project channel or a bound thread does."""
 
@@ -62,13 +81,17 @@ class Sessions:
         self.files_dir = files_dir
         self.ctx = bridges.ctx
 
-    async def start_from_message(self, message: discord.Message, project: Project) -> None:
+    async def start_from_message(
+        self, message: discord.Message, project: Project, source: PromptSource | None = None
+    ) -> ThreadRecord | None:
         """A message in a project channel: new session, its thread (from the message),
-        first prompt."""
-        _, words = split_interrupt(message.content)
-        title = words.strip() or next((a.filename for a in message.attachments), "")
+        first prompt. The thread, if the prompt was taken (sent or held)."""
+        _, words = split_interrupt(source.words if source else message.content)
+        skip = source.not_files if source else ()
+        files = (a.filename for a in message.attachments if a.filename not in skip)
+        title = words.strip() or next(files, "")
         if not title:
-            return  # nothing to say (e.g. a sticker); do not open an empty session
+            return None  # nothing to say (e.g. a sticker); do not open an empty session
         if not project.directory.is_dir():
             await message.reply(
                 render_notice(
@@ -77,10 +100,10 @@ class Sessions:
                 ),
                 mention_author=False,
             )
-            return
+            return None
         channel = message.channel
         assert isinstance(channel, discord.TextChannel)  # the bot routes project channels only
-        name = prompt_thread_name(title)
+        name = source.thread_name if source and source.thread_name else prompt_thread_name(title)
         try:
             session = await self.ctx.opencode.create_session(str(project.directory))
         except OpenCodeError as exc:
@@ -88,16 +111,20 @@ class Sessions:
                 name=name, auto_archive_duration=AUTO_ARCHIVE_MINUTES
             )
             await thread.send(render_notice(f"OpenCode is not reachable, try again: {exc}"))
-            return
+            return None
         bound = await self.bridges.bind(
             session.id, project.directory, channel, Origin.DISCORD, name, message=message
         )
-        if bound.bridge is not None:
-            await self._submit(bound.bridge, message)
+        if bound.bridge is None or not await self._submit(bound.bridge, message, source):
+            return None
+        return bound.bridge.record
 
-    async def follow_up(self, message: discord.Message, record: ThreadRecord) -> None:
-        """A message in a bound thread prompts its session (held while a turn runs)."""
-        await self._submit(self.bridges.for_record(record), message)
+    async def follow_up(
+        self, message: discord.Message, record: ThreadRecord, source: PromptSource | None = None
+    ) -> bool:
+        """A message in a bound thread prompts its session (held while a turn runs);
+        whether the prompt was taken (sent, held, or taken before: a repeated delivery)."""
+        return await self._submit(self.bridges.for_record(record), message, source)
 
     async def prompt(
         self,
@@ -106,27 +133,36 @@ class Sessions:
         author: Author,
         *,
         files: Sequence[FileInput] = (),
+        command: str | None = None,
     ) -> bool:
         """A prompt that came with no message of its own (a slash command): the same path
-        as messages, held like them while a turn runs. Whether it was taken (sent or held)."""
+        as messages, held like them while a turn runs. With `command`, OpenCode runs that
+        command with `text` as its arguments. Whether it was taken (sent or held)."""
         prompt = Prompt(
             source=str(author.source_id),
             author_id=author.user_id,
             author_name=author.name,
             text=text.strip(),
             parts=tuple(files),
+            command=command,
         )
         return await self.turns.submit(bridge, prompt) != Outcome.REPEATED
 
-    async def _submit(self, bridge: ThreadBridge, message: discord.Message) -> None:
-        prompt = await self.prompt_of(message, bridge)
-        if prompt is not None:
-            await self.turns.submit(bridge, prompt)
+    async def _submit(
+        self, bridge: ThreadBridge, message: discord.Message, source: PromptSource | None = None
+    ) -> bool:
+        prompt = await self.prompt_of(message, bridge, source)
+        if prompt is None:
+            return False
+        await self.turns.submit(bridge, prompt)
+        return True
 
-    async def prompt_of(self, message: discord.Message, bridge: ThreadBridge) -> Prompt | None:
+    async def prompt_of(
+        self, message: discord.Message, bridge: ThreadBridge, source: PromptSource | None = None
+    ) -> Prompt | None:
         """The message as a prompt (attachments saved now); None if it carries nothing."""
-        interrupt, words = split_interrupt(message.content)
-        files = await self._save_attachments(message, bridge)
+        interrupt, words = split_interrupt(source.words if source else message.content)
+        files = await self._save_attachments(message, bridge, source.not_files if source else ())
         quote = await quote_of(message)
         if not words.strip() and not files:
             return None
@@ -134,20 +170,24 @@ class Sessions:
         return Prompt(
             source=str(message.id),
             author_id=author.id,
-            author_name=author.display_name,
+            author_name=source.author_name if source else author.display_name,
             text=words.strip(),
             quote=quote,
             files=tuple(files),
             interrupt=interrupt,
             message=(message.channel.id, message.id),
+            agent=source.agent if source else None,
+            model=source.model if source else None,
         )
 
     async def _save_attachments(
-        self, message: discord.Message, bridge: ThreadBridge
+        self, message: discord.Message, bridge: ThreadBridge, skip: Collection[str] = ()
     ) -> list[attachments.Saved]:
         saved = []
         session_id = bridge.record.session_id
         for index, attachment in enumerate(message.attachments):
+            if attachment.filename in skip:
+                continue
             try:
                 saved.append(await self._save_one(message, session_id, index, attachment))
             except (*_DOWNLOAD_ERRORS, _TooLarge) as exc:

@@ -132,7 +132,7 @@ class ScriptedModel:
     async def wait_for_request(
         self,
         predicate: Callable[[RecordedRequest], bool] = lambda r: True,
-        timeout: float = 10.0,
+        timeout: float = 30.0,
     ) -> RecordedRequest:
         """The first recorded request (already seen or still to come) matching ``predicate``."""
 

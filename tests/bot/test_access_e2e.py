@@ -135,7 +135,9 @@ async def test_every_registered_command_is_behind_the_gate(
     since = twin.cursor()
     twin.user(running.owner).send(running.channel, "tau-gate starts")
     thread = await twin.wait_for_thread(parent=running.channel, since=since, timeout=TIMEOUT)
-    await twin.wait_for_message(lambda m: "gated reply" in m.content, channel=thread)
+    await twin.wait_for_message(
+        lambda m: "gated reply" in m.content, channel=thread, timeout=TIMEOUT
+    )
     projects = running.app.store.projects.all()
     verbosity = running.app.store.channel_settings.verbosity(ChannelID(running.channel.id))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from discord_twin import Twin
 from discord_twin.state import GUILD_CATEGORY
-from kimaki.projects import channel_name
+from kimaki.projects import channel_name, default_category
 from kimaki.store import ChannelID, Store
 
 KIMAKI = str(Path(sys.executable).parent / "kimaki")
@@ -75,7 +76,8 @@ async def test_add_list_remove_and_refusals(twin: Twin, tmp_path: Path) -> None:
     channel = next(c for c in twin.channels() if c.id == channel_id)
     assert channel.name == "web-app"
     category = next(c for c in twin.channels() if c.id == channel.parent_id)
-    assert category.type == GUILD_CATEGORY and category.name == "Kimaki"
+    assert category.type == GUILD_CATEGORY and category.name == default_category()
+    assert category.name == f"Kimaki {socket.gethostname().split('.')[0]}"
     assert twin.unknown_requests() == []
 
     again = await kimaki_project(twin, data, "add", str(project))

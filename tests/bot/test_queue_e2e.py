@@ -7,6 +7,7 @@ import asyncio
 
 from discord_twin.state import Channel
 from discord_twin.state import Message as TwinMessage
+from kimaki.opencode.prompt import TextInput
 from kimaki.store import ThreadRecord
 from scripted_model import ScriptedModel, text
 from tests.bot.test_sessions import marked_queued, unmarked, user_texts
@@ -77,6 +78,27 @@ async def test_held_messages_follow_edits_and_deletes_and_go_together(
     ]
     assert scripted_model.overlaps_of(record.session_id) == []
     assert (await slash(running, "queue", thread)).content == "⬦ nothing is queued in this thread"
+
+    # A turn another client of the shared server runs (an attached TUI) holds messages too.
+    other = asyncio.Event()
+    scripted_model.add_rule("qa-tui", [text("The other client's answer.", gate=other)])
+    scripted_model.add_rule("qa-after", [text("Answered after the other client.")])
+    directory = str(running.project)
+    await running.app.opencode.prompt_async(
+        record.session_id, directory, [TextInput("qa-tui from a terminal UI")]
+    )
+    try:
+        await scripted_model.wait_for_request(
+            lambda r: "qa-tui" in r.prompt and r.paused.is_set(), timeout=TIMEOUT
+        )
+        after = owner.send(thread, "qa-after that")
+        await marked_queued(running, after)
+        assert (await user_texts(running, record.session_id))[-1] == "qa-tui from a terminal UI"
+    finally:
+        other.set()
+    await answered(running, thread, "Answered after the other client.")
+    await unmarked(running, after)
+    assert scripted_model.overlaps_of(record.session_id) == []
 
 
 async def test_send_now_and_the_now_prefix_interrupt_the_running_turn(

@@ -20,6 +20,7 @@ from kimaki.app import Kimaki
 from kimaki.opencode.endpoint import EndpointSource
 from kimaki.opencode.server import OpenCodeServer
 from kimaki.store import ChannelID, GuildID, ThreadID, ThreadRecord
+from kimaki.tasks.clock import Clock
 from tests.support.waiting import eventually
 
 
@@ -75,7 +76,10 @@ async def start_kimaki(
     started: list[Kimaki] = []
 
     async def launch(
-        data_dir: Path, env: dict[str, str], opencode: EndpointSource | None = None
+        data_dir: Path,
+        env: dict[str, str],
+        opencode: EndpointSource | None = None,
+        clock: Clock | None = None,
     ) -> Kimaki:
         assert twin.seed is not None
         app = Kimaki(
@@ -85,6 +89,7 @@ async def start_kimaki(
             opencode_version=opencode_server.version or "?",
             opencode_env=opencode_server.environment(),
             bot_options={"guild_ready_timeout": 0.05},
+            clock=clock,
         )
         make_test_friendly(app.bot)
         started.append(app)
@@ -95,25 +100,27 @@ async def start_kimaki(
         restart: Running | None = None,
         prepare: Callable[[Path], object] | None = None,
         opencode: EndpointSource | None = None,
+        clock: Clock | None = None,
         **env: str,
     ) -> Running:
         """A new kimaki with a new project, or (`restart=`) the same data dir and project again.
 
         `prepare(project)` runs before kimaki starts: OpenCode reads a project's
         opencode.json once, when kimaki first lists its sessions, so edit it here.
-        `opencode` replaces the shared server's endpoint (e.g. a proxy in front of it).
+        `opencode` replaces the shared server's endpoint (e.g. a proxy in front of it);
+        `clock` is the scheduler's (tests move it by hand).
         """
         assert twin.seed is not None
         if restart is not None:
             await restart.app.stop()
-            app = await launch(restart.app.config.data_dir, env)
+            app = await launch(restart.app.config.data_dir, env, clock=clock)
             await app.start()
             return Running(app, twin, restart.project, restart.channel)
         project = make_project()
         if prepare is not None:
             prepare(project)
         channel = twin.create_channel(twin.seed.guild, project.name[:90])
-        app = await launch(tmp_path / f"data{len(started)}", env, opencode)
+        app = await launch(tmp_path / f"data{len(started)}", env, opencode, clock)
         app.store.projects.add(ChannelID(channel.id), GuildID(twin.seed.guild.id), project)
         await app.start()
         return Running(app, twin, project, channel)

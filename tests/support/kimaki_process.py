@@ -163,3 +163,25 @@ async def project_add(env: Mapping[str, str], data_dir: Path, project: Path) -> 
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode(errors="replace")
     return int(out.decode().strip().splitlines()[-1])
+
+
+async def kimaki_command(
+    env: Mapping[str, str], data_dir: Path, *args: str, timeout: float = 90
+) -> tuple[int, str, str]:
+    """`kimaki ARGS…` on `data_dir` to its end: exit code, stdout, stderr."""
+    proc = await asyncio.create_subprocess_exec(
+        KIMAKI,
+        *args,
+        env={**env, "KIMAKI_DATA_DIR": str(data_dir)},
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")

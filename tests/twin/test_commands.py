@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 
 import aiohttp
 import discord
@@ -24,6 +25,14 @@ def _tree(client: discord.Client, guild_id: int) -> app_commands.CommandTree[dis
         await interaction.edit_original_response(content=f"counted to {count}")
         await interaction.followup.send("and one more thing")
 
+    @tree.command(name="report", description="Defer, then edit with a file")
+    async def report(interaction: discord.Interaction[discord.Client]) -> None:
+        await interaction.response.defer(thinking=True)
+        await interaction.edit_original_response(
+            content="see the file", attachments=[discord.File(io.BytesIO(b"data"), "r.txt")]
+        )
+        await interaction.edit_original_response(content="still the file")
+
     @tree.command(name="secret", description="Ephemeral answer")
     async def secret(interaction: discord.Interaction[discord.Client]) -> None:
         await interaction.response.send_message("only you", ephemeral=True)
@@ -40,18 +49,49 @@ async def test_command_sync_global_and_guild(twin: Twin, twin_client: discord.Cl
     guild = discord.Object(twin.seed.guild.id)
     tree = _tree(twin_client, guild.id)
     synced = await tree.sync()
-    assert sorted(c.name for c in synced) == ["ping", "secret", "slow"]
+    assert sorted(c.name for c in synced) == ["ping", "report", "secret", "slow"]
     guild_synced = await tree.sync(guild=guild)
     assert [c.name for c in guild_synced] == ["guildonly"]
-    assert sorted(c.name for c in twin.commands()) == ["ping", "secret", "slow"]
+    assert sorted(c.name for c in twin.commands()) == ["ping", "report", "secret", "slow"]
     assert [c.name for c in twin.commands(twin.seed.guild)] == ["guildonly"]
     # Ids are stable across syncs, as on Discord.
     again = await tree.sync()
     assert {c.name: c.id for c in again} == {c.name: c.id for c in synced}
     fetched = await tree.fetch_commands()
-    assert sorted(c.name for c in fetched) == ["ping", "secret", "slow"]
+    assert sorted(c.name for c in fetched) == ["ping", "report", "secret", "slow"]
     ping = next(c for c in twin.commands() if c.name == "ping")
     assert ping.options[0]["name"] == "text" and ping.options[0]["type"] == 3
+
+
+async def test_more_than_100_chat_commands_are_refused_and_change_nothing(
+    twin: Twin, twin_client: discord.Client
+) -> None:
+    assert twin.seed is not None
+    guild = discord.Object(twin.seed.guild.id)
+    tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(twin_client)
+
+    async def noop(interaction: discord.Interaction[discord.Client]) -> None:
+        await interaction.response.send_message("ok")
+
+    for n in range(100):
+        tree.add_command(
+            app_commands.Command(name=f"c{n}", description="d", callback=noop), guild=guild
+        )
+    assert len(await tree.sync(guild=guild)) == 100
+    app_id = twin.seed.app.id
+    raws = [{"name": f"x{n}", "description": "d", "type": 1} for n in range(101)]
+    with_menu = [*raws[:100], {"name": "Pin it", "type": 3}]  # message commands do not count
+    try:
+        await twin_client.http.bulk_upsert_guild_commands(app_id, guild.id, raws)
+    except discord.HTTPException as exc:
+        assert (exc.status, exc.code) == (400, 30032)
+    else:
+        raise AssertionError("101 chat commands were accepted")
+    assert sorted(c.name for c in twin.commands(twin.seed.guild)) == sorted(
+        f"c{n}" for n in range(100)
+    )
+    accepted = await twin_client.http.bulk_upsert_guild_commands(app_id, guild.id, with_menu)
+    assert len(accepted) == 101
 
 
 async def test_slash_command_round_trip(twin: Twin, twin_client: discord.Client) -> None:
@@ -73,6 +113,10 @@ async def test_slash_command_round_trip(twin: Twin, twin_client: discord.Client)
     assert edited.edited_at is not None
     followup = await slow.wait_followup()
     assert followup.content == "and one more thing"
+
+    report = owner.slash("report")
+    kept = await report.wait_message(lambda m: m.content == "still the file")
+    assert [(a.filename, a.data) for a in kept.attachments] == [("r.txt", b"data")]
 
     secret = owner.slash("secret")
     hidden = await secret.wait_message()

@@ -44,6 +44,28 @@ async def test_file_upload_is_stored_and_served(twin: Twin, twin_client: discord
     assert "[file] build.log (14 bytes)" in twin.render(twin.seed.channel)
 
 
+async def test_an_edit_adds_a_file_and_keeps_the_attachments_it_lists(
+    twin: Twin, twin_client: discord.Client
+) -> None:
+    """Discord names files uploaded with an edit by upload index in `attachments`."""
+    assert twin.seed is not None
+    channel = twin_client.get_channel(twin.seed.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    sent = await channel.send(
+        "two files",
+        files=[
+            discord.File(io.BytesIO(b"a"), filename="keep.txt"),
+            discord.File(io.BytesIO(b"b"), filename="drop.txt"),
+        ],
+    )
+    keep = sent.attachments[0]
+    edited = await sent.edit(
+        attachments=[keep, discord.File(io.BytesIO(b"new"), filename="answer.md")]
+    )
+    assert [a.filename for a in edited.attachments] == ["keep.txt", "answer.md"]
+    assert twin.store.messages[sent.id].attachments[1].data == b"new"
+
+
 async def test_a_users_files_reach_the_bot_with_types_and_bytes(
     twin: Twin, twin_client: discord.Client
 ) -> None:

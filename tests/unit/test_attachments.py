@@ -137,3 +137,16 @@ def test_a_file_gone_or_broken_is_reported_not_fatal(tmp_path: Path) -> None:
     assert [s.filename for s, _ in built.unreadable] == ["dot.png", "notes.md"]
     (part,) = built.parts  # the broken image is still there to read by path
     assert isinstance(part, TextInput) and str(image.path) in part.text
+
+
+def test_a_pdf_goes_as_itself_only_to_a_model_that_takes_pdfs(tmp_path: Path) -> None:
+    doc = b"%PDF-1.4\n%fake but typed\n"
+    saved = save(tmp_path, SessionID("ses_1"), "1", 0, "spec.pdf", "application/pdf", doc)
+    built = build([saved], lambda mime: mime == "application/pdf")
+    (part,) = built.parts
+    assert isinstance(part, FileInput) and part.mime == "application/pdf"
+    assert base64.b64decode(part.url.split(",", 1)[1]) == doc  # unchanged: no scaling
+    images_only = build([saved], lambda mime: mime.startswith("image/"))
+    assert images_only.unseen == [saved]
+    (by_path,) = images_only.parts
+    assert isinstance(by_path, TextInput) and str(saved.path) in by_path.text

@@ -213,3 +213,34 @@ def test_a_file_the_answer_carries_is_posted_as_itself_in_its_place() -> None:
         ("⬥ That was it.", ("t2",), 0),
     ]
     assert outgoing[-1].notify, "the turn's last message still notifies"
+
+
+def test_files_a_tool_returned_follow_it_except_the_ones_read_looked_at() -> None:
+    from kimaki.mirror import FileRef
+
+    def with_files(pid: str, name: str, *files: dict[str, Any]) -> dict[str, Any]:
+        part = tool(pid, name, url="http://x")
+        part["state"]["attachments"] = list(files)
+        return part
+
+    shot = {"type": "file", "mime": "image/png", "url": "data:image/png;base64,AA=="}
+    named = {**shot, "filename": "page.png"}
+    messages = [
+        assistant(
+            "a1",
+            with_files("k1", "webfetch", shot, named),
+            with_files("k2", "read", shot),
+            said("t1", "Done."),
+        )
+    ]
+    for verbosity in Verbosity:
+        units = plan(messages, set(), verbosity).units
+        files = [(u.key, u.file) for u in units if u.file is not None]
+        assert files == [
+            ("k1/file/0", FileRef(shot["url"], "image/png", "webfetch-1.png")),
+            ("k1/file/1", FileRef(shot["url"], "image/png", "page.png")),
+        ]
+    handled = {PartID(p) for p in ("k1", "k1/file/0", "k1/file/1", "k2", "t1")}
+    assert plan(messages, handled, DEFAULT).units == []
+    last = plan([assistant("a2", with_files("k3", "webfetch", shot))], set(), DEFAULT).units
+    assert last[-1].file is not None and last[-1].notify, "a turn ending on a file notifies"

@@ -12,7 +12,7 @@ from kimaki.store import QueuedPrompt, QueuedPromptID, QueueState, SessionID, Th
 from kimaki.turns import split_interrupt
 from kimaki.turns.busy import kimaki_asked
 from kimaki.turns.hint import upload_command, upload_hint
-from kimaki.turns.prompt import Prompt, summary, tag, words
+from kimaki.turns.prompt import Prompt, next_batch, summary, tag, words
 
 
 def row(text: str, **extras: Any) -> QueuedPrompt:
@@ -83,6 +83,14 @@ def test_summary_for_queue() -> None:
 def test_a_prompt_keeps_where_its_message_is() -> None:
     prompt = Prompt("9", 7, "Ann", "hi", message=(300, 9))
     assert prompt.extras() == {"quote": None, "files": [], "message": [300, 9], "parts": []}
+    assert Prompt("8", 7, "Ann", "Bob", command="greet").extras()["command"] == "greet"
+
+
+def test_an_opencode_command_goes_alone_and_prompts_before_it_together() -> None:
+    a, b, c, d = row("a"), row("b"), row("Bob", command="greet"), row("d")
+    assert next_batch([a, b, c, d]) == [a, b]
+    assert next_batch([c, d]) == [c] and next_batch([d]) == [d] and next_batch([]) == []
+    assert summary(c) == "/greet Bob"
 
 
 def test_the_upload_instruction_names_session_and_data_dir() -> None:

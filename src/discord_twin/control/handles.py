@@ -47,14 +47,14 @@ class InteractionHandle:
     def followups(self) -> list[Message]:
         return [self.twin.store.messages[m] for m in self.interaction.followup_ids]
 
-    async def wait_response(self, timeout: float = 5.0) -> InteractionHandle:
+    async def wait_response(self, timeout: float = 30.0) -> InteractionHandle:
         await self.twin.events.wait_for(
             ("interaction_response",), lambda i: i is self.interaction, timeout=timeout
         )
         return self
 
     async def wait_message(
-        self, predicate: Callable[[Message], bool] | None = None, *, timeout: float = 5.0
+        self, predicate: Callable[[Message], bool] | None = None, *, timeout: float = 30.0
     ) -> Message:
         """The original response once it satisfies `predicate` (e.g. a deferred one edited)."""
 
@@ -71,7 +71,7 @@ class InteractionHandle:
         return message
 
     async def wait_followup(
-        self, predicate: Callable[[Message], bool] | None = None, *, timeout: float = 5.0
+        self, predicate: Callable[[Message], bool] | None = None, *, timeout: float = 30.0
     ) -> Message:
         def match(subject: tuple[Interaction, Message]) -> bool:
             interaction, message = subject

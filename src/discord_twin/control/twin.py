@@ -261,7 +261,7 @@ class Twin(AdminControls, FaultControls, Core):
         predicate: Callable[[Any], bool] | None = None,
         *,
         since: int = 0,
-        timeout: float = 5.0,
+        timeout: float = 30.0,
     ) -> Event:
         return await self.events.wait_for(kinds, predicate, since=since, timeout=timeout)
 
@@ -272,7 +272,7 @@ class Twin(AdminControls, FaultControls, Core):
         channel: Channel | None = None,
         author: User | None = None,
         since: int = 0,
-        timeout: float = 5.0,
+        timeout: float = 30.0,
         edits: bool = False,
     ) -> Message:
         """First message (created, or also edited with `edits`) from `since` that matches."""
@@ -296,7 +296,7 @@ class Twin(AdminControls, FaultControls, Core):
         *,
         parent: Channel | None = None,
         since: int = 0,
-        timeout: float = 5.0,
+        timeout: float = 30.0,
         updates: bool = False,
     ) -> Channel:
         def match(thread: Channel) -> bool:
@@ -315,7 +315,7 @@ class Twin(AdminControls, FaultControls, Core):
         *,
         channel: Channel | None = None,
         since: int = 0,
-        timeout: float = 5.0,
+        timeout: float = 30.0,
     ) -> TypingEvent:
         def match(event: TypingEvent) -> bool:
             return (channel is None or event.channel_id == channel.id) and (

@@ -5,19 +5,28 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import check_length, invalid_form
+from ..errors import TOO_MANY_APPLICATION_COMMANDS, TwinError, check_length, invalid_form
 from ..guild_payloads import command_payload
 from ..state import Command
 from .base import OpsBase
 
 _COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+CHAT_COMMAND_LIMIT = 100
+"""Chat-input commands per application and scope (guild or global), as Discord allows."""
 
 
 class CommandOps(OpsBase):
     def put_commands(
         self, app_id: int, guild_id: int | None, raws: list[dict[str, Any]]
     ) -> list[Command]:
-        """Bulk overwrite; a command keeps its id across syncs (keyed by type and name)."""
+        """Bulk overwrite; a command keeps its id across syncs (keyed by type and name).
+        More than 100 chat commands is refused, as Discord does, and nothing changes."""
+        if sum(1 for raw in raws if int(raw.get("type", 1)) == 1) > CHAT_COMMAND_LIMIT:
+            raise TwinError(
+                400,
+                TOO_MANY_APPLICATION_COMMANDS,
+                f"Maximum number of application commands reached ({CHAT_COMMAND_LIMIT})",
+            )
         existing = {
             (c.type, c.name): c
             for c in self.store.commands.values()

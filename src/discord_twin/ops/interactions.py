@@ -113,8 +113,7 @@ class InteractionOps(MessageOps):
             if interaction.message_id is None:
                 raise TwinError(400, 40004, "Interaction has no message to update")
             message = self.store.messages[interaction.message_id]
-            self.add_files(message, files)
-            self.edit_message(message, data)
+            self.edit_message(message, data, files)
             interaction.original_message_id = message.id
         elif rtype == 6 and interaction.message_id is not None:
             interaction.original_message_id = interaction.message_id

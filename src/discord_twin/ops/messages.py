@@ -189,7 +189,11 @@ class MessageOps(ChannelOps):
                 users.append(ref_author)
         return list(dict.fromkeys(users)), list(dict.fromkeys(roles)), everyone
 
-    def edit_message(self, message: Message, changes: dict[str, Any]) -> Message:
+    def edit_message(
+        self, message: Message, changes: dict[str, Any], files: list[NewFile] | None = None
+    ) -> Message:
+        """Apply an edit; `files` are uploaded with it (kept whatever `attachments` lists, as
+        their entries there name them by upload index, not by id)."""
         if "content" in changes:
             content = changes["content"] or ""
             self._validate_message(content, [], None)
@@ -220,13 +224,12 @@ class MessageOps(ChannelOps):
         if "attachments" in changes and changes["attachments"] is not None:
             keep_ids = {int(a["id"]) for a in changes["attachments"] if "id" in a}
             message.attachments = [a for a in message.attachments if a.id in keep_ids]
+        if files:
+            message.attachments.extend(self.new_attachments(files))
         message.flags &= ~LOADING
         message.edited_at = time.time()
         self._message_updated(message)
         return message
-
-    def add_files(self, message: Message, files: list[NewFile]) -> None:
-        message.attachments.extend(self.new_attachments(files))
 
     def delete_message(self, message: Message) -> None:
         message.deleted = True

@@ -144,8 +144,7 @@ class CommandRoutes(RestBase):
         message = self.ops.webhook_message(interaction, request.match_info["message_id"])
         body, files = await read_body(request)
         request[BODY_KEY] = body
-        self.ops.add_files(message, files)
-        return json_response(self.ops.message_json(self.ops.edit_message(message, body)))
+        return json_response(self.ops.message_json(self.ops.edit_message(message, body, files)))
 
     async def delete_webhook_message(self, request: web.Request) -> web.Response:
         interaction = self._interaction(request)

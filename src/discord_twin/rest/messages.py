@@ -97,8 +97,8 @@ class MessageRoutes(RestBase):
             raise TwinError(
                 403, E.CANNOT_EDIT_OTHERS_MESSAGE, "Cannot edit a message authored by another user"
             )
-        self.ops.add_files(message, files)
-        return json_response(self._message_json(request, self.ops.edit_message(message, body)))
+        edited = self.ops.edit_message(message, body, files)
+        return json_response(self._message_json(request, edited))
 
     async def delete_message(self, request: web.Request) -> web.Response:
         self.ops.delete_message(self._message(request))

@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import discord
 
 from kimaki.bot.commands import KimakiTree
+from kimaki.bot.commands.base import AnyCommand
 from kimaki.bot.commands.queue import SendNowButton
 from kimaki.bot.gate import Gate, GatedState
 from kimaki.bot.prompts_ui import PromptActions, register_prompt_items
 from kimaki.bot.trust import Trust
 from kimaki.config import Config
+from kimaki.sends.format import send_embed
 from kimaki.store import ChannelID, DiscordMessageID, Store, ThreadID
 from kimaki.turns import Turns
 from kimaki.util import background_task
@@ -51,6 +53,11 @@ class Routes:
     """Start the background work (from `setup_hook`, once logged in)."""
     prompt_actions: Callable[[], PromptActions]
     """What prompt buttons, menus and forms do (clicks work across restarts)."""
+    guild_commands: Callable[[discord.Guild], Sequence[AnyCommand]] = lambda guild: ()
+    """The commands a served guild gets beside kimaki's own (made from OpenCode's lists,
+    already within Discord's 100 per guild); the same objects while nothing changed."""
+    send_message: MessageHandler | None = None
+    """A message this bot posted itself carrying a `kimaki send` (the intake decides)."""
     message_edited: MessageHandler | None = None
     """A message in a bound thread was edited, by someone the gate admits."""
     message_deleted: Callable[[DiscordMessageID], Awaitable[None]] | None = None
@@ -100,6 +107,7 @@ class KimakiBot(discord.Client):
         self.add_dynamic_items(SendNowButton)
         self.trust_poll = trust_poll
         self._served: dict[int, bool] = {}
+        self._placed: dict[int, tuple[tuple[str, str], ...]] = {}
         self._watching_trust: asyncio.Task[None] | None = None
 
     def _get_state(self, **options: Any) -> GatedState:
@@ -137,9 +145,14 @@ class KimakiBot(discord.Client):
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         self._served.pop(guild.id, None)
+        self._placed.pop(guild.id, None)
         self.trust.forget_note(guild.id)
 
     async def on_message(self, message: discord.Message) -> None:
+        if self.user is not None and message.author.id == self.user.id:
+            if self.routes.send_message is not None and send_embed(message) is not None:
+                await self.routes.send_message(message)
+            return
         if message.author.bot or message.guild is None:
             return
         decision = self.gate.decide(message.author, message.guild)
@@ -222,17 +235,26 @@ class KimakiBot(discord.Client):
                 log.exception("could not update slash commands after a trust change")
 
     async def _place_commands_in(self, guild: discord.Guild) -> None:
+        """kimaki's own commands and those made from OpenCode where served, none elsewhere;
+        synced again only when that changes."""
         served = self.trust.serves(guild)
-        if self._served.get(guild.id) == served:
+        extra = list(self.routes.guild_commands(guild)) if served else []
+        placed = tuple((c.name, c.description) for c in extra)
+        if self._served.get(guild.id) == served and self._placed.get(guild.id) == placed:
             return
+        if self._served.get(guild.id) != served:
+            if served:
+                self.trust.forget_note(guild.id)
+                log.info("serving the server %r (%s)", guild.name, guild.id)
+            else:
+                self.trust.note_unserved(guild)
         self._served[guild.id] = served
+        self._placed[guild.id] = placed
+        self.tree.clear_commands(guild=guild)
         if served:
-            self.trust.forget_note(guild.id)
-            log.info("serving the server %r (%s)", guild.name, guild.id)
             self.tree.copy_global_to(guild=guild)
-        else:
-            self.trust.note_unserved(guild)
-            self.tree.clear_commands(guild=guild)
+            for command in extra:
+                self.tree.add_command(command, guild=guild, override=True)
         try:
             await self.tree.sync(guild=guild)  # guild commands appear at once, global ones late
         except discord.HTTPException as exc:

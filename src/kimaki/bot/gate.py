@@ -4,6 +4,8 @@
 (may this member drive an agent?). It is applied where discord.py routes:
 
 - messages, in `KimakiBot.on_message`;
+- `kimaki send` messages (the bot's own, see `kimaki.sends.format`), in
+  `SendIntake.take`, whichever way they arrive (gateway, start-up sweep, scheduler);
 - interactions of every kind — slash commands, autocomplete, buttons, select menus,
   modals — in `GatedState.parse_interaction_create`, before discord.py hands them to
   the command tree or to a view. A command, button or modal added later cannot skip
@@ -41,6 +43,21 @@ class Gate:
             self.trust.note_unserved(guild)
             return Decision(False, NOT_SERVED, quiet=True)
         return check(user, allow_all_users=self.allow_all_users)
+
+    def decide_send(self, guild: discord.Guild | None) -> Decision:
+        """A `kimaki send`: a message this bot posted itself, so by whoever holds its token.
+
+        The token (in the data dir, 0600, or KIMAKI_BOT_TOKEN) is the machine owner's
+        key to the bot: its holder could do anything the bot can. So a send runs with
+        the owner's rights, like the local `kimaki project add`; the member rule has no
+        person to look at. The server must still be one kimaki serves.
+        """
+        if guild is None:
+            return Decision(False, NO_DMS)
+        if not self.trust.serves(guild):
+            self.trust.note_unserved(guild)
+            return Decision(False, NOT_SERVED, quiet=True)
+        return Decision(True, "kimaki send, with the bot token")
 
 
 class GatedState(ConnectionState[Any]):

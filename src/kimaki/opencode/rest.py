@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from kimaki.opencode.errors import OpenCodeError
 from kimaki.opencode.models import (
     Agent,
     Command,
@@ -86,6 +87,16 @@ class OpenCodeClient(Transport):
             Skill.from_json(s)
             for s in as_list(await self._json("GET", "/skill", directory=directory))
         ]
+
+    async def find_files(
+        self, directory: str, query: str, *, limit: int | None = None, dirs: bool = False
+    ) -> list[str]:
+        """Paths relative to `directory` whose names match `query` (fuzzy, best first)."""
+        params = flags(query=query, limit=limit, dirs=dirs)
+        data = await self._json("GET", "/find/file", directory=directory, params=params)
+        if not isinstance(data, list):
+            raise OpenCodeError(f"expected a JSON list, got {type(data).__name__}")
+        return [p for p in data if isinstance(p, str)]
 
     # --- sessions
 

@@ -125,7 +125,9 @@ async def _create_channels(ctx: SetupContext, guild: GuildBrief, directories: li
             server = await client.fetch_guild(guild.id)
             for directory in directories:
                 try:
-                    added = await add_project(ctx.store, server, directory)
+                    added = await add_project(
+                        ctx.store, server, directory, category=ctx.config.category
+                    )
                 except ProjectError as exc:
                     ctx.ui.say(f"! {exc}")
                     continue

@@ -32,15 +32,21 @@ from .outbox import (
 )
 from .outbox_files import OutboxFileTable, OutgoingFile
 from .projects import Project, ProjectTable
+from .prompt_overrides import GLOBAL_TARGET, Override, PromptOverrideTable, Scope
 from .prompts import PromptKind, PromptRecord, PromptState, PromptTable, prompt_key
 from .queued_prompts import QueuedPrompt, QueuedPromptTable, QueueState
+from .sends import OPEN_STATES, SendRecord, SendState, SendTable
+from .sent_models import SentModelTable
 from .session_cursors import SessionCursor, SessionCursorTable
 from .store import Store
+from .tasks import TaskKind, TaskRecord, TaskSpec, TaskTable
 from .threads import Origin, ThreadRecord, ThreadTable
 from .trusted_guilds import TrustedGuild, TrustedGuildTable, TrustSource
 
 __all__ = [
     "DB_FILENAME",
+    "GLOBAL_TARGET",
+    "OPEN_STATES",
     "BindIntent",
     "BindIntentTable",
     "ChannelID",
@@ -60,10 +66,12 @@ __all__ = [
     "OutboxTable",
     "Outgoing",
     "OutgoingFile",
+    "Override",
     "PartID",
     "Project",
     "ProjectTable",
     "PromptKind",
+    "PromptOverrideTable",
     "PromptRecord",
     "PromptState",
     "PromptTable",
@@ -71,11 +79,20 @@ __all__ = [
     "QueuedPrompt",
     "QueuedPromptID",
     "QueuedPromptTable",
+    "Scope",
+    "SendRecord",
+    "SendState",
+    "SendTable",
+    "SentModelTable",
     "SessionCursor",
     "SessionCursorTable",
     "SessionID",
     "Store",
     "StoreError",
+    "TaskKind",
+    "TaskRecord",
+    "TaskSpec",
+    "TaskTable",
     "ThreadID",
     "ThreadRecord",
     "ThreadTable",

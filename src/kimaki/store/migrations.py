@@ -166,4 +166,74 @@ _V5: Migration = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5)
+# `kimaki send` messages, each run exactly once (`sends.py`), and scheduled sends
+# (`tasks.py`). No foreign keys: a send outlives its channel's project (the CLI that
+# waits for it still reads its outcome), and a task names a channel the bot may lose.
+_V6: Migration = (
+    """
+    CREATE TABLE sends (
+        message_id  INTEGER PRIMARY KEY,
+        channel_id  INTEGER NOT NULL,
+        state       TEXT    NOT NULL CHECK (state IN
+            ('posted', 'claimed', 'prompted', 'answered', 'failed', 'notified')),
+        thread_id   INTEGER,
+        session_id  TEXT,
+        task_id     INTEGER,
+        result      TEXT,
+        reported    INTEGER NOT NULL DEFAULT 0 CHECK (reported IN (0, 1)),
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        finished_at INTEGER
+    )
+    """,
+    "CREATE INDEX sends_open ON sends (state) WHERE state IN ('posted', 'claimed', 'prompted')",
+    """
+    CREATE TABLE tasks (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind         TEXT    NOT NULL CHECK (kind IN ('once', 'cron')),
+        schedule     TEXT    NOT NULL,
+        channel_id   INTEGER NOT NULL,
+        directory    TEXT    NOT NULL,
+        prompt       TEXT    NOT NULL,
+        name         TEXT,
+        agent        TEXT,
+        model        TEXT,
+        notify_only  INTEGER NOT NULL DEFAULT 0 CHECK (notify_only IN (0, 1)),
+        pre_run      TEXT,
+        files        TEXT,
+        next_run     INTEGER,
+        last_run     INTEGER,
+        firing       INTEGER,
+        last_send_id INTEGER,
+        last_outcome TEXT,
+        run_now      INTEGER NOT NULL DEFAULT 0 CHECK (run_now IN (0, 1)),
+        created_at   INTEGER NOT NULL
+    )
+    """,
+)
+
+# Models, variants and agents chosen with /model and /agent (`prompt_overrides.py`), and
+# the model kimaki last sent each session (`sent_models.py`), so that clearing a choice
+# takes a session back to OpenCode's default.
+_V7: Migration = (
+    """
+    CREATE TABLE prompt_overrides (
+        scope      TEXT    NOT NULL CHECK (scope IN ('session', 'channel', 'global')),
+        target     TEXT    NOT NULL,
+        model      TEXT,
+        variant    TEXT,
+        agent      TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, target)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE sent_models (
+        session_id TEXT    PRIMARY KEY,
+        model      TEXT    NOT NULL,
+        sent_at    INTEGER NOT NULL
+    ) WITHOUT ROWID
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)

@@ -151,6 +151,16 @@ class OutboxTable:
             )
         return int(row[0]) if row else 0
 
+    def backlog(self) -> tuple[int, int | None, int]:
+        """Pending rows, the oldest pending row's creation time (ms), and failed rows."""
+        row = self.db.one(
+            "SELECT count(*) FILTER (WHERE state = 'pending') AS pending,"
+            " min(created_at) FILTER (WHERE state = 'pending') AS oldest,"
+            " count(*) FILTER (WHERE state = 'failed') AS failed FROM outbox"
+        )
+        assert row is not None
+        return row["pending"], row["oldest"], row["failed"]
+
     def threads_with_pending(self) -> list[ThreadID]:
         """Threads with unsent rows, oldest work first."""
         rows = self.db.all(

@@ -108,6 +108,13 @@ class PromptTable:
         )
         return [PromptRecord.from_row(r) for r in rows]
 
+    def in_session(self, session_id: SessionID) -> list[PromptRecord]:
+        """Every ask of a session, oldest first (how a `kimaki send` turn went)."""
+        rows = self.db.all(
+            "SELECT * FROM prompts WHERE session_id = ? ORDER BY created_at", (session_id,)
+        )
+        return [PromptRecord.from_row(r) for r in rows]
+
     def followers(self, leader: str) -> list[PromptRecord]:
         """The pending asks answered by `leader`'s message (the leader included)."""
         rows = self.db.all(

@@ -14,9 +14,13 @@ from .handled_parts import HandledPartsTable
 from .ids import ChannelID, PartID, SessionID, ThreadID
 from .outbox import OutboxTable, Outgoing
 from .projects import ProjectTable
+from .prompt_overrides import PromptOverrideTable
 from .prompts import PromptTable
 from .queued_prompts import QueuedPromptTable
+from .sends import SendTable
+from .sent_models import SentModelTable
 from .session_cursors import SessionCursor, SessionCursorTable
+from .tasks import TaskTable
 from .threads import Origin, ThreadRecord, ThreadTable
 from .trusted_guilds import TrustedGuildTable
 
@@ -33,6 +37,10 @@ class Store:
         self.prompts = PromptTable(db)
         self.trusted_guilds = TrustedGuildTable(db)
         self.bind_intents = BindIntentTable(db)
+        self.prompt_overrides = PromptOverrideTable(db)
+        self.sent_models = SentModelTable(db)
+        self.sends = SendTable(db)
+        self.tasks = TaskTable(db)
         self.queued_prompts = QueuedPromptTable(db)
 
     @classmethod

@@ -117,6 +117,14 @@ class ThreadTable:
         )
         return [ThreadRecord.from_row(r) for r in rows]
 
+    def counts(self) -> dict[str, int]:
+        """Bound threads by origin, and `deleted` for threads gone from Discord."""
+        rows = self.db.all(
+            "SELECT CASE WHEN deleted THEN 'deleted' ELSE origin END AS kind, count(*) AS n"
+            " FROM threads GROUP BY kind"
+        )
+        return {row["kind"]: row["n"] for row in rows}
+
     def set_applied_title(self, thread_id: ThreadID, title: str) -> None:
         self.db.execute(
             "UPDATE threads SET applied_title = ? WHERE thread_id = ?", (title, thread_id)

@@ -53,7 +53,8 @@ from kimaki.store import Project, SessionID
 from kimaki.store.db import now_ms
 
 from .changes import AllSessions, HighWater, Listing, choose
-from .session import Look, SessionSync, SyncSettings
+from .session import Look, SessionSync, SyncSettings, needs_look
+from .stats import SyncStats, TickTimes
 from .watch import StoreWatch
 
 log = logging.getLogger(__name__)
@@ -78,22 +79,6 @@ class Pending:
     why: str
     looked: float = 0.0
     """`time.monotonic()` of the last look (a busy turn is re-read once per interval)."""
-
-
-def needs_look(session: Session, look: Look, floor_ms: int) -> bool:
-    """Whether a listed session may have something new for Discord (store state only)."""
-    record, cursor = look.record, look.cursor
-    if record is not None:
-        if record.deleted:
-            return False
-        return (
-            cursor is None
-            or cursor.last_updated < session.updated
-            or cursor.last_title != session.title
-        )
-    if session.created < floor_ms:
-        return False
-    return cursor is None or cursor.last_updated < session.updated
 
 
 class SyncLoop:
@@ -133,6 +118,7 @@ class SyncLoop:
         self.ticks = 0
         self.listings = 0
         """Ticks that asked OpenCode what changed."""
+        self.times = TickTimes()
         self.skipped = 0
         """Safety ticks that found the store quiet and asked OpenCode nothing."""
 
@@ -140,6 +126,10 @@ class SyncLoop:
     def floor_ms(self) -> int:
         """Sessions created before this are not picked up (unless already bound)."""
         return self.started_at_ms - int(self.settings.grace * 1000)
+
+    @property
+    def stats(self) -> SyncStats:
+        return self.times.stats
 
     @property
     def pending(self) -> dict[SessionID, Pending]:
@@ -220,6 +210,7 @@ class SyncLoop:
         ticks leave its directory to it (its sessions stay pending) until it finishes,
         and every other directory keeps being looked at on schedule.
         """
+        self.times.begin()
         try:
             if self.listing is None:
                 self.listing = await choose(self.ctx.opencode)
@@ -239,6 +230,7 @@ class SyncLoop:
                 await asyncio.wait(started, timeout=min(self.settings.interval, TICK_WAIT))
         finally:
             self.ticks += 1
+            self.times.end(d for d, task in self._inflight.items() if not task.done())
 
     def _quiet(self) -> bool:
         """Nothing can have changed: the store was not written and nothing is unsettled."""
@@ -398,7 +390,11 @@ class SyncLoop:
     async def _guarded(self, project: Project, work: Coroutine[Any, Any, None]) -> None:
         try:
             async with self._slots:
-                await asyncio.wait_for(work, self.settings.directory_timeout)
+                began = time.monotonic()
+                try:
+                    await asyncio.wait_for(work, self.settings.directory_timeout)
+                finally:
+                    self.times.took(project.directory, began)
         except TimeoutError:
             log.warning("sync of %s timed out; other directories go on", project.directory)
         except OpenCodeError as exc:

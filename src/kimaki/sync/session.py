@@ -46,6 +46,22 @@ class Look:
     cursor: SessionCursor | None
 
 
+def needs_look(session: Session, look: Look, floor_ms: int) -> bool:
+    """Whether a listed session may have something new for Discord (store state only)."""
+    record, cursor = look.record, look.cursor
+    if record is not None:
+        if record.deleted:
+            return False
+        return (
+            cursor is None
+            or cursor.last_updated < session.updated
+            or cursor.last_title != session.title
+        )
+    if session.created < floor_ms:
+        return False
+    return cursor is None or cursor.last_updated < session.updated
+
+
 class SessionSync:
     """What a look at one session does (the loop's settings may change while it runs)."""
 

@@ -82,7 +82,7 @@ class Composer:
                 bridge,
                 synthetic_key("unseen-files", str(bridge.thread_id)),
                 f"this session's model does not take images or PDFs as they are: {names} "
-                "reached the agent as a file path it can read (said once per thread)",
+                "reached the agent as a file path it can read, as will later ones",
             )
         for saved, why in built.unreadable:
             notice(

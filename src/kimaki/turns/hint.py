@@ -1,10 +1,12 @@
 """The one instruction kimaki adds to the system text of the sessions it drives.
 
-OpenCode 1.18.33 gives a bash command no session id (its environment is the server's:
-`OPENCODE=1`, `AGENT=1`, `OPENCODE_PID`), and its `shell.env` plugin hook, which could add
-one, makes OpenCode install its plugin package from npm at start. So the instruction
-itself names the session, and the data dir when it is not the default one: the agent
-runs exactly the command it is given.
+OpenCode 1.18.33 gives a bash command no session id (its environment is the server's
+plus what a plugin's `shell.env` hook adds). A plugin could add it, but with any plugin
+configured (even a local `file://` one) OpenCode waits, at the start of every project
+directory, for its plugin package to install from npm into the user's config dir:
+measured 10 s per directory offline. So the instruction itself names the session, and
+the data dir when it is not the default one: the agent runs exactly the command it is
+given.
 """
 
 from __future__ import annotations

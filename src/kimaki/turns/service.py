@@ -36,6 +36,7 @@ from kimaki.bridge import ThreadBridge
 from kimaki.bridges import Bridges
 from kimaki.opencode.errors import NotFound, OpenCodeError, OpenCodeHTTPError
 from kimaki.origin import message_origins
+from kimaki.prompt_options import PromptOptions
 from kimaki.store import (
     QueuedPrompt,
     QueuedPromptID,
@@ -49,10 +50,10 @@ from kimaki.util import background_task
 
 from . import prompt as rows
 from .busy import BUSY_CUTOFF, Look, Running, look
+from .command import run_command
 from .compose import Composer, model_of, notice
 from .hint import upload_command, upload_hint
 from .marks import Marks
-from .options import NoOverride, PromptOptions
 from .prompt import Prompt
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ class Turns:
         self.store = bridges.ctx.store
         self.settings = settings
         self.marks = marks
-        self.options = options or NoOverride()
+        self.options = options or PromptOptions(self.store, self.ctx.opencode)
         self._locks: defaultdict[SessionID, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -167,8 +168,9 @@ class Turns:
                 self._unreachable(bridge, row.source, exc)
                 return Outcome.QUEUED
             if seen.running is Running.NO:
-                batch = [row] if row.interrupt else self._queued(record.thread_id)
-                if await self._send(bridge, batch, seen):
+                batch = [row] if row.interrupt else rows.next_batch(self._queued(record.thread_id))
+                sent = await self._send(bridge, batch, seen)
+                if sent and row.id in {r.id for r in batch}:
                     return Outcome.SENT
             await self._hold(bridge, row, seen)
             return Outcome.QUEUED
@@ -225,7 +227,7 @@ class Turns:
         async with self._locks[bridge.record.session_id]:
             try:
                 await self._settle_sending(bridge)
-                batch = self._queued(thread_id)
+                batch = rows.next_batch(self._queued(thread_id))
                 if not batch:
                     return
                 seen = await self._look(bridge)
@@ -251,7 +253,8 @@ class Turns:
         record = bridge.record
         page = await self.ctx.opencode.messages(record.session_id, str(record.directory), limit=50)
         arrived = {o.message_id for m in page.messages for o in message_origins(m)}
-        sent = [r.id for r in sending if r.source in arrived]
+        # A command carries no tag; it is not run twice (at most once, like OpenCode's own).
+        sent = [r.id for r in sending if r.source in arrived or rows.command_of(r)]
         self.store.queued_prompts.mark_sent(sent)
         self.store.queued_prompts.back_to_queue([r.id for r in sending if r.id not in sent])
 
@@ -309,9 +312,17 @@ class Turns:
         ids = [r.id for r in batch]
         self.store.queued_prompts.begin_sending(ids)
         try:
-            choice = await self.options.for_prompt(
-                record.session_id, record.channel_id, str(record.directory)
+            choice = rows.own_choice(
+                batch,
+                await self.options.for_prompt(
+                    record.session_id, record.channel_id, str(record.directory)
+                ),
             )
+            command = rows.command_of(batch[0])
+            if command is not None:
+                self.store.queued_prompts.mark_sent(ids)  # at most once: never sent again
+                await run_command(bridge, batch[0], command, choice, on_end=self.poke)
+                return True
             parts = await self.composer.parts(bridge, batch, choice.model or model_of(seen))
             upload = upload_command(record.session_id, self.settings.upload_data_dir)
             await self.ctx.opencode.prompt_async(
@@ -319,7 +330,7 @@ class Turns:
                 str(record.directory),
                 parts,
                 agent=choice.agent,
-                model=(choice.model.provider_id, choice.model.model_id) if choice.model else None,
+                model=choice.model_pair,
                 variant=choice.variant,
                 system=upload_hint(upload),
             )

@@ -61,7 +61,9 @@ def add_project_command(deps: ProjectDeps) -> AnyCommand:
 
 async def _add(deps: ProjectDeps, guild: discord.Guild, path: str) -> str:
     try:
-        added = await add_project(deps.store, guild, path, from_discord=deps.settings)
+        added = await add_project(
+            deps.store, guild, path, from_discord=deps.settings, category=deps.settings.category
+        )
     except ProjectError as exc:
         return str(exc)
     return f"added `{added.project.directory}` as {added.channel.mention}"

@@ -86,7 +86,7 @@ def resume_command(deps: SessionDeps) -> AnyCommand:
             await reply(interaction, "run /resume in a project channel")
             return
         channel = interaction.client.get_channel(project.channel_id)
-        work = _resume(deps, project, channel, SessionID(session))
+        work = resume_session(deps, project, channel, SessionID(session))
         await answer_later(interaction, work, ephemeral=False)
 
     @resume.autocomplete("session")
@@ -112,7 +112,7 @@ def resume_command(deps: SessionDeps) -> AnyCommand:
     return resume
 
 
-async def _resume(
+async def resume_session(
     deps: SessionDeps, project: Project, channel: object, session_id: SessionID
 ) -> str:
     """Bind an existing session to a new thread and post its recent history."""

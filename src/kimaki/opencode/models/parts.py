@@ -50,6 +50,17 @@ class ReasoningPart(Part):
 
 
 @dataclass(frozen=True)
+class ToolFile:
+    """A file a completed tool returned with its result (`state.attachments`): an image
+    `webfetch` fetched, an MCP tool's screenshot, an image or PDF `read` looked at.
+    OpenCode 1.18.33 gives it a `data:` URL (an MCP tool may give an `http(s)` one)."""
+
+    mime: str
+    url: str
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
 class ToolState:
     """`pending` → `running` → `completed` | `error`."""
 
@@ -60,6 +71,7 @@ class ToolState:
     error: str | None
     metadata: Json
     raw: Json = field(repr=False)
+    attachments: tuple[ToolFile, ...] = ()
 
     @classmethod
     def from_json(cls, data: Json) -> ToolState:
@@ -71,7 +83,18 @@ class ToolState:
             error=get_str(data, "error"),
             metadata=get_obj(data, "metadata"),
             raw=data,
+            attachments=_tool_files(data.get("attachments")),
         )
+
+
+def _tool_files(value: object) -> tuple[ToolFile, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        ToolFile(get_str(item, "mime") or "", get_str(item, "url") or "", get_str(item, "filename"))
+        for item in value
+        if isinstance(item, dict) and get_str(item, "url")
+    )
 
 
 @dataclass(frozen=True)

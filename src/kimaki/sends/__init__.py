@@ -1,0 +1,1 @@
+"""`kimaki send`: the message format, and how each send's turn ended."""

@@ -1,0 +1,1 @@
+"""Scheduled sends: when they fire (`schedule`), the clock, `--pre-run`, the scheduler."""
