@@ -18,6 +18,7 @@ from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, StopPolicy
 from scripted_model import ScriptedModel
 from tests.support.kimaki_app import start_kimaki
+from tests.support.kimaki_process import reap_survivors
 from tests.support.network_guard import loopback_only
 from tests.support.world import World, opencode_binary
 
@@ -29,6 +30,13 @@ __all__ = ["start_kimaki"]
 def _offline() -> Iterator[None]:
     with loopback_only():
         yield
+
+
+@pytest.fixture(autouse=True)
+def _reap_surviving_servers() -> Iterator[None]:
+    """A test that kill -9'd kimaki left its OpenCode server running: stop it afterwards."""
+    yield
+    reap_survivors()
 
 
 @pytest.fixture(scope="session")

@@ -42,6 +42,12 @@ def test_permission_timeout_is_minutes_and_zero_means_never() -> None:
         resolve([], {"KIMAKI_PERMISSION_TIMEOUT": "soon"})
 
 
+def test_catch_up_window_is_minutes_with_an_hour_by_default() -> None:
+    assert resolve([]).catch_up_window == 60.0
+    assert resolve(["--catch-up-window", "5"]).catch_up_window == 5.0
+    assert resolve([], {"KIMAKI_CATCH_UP_WINDOW": "0"}).catch_up_window == 0.0
+
+
 def test_environment_is_read_and_flags_win(tmp_path: Path) -> None:
     env = {
         "KIMAKI_DATA_DIR": str(tmp_path / "from-env"),

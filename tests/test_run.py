@@ -102,19 +102,24 @@ async def test_a_signal_stops_kimaki_cleanly_with_no_opencode_left(
     assert (tmp_path / "data" / "logs" / "opencode-server.log").stat().st_size > 0
 
 
-async def test_after_kill_9_no_opencode_outlives_the_next_run(
+async def test_after_kill_9_the_server_runs_on_and_the_next_run_takes_it_over(
     world: World, twin: Twin, tmp_path: Path
 ) -> None:
     async with kimaki(world, twin, tmp_path / "data") as first:
         await first.wait_for_line("kimaki ready:")
-        orphan_candidate = first.server_pid()
+        survivor = first.server_pid()
         first.proc.kill()
         await first.proc.wait()
+    assert alive(survivor), "a kill -9 of kimaki must not take the OpenCode server with it"
     async with kimaki(world, twin, tmp_path / "data") as second:
+        await second.wait_for_line(
+            f"re-attached to the OpenCode server of the earlier run (pid {survivor}"
+        )
         await second.wait_for_line("kimaki ready:")
-        assert not alive(orphan_candidate)
+        assert second.server_pid() == survivor
         second.proc.send_signal(signal.SIGTERM)
         assert await second.finish() == 0
+    assert not alive(survivor)
     assert not opencode_processes_under(tmp_path)
 
 

@@ -72,6 +72,8 @@ class User:
     global_name: str | None = None
     bot: bool = False
     avatar: str | None = None
+    premium: bool = False
+    """Nitro: messages of up to 4,000 characters (bots and other users: 2,000)."""
 
     @property
     def display_name(self) -> str:

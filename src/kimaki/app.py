@@ -24,6 +24,7 @@ import discord
 
 from kimaki.asks import Asks
 from kimaki.bot.catalog import CommandCatalog
+from kimaki.bot.catch_up import CatchUp, CatchUpRoutes
 from kimaki.bot.client import KimakiBot, Routes
 from kimaki.bot.commands import (
     GuildCommands,
@@ -55,6 +56,7 @@ from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError
 from kimaki.outbox import Outbox
 from kimaki.prompt_options import PromptOptions
+from kimaki.retention import Retention, RetentionSettings
 from kimaki.router import EventRouter
 from kimaki.sessions import Sessions
 from kimaki.shell import ShellRunner
@@ -100,6 +102,8 @@ class Parts:
     router: EventRouter
     sessions: Sessions
     turns: Turns
+    catch_up: CatchUp
+    retention: Retention
     serving: asyncio.Event
     """Set once the OpenCode-side parts run (`Kimaki.start`); Discord messages wait for it."""
     sends: SendParts
@@ -154,6 +158,10 @@ def wire(
     async def startup() -> None:
         await outbox.start()  # needs Discord only; the rest starts once OpenCode is up
 
+    async def gateway_ready() -> None:
+        if serving.is_set():  # a new gateway session, not the first: read what was missed
+            catch_up.start()
+
     def guild_commands(guild: discord.Guild) -> Sequence[AnyCommand]:
         return made_from_opencode(guild)
 
@@ -163,6 +171,8 @@ def wire(
         thread_deleted=thread_deleted,
         startup=startup,
         prompt_actions=lambda: prompt_handlers,
+        gateway_ready=gateway_ready,
+        retry_missed=lambda: catch_up.soon(),
         guild_commands=guild_commands,
         send_message=send_message,
         message_edited=message_edited,
@@ -209,7 +219,21 @@ def wire(
     shell = ShellRunner()
     messages = MessageRoutes(store, sessions, asks, turns, shell)
     sends = SendParts.wire(store, sessions, bot, opencode, events, clock)
+    catch_up = CatchUp(
+        bot,
+        store,
+        opencode,
+        outbox,
+        CatchUpRoutes(messages.in_project, messages.in_thread, sessions.follow_up),
+        window_minutes=config.catch_up_window,
+    )
     prompt_handlers = PromptHandlers(asks)
+    retention = Retention(
+        store,
+        opencode,
+        [bridges.prune_idle, asks.prune_locks, turns.prune_locks, bot.marks.prune],
+        RetentionSettings(keep_days=config.retention_days),
+    )
     kit = Kit(store, opencode, bridges, sessions, prompt_options, config, shell)
     register_commands(
         bot.tree,
@@ -239,6 +263,8 @@ def wire(
         router,
         sessions,
         turns,
+        catch_up,
+        retention,
         serving,
         sends,
         catalog,
@@ -275,6 +301,8 @@ class Kimaki:
         self.asks = self.parts.asks
         self.router = self.parts.router
         self.sessions = self.parts.sessions
+        self.catch_up = self.parts.catch_up
+        self.retention = self.parts.retention
         self.sends = self.parts.sends
         self.turns = self.parts.turns
         self._connection: asyncio.Task[None] | None = None
@@ -300,14 +328,17 @@ class Kimaki:
             if boot is not None and not boot.done():
                 boot.cancel()
         self._start_opencode_parts()
-        self._recovering = background_task.start(self._recover(), name="recover-binds")
+        self._recovering = background_task.start(self._recover(), name="recover")
         self._announce()
 
     async def _recover(self) -> None:
         """Threads an interrupted bind made before a crash (needs the guild cache), then
-        the sends made while kimaki was stopped or cut off by a crash."""
-        await self.bridges.recover()
-        self.sends.start_taking()
+        the messages written and the sends made while kimaki was stopped or cut off."""
+        try:
+            await self.bridges.recover()
+        finally:
+            self.sends.start_taking()
+            self.catch_up.start()
 
     async def _login(self) -> None:
         try:
@@ -377,6 +408,7 @@ class Kimaki:
         self.parts.catalog.start()
         if self.sync is not None:
             self.sync.start()
+        self.retention.start()
         self.turns.start()
         self.parts.serving.set()
         publisher = StatusPublisher(
@@ -408,28 +440,47 @@ class Kimaki:
             await self._connection
 
     async def stop(self) -> None:
+        """Stop every part; whatever fails, Discord, OpenCode and the store are closed,
+        in that order (each failure is logged with its traceback)."""
         if self._stopped:
             return
         self._stopped = True
         for task in (self._recovering, self._publishing):
             if task is not None:
                 task.cancel()
+        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+            ("the catch-up of missed messages", self.catch_up.stop),
+            ("retention", self.retention.stop),
+        ]
         if self.sync is not None:
-            await self.sync.stop()
-        await self.sends.stop()
-        await self.router.stop()
-        await self.turns.stop()
-        await self.asks.stop()
-        await self.parts.catalog.stop()
-        await self.bridges.close()
-        await self.outbox.stop()
-        await self.events.stop()
+            steps.append(("sync", self.sync.stop))
+        steps += [
+            ("sends", self.sends.stop),
+            ("the event router", self.router.stop),
+            ("the queue", self.turns.stop),
+            ("asks", self.asks.stop),
+            ("the command catalog", self.parts.catalog.stop),
+            ("the bridges", self.bridges.close),
+            ("the outbox", self.outbox.stop),
+            ("the event stream", self.events.stop),
+            ("Discord", self._close_discord),
+            ("the OpenCode client", self.opencode.close),
+        ]
+        for what, step in steps:
+            try:
+                await step()
+            except Exception:
+                log.exception("stopping %s failed; stopping the rest", what)
+        try:
+            self.store.close()
+        except Exception:
+            log.exception("closing the store failed")
+
+    async def _close_discord(self) -> None:
         await self.bot.close()
         if self._connection is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._connection, 10)
-        await self.opencode.close()
-        self.store.close()
 
 
 async def run(config: Config, prelude: Prelude | None = None) -> int:
@@ -452,6 +503,7 @@ async def run(config: Config, prelude: Prelude | None = None) -> int:
         binary, data_dir=config.data_dir, extra_env=opencode_config_env(config.data_dir)
     )
     boot: asyncio.Future[Endpoint] = asyncio.ensure_future(server.start())
+    crashed = False
     try:
         if prelude is not None:
             outcome = await _unless_stopped(prelude(server, boot), stop)
@@ -463,11 +515,19 @@ async def run(config: Config, prelude: Prelude | None = None) -> int:
     except _Stopped:
         log.info("stopping before kimaki was ready")
         return 0
+    except Exception:
+        crashed = True
+        raise
     finally:
         boot.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await boot
-        await server.stop()
+        if crashed:
+            # As after a kill -9: the agent's turn goes on, the next start re-attaches.
+            log.error("kimaki crashed; the OpenCode server keeps running for the next start")
+            await server.detach()
+        else:
+            await server.stop()
 
 
 async def _serve(

@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +28,11 @@ from typing import Any
 import discord
 
 from kimaki.attachments.saving import safe_name
+from kimaki.discord_limits import UNKNOWN_CHANNEL
 from kimaki.ids import Verbosity
 from kimaki.mirror import Plan, Unit, plan
 from kimaki.naming import is_placeholder_title, session_thread_name
-from kimaki.opencode.errors import OpenCodeError
+from kimaki.opencode.errors import NotFound, OpenCodeError
 from kimaki.opencode.models import (
     Event,
     Message,
@@ -55,6 +58,8 @@ from kimaki.store import (
 )
 from kimaki.store.db import now_ms
 from kimaki.uploads import Refused, file_from_url, upload_notice
+from kimaki.util import background_task
+from kimaki.util.backoff import Backoff
 from kimaki.util.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -62,6 +67,11 @@ log = logging.getLogger(__name__)
 TYPING_REFRESH = 7.0
 COALESCE_SECONDS = 0.4
 PAGE_SIZE = 50
+WAKE_RETRY = Backoff(initial=1.0, maximum=60.0, jitter=0.2)
+WAKE_ATTEMPTS = 12
+"""A wake whose read of the session keeps failing is retried this often (about 8
+minutes in all): OpenCode restarting or briefly unreachable must not leave the thread
+stale until the next event. After that, the next event or catch-up wakes it again."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,9 @@ class ThreadBridge:
         self._idle = asyncio.Event()
         self._waiting = False
         self._rename_lock = asyncio.Lock()
+        self.interrupted_turn: str | None = None
+        """The newest message of a turn declared interrupted: not busy, whatever it looks."""
+        self.last_active = time.monotonic()
 
     @property
     def thread_id(self) -> ThreadID:
@@ -112,13 +125,27 @@ class ThreadBridge:
     def deliver(self, event: Event) -> None:
         """An OpenCode event about this thread's session: handled in order, in this
         bridge's task."""
+        self.last_active = time.monotonic()
         self._inbox.put(event)
+
+    def idle_for(self, seconds: float) -> bool:
+        """Nothing queued or running, no prompt waiting, untouched for `seconds`: it can
+        be dropped (the store holds everything a new one needs)."""
+        tasks_done = all(t is None or t.done() for t in (self._worker, self._typing))
+        return (
+            self._inbox.idle
+            and tasks_done
+            and not self._waiting
+            and not self._reconciling.locked()
+            and time.monotonic() - self.last_active >= seconds
+        )
 
     async def run(self, work: Callable[[], Awaitable[Any]]) -> Any:
         """Run `work` in this bridge's task, after the events delivered before it.
 
         Raises `CancelledError` if the bridge closes (its thread is gone) first.
         """
+        self.last_active = time.monotonic()
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if not self._inbox.put(_Job(work, done)):
             done.cancel()
@@ -142,6 +169,7 @@ class ThreadBridge:
 
     def wake(self) -> None:
         """Something may have changed: reconcile soon (coalesced)."""
+        self.last_active = time.monotonic()
         self._dirty = True
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work(), name=f"bridge-{self.thread_id}")
@@ -154,6 +182,7 @@ class ThreadBridge:
                 await asyncio.shield(self._worker)
 
     async def _work(self) -> None:
+        failures = 0
         while self._dirty:
             # Parts that finish close together (a step's text and tool) share a message:
             # one message per part would spend Discord's 5-per-5-s channel budget.
@@ -161,9 +190,25 @@ class ThreadBridge:
             self._dirty = False
             try:
                 await self.reconcile()
-            except OpenCodeError as exc:
-                log.warning("thread %s: cannot read the session yet: %s", self.thread_id, exc)
+                failures = 0
+            except NotFound as exc:
+                log.warning("thread %s: OpenCode has no such session: %s", self.thread_id, exc)
                 return
+            except (OpenCodeError, sqlite3.OperationalError) as exc:
+                # OpenCode restarting, or the store locked by another process or full.
+                failures += 1
+                if failures >= WAKE_ATTEMPTS:
+                    log.warning("thread %s: cannot read the session: %s", self.thread_id, exc)
+                    return
+                delay = WAKE_RETRY.delay(failures)
+                log.warning(
+                    "thread %s: cannot mirror the session now (%s); again in %.1fs",
+                    self.thread_id,
+                    exc,
+                    delay,
+                )
+                self._dirty = True  # the wake is kept, not dropped
+                await asyncio.sleep(delay)
             except Exception:
                 log.exception("thread %s: reconcile failed", self.thread_id)
                 return
@@ -242,7 +287,9 @@ class ThreadBridge:
         if busy:
             self._idle.clear()
             if self._typing is None or self._typing.done():
-                self._typing = asyncio.create_task(self._type_while_busy())
+                self._typing = background_task.start(
+                    self._type_while_busy(), name=f"typing-{self.thread_id}"
+                )
         else:
             self._idle.set()
 
@@ -294,7 +341,8 @@ class ThreadBridge:
         try:
             fetched = await self.ctx.discord.fetch_channel(self.thread_id)
         except discord.NotFound as exc:
-            await self._on_gone(self.thread_id, f"not found: {exc.text or exc.status}")
+            if exc.code == UNKNOWN_CHANNEL:
+                await self._on_gone(self.thread_id, f"not found: {exc.text or exc.status}")
             return None
         except discord.HTTPException:
             return None
@@ -325,8 +373,13 @@ class ThreadBridge:
         older = result.newest_created is not None and result.newest_created < connected_at
         if not busy and older and result.turn_running and self.record.origin is Origin.DISCORD:
             # Even with nothing saved of the turn yet (no parts at all), say it stopped.
+            self.interrupted_turn = result.newest
             self.set_busy(False)
             self._interrupted(result)
+            # Nothing more will come of this turn: sync need not look until the session moves.
+            self.ctx.store.session_cursors.save(
+                SessionCursor(session.id, session.updated, session.title, now_ms())
+            )
         elif not result.blocked:
             self.ctx.store.session_cursors.save(
                 SessionCursor(session.id, session.updated, session.title, now_ms())

@@ -8,9 +8,10 @@ an intent first looks for the thread that intent may have made — by id for a t
 started from a message (it takes the message's id), else among the channel's active
 and archived threads by owner, name and creation time — and adopts it.
 
-`thread_gone` is the one place that decides a thread no longer exists (the outbox got
-403/404, a bridge could not fetch it, or Discord said it was deleted): the session is
-never mirrored again and its bridge is closed and dropped.
+`thread_gone` is the one place that decides a thread no longer exists (Discord answered
+404 Unknown Channel to the outbox or a bridge, or said it was deleted): the session is
+never mirrored again and its bridge is closed and dropped. A 403 is no such proof: the
+outbox keeps the messages and retries until access returns.
 """
 
 from __future__ import annotations
@@ -26,17 +27,14 @@ from typing import Literal
 import discord
 
 from kimaki.bridge import BridgeContext, ThreadBridge
-from kimaki.render import render_notice
 from kimaki.store import (
     BindIntent,
     ChannelID,
     DiscordMessageID,
     Origin,
-    Outgoing,
     SessionID,
     ThreadID,
     ThreadRecord,
-    synthetic_key,
 )
 from kimaki.util import background_task
 
@@ -153,7 +151,8 @@ class Bridges:
 
         An intent whose thread is not found is dropped: its next attempt (a sync tick,
         a repeated /resume) starts afresh. A thread started from a message never got
-        its prompt sent (the prompt goes after the binding), so it says so.
+        its prompt sent (the prompt goes after the binding): the catch-up of missed
+        messages (`bot.catch_up`), which runs after this, sends it.
         """
         for intent in self.ctx.store.bind_intents.all():
             try:
@@ -171,15 +170,9 @@ class Bridges:
             if thread is None:
                 self.ctx.store.bind_intents.remove(intent.session_id)
                 return
-            record = self._record(intent, thread)
-        # A `kimaki send` is resumed by its intake instead of asking to send again.
-        if intent.message_id is not None and self.ctx.store.sends.get(intent.message_id) is None:
-            text = render_notice(
-                "kimaki stopped before your message reached OpenCode; send it again"
-            )
-            key = synthetic_key("unsent", str(intent.message_id))
-            if self.ctx.store.enqueue(record.thread_id, None, [Outgoing(key, text, notify=True)]):
-                self.ctx.outbox.kick(record.thread_id)
+            # The message that started it is run by the catch-up of missed messages (a
+            # person's) or by the send intake (a `kimaki send`), not asked for again.
+            self._record(intent, thread)
 
     async def _find(
         self, intent: BindIntent, channel: discord.TextChannel
@@ -226,6 +219,16 @@ class Bridges:
             # Not awaited here: this may be called from the bridge's own task.
             background_task.start(bridge.close(), name=f"close-bridge-{thread_id}")
 
+    def prune_idle(self, idle_after: float) -> int:
+        """Forget bridges idle that long and locks nobody holds (retention); how many."""
+        idle = [t for t, bridge in self._bridges.items() if bridge.idle_for(idle_after)]
+        for thread_id in idle:
+            del self._bridges[thread_id]
+        free = [s for s, lock in self._locks.items() if lock_is_free(lock)]
+        for session_id in free:
+            del self._locks[session_id]
+        return len(idle) + len(free)
+
     async def settle(self, threads: Sequence[ThreadID] | None = None) -> None:
         """Wait until the given (or every) bridge has handled what it was given (tests)."""
         for thread_id in threads or list(self._bridges):
@@ -259,3 +262,8 @@ async def _threads_of(channel: discord.TextChannel) -> Iterable[discord.Thread]:
 
 def _created_ms(thread: discord.Thread) -> int:
     return int(discord.utils.snowflake_time(thread.id).timestamp() * 1000)
+
+
+def lock_is_free(lock: asyncio.Lock) -> bool:
+    """Neither held nor waited for: forgetting it cannot let two holders in at once."""
+    return not lock.locked() and not getattr(lock, "_waiters", None)

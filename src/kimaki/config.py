@@ -41,6 +41,11 @@ class Config:
     """Minutes a permission prompt waits for a person before it is denied; 0 = forever."""
     projects_roots: tuple[Path, ...]
     """Where `/add-project` may register directories; empty = the user's home."""
+    retention_days: float = 30.0
+    """Outbox rows sent longer ago than this are deleted."""
+    catch_up_window: float = 60.0
+    """Minutes: a message written while kimaki was down is run if it is at most this old,
+    else it gets a "seen late" note; 0 = never run a missed message."""
     category: str | None = None
     """The Discord category of new project channels; None = `Kimaki <hostname>`."""
 
@@ -74,6 +79,16 @@ def _minutes(raw: str) -> float:
         raise ValueError(f"expected a number of minutes (0 = never), got {raw!r}") from None
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"expected a number of minutes >= 0 (0 = never), got {raw!r}")
+    return value
+
+
+def _days(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"expected a number of days, got {raw!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"expected a number of days > 0, got {raw!r}")
     return value
 
 
@@ -247,6 +262,23 @@ _SETTINGS: tuple[_Setting, ...] = (
         "10",
         "minutes a permission prompt waits for an answer before it is denied (default 10; "
         "0 = wait forever)",
+    ),
+    _Setting(
+        "catch_up_window",
+        "KIMAKI_CATCH_UP_WINDOW",
+        "--catch-up-window",
+        _minutes,
+        "60",
+        "minutes: a message written while kimaki was stopped is run at the next start if it "
+        "is at most this old, else it gets a short note (default 60; 0 = never run one)",
+    ),
+    _Setting(
+        "retention_days",
+        "KIMAKI_RETENTION_DAYS",
+        "--retention-days",
+        _days,
+        "30",
+        "days kimaki keeps the record of messages it sent (default 30)",
     ),
     _Setting(
         "projects_roots",

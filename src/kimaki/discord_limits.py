@@ -26,3 +26,7 @@ UPLOAD_LIMIT = 10 * 1024 * 1024
 
 FILES_PER_MESSAGE = 10
 """Attachments in one message."""
+
+UNKNOWN_CHANNEL = 10003
+"""The JSON error code of a 404 for a deleted channel or thread: the only answer (with a
+delete event) that means a thread is gone. A 403 means no access *now*."""

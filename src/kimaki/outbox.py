@@ -13,8 +13,10 @@ body so an upgrade that drops it fails loudly.
 Ordering: one worker task per thread with pending rows sends them strictly in id
 order; threads are independent, so one stuck or deleted thread never delays another.
 Rate limits (429) and 500/502/504 are retried inside discord.py; what it gives up on
-is classified here: thread gone (403/404) fails the thread's rows and tells the
-caller, other 4xx fail just that row, everything transient is retried with backoff.
+is classified here: thread gone (404 Unknown Channel) fails the thread's rows and tells
+the caller; no access (403: a permission taken away for now, a locked thread) keeps
+them pending and retries with backoff, said once in the log; other 4xx fail just that
+row; everything transient is retried with backoff.
 
 Limit: Discord honours a repeated nonce only for a few minutes. A row that was in
 flight when kimaki died and is resent after a longer outage may be posted twice (at
@@ -26,11 +28,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 
 import aiohttp
 import discord
 
+from kimaki.discord_limits import UNKNOWN_CHANNEL
 from kimaki.store import DiscordMessageID, OutboxRow, Store, ThreadID
 from kimaki.util.backoff import Backoff
 
@@ -57,8 +61,13 @@ def describe(exc: BaseException) -> str:
 
 
 def is_thread_gone(exc: discord.HTTPException) -> bool:
-    """403/404 on a message post: the thread was deleted or kimaki lost access to it."""
-    return isinstance(exc, discord.NotFound | discord.Forbidden)
+    """404 Unknown Channel on a message post: the thread was deleted."""
+    return isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_CHANNEL
+
+
+def is_no_access(exc: discord.HTTPException) -> bool:
+    """403: kimaki may not post there now (a permission removed, the thread locked)."""
+    return isinstance(exc, discord.Forbidden)
 
 
 def is_transient(exc: discord.HTTPException) -> bool:
@@ -84,6 +93,8 @@ class Outbox:
         self._backoff = backoff or Backoff()
         self._workers: dict[ThreadID, asyncio.Task[None]] = {}
         self._running = False
+        self._denied: set[ThreadID] = set()
+        self._store_failures: dict[ThreadID, int] = {}
 
     @property
     def running(self) -> bool:
@@ -169,16 +180,26 @@ class Outbox:
         return list(dict.fromkeys([*self._workers, *self._store.outbox.threads_with_pending()]))
 
     async def _drain(self, thread_id: ThreadID) -> None:
+        failed = False
         try:
             await self._send_pending(thread_id)
+        except sqlite3.OperationalError as exc:
+            # The database locked by another process past busy_timeout, or the disk full.
+            # The rows are still pending: try the thread again soon.
+            failed = True
+            log.warning("outbox: the store cannot be written (%s); thread %s waits", exc, thread_id)
         except Exception:
-            # E.g. the database stayed locked past busy_timeout. The rows are still
-            # pending; try the thread again later instead of leaving it stalled.
+            failed = True
             log.exception("outbox: worker for thread %s failed; retrying later", thread_id)
-            asyncio.get_running_loop().call_later(self._backoff.maximum, self.kick, thread_id)
         finally:
             if self._workers.get(thread_id) is asyncio.current_task():
                 del self._workers[thread_id]
+        if failed:
+            self._store_failures[thread_id] = self._store_failures.get(thread_id, 0) + 1
+            delay = self._backoff.delay(self._store_failures[thread_id])
+            asyncio.get_running_loop().call_later(delay, self.kick, thread_id)
+        else:
+            self._store_failures.pop(thread_id, None)
 
     async def _send_pending(self, thread_id: ThreadID) -> None:
         """Send the thread's pending rows in order until none is left or the thread is gone."""
@@ -199,6 +220,10 @@ class Outbox:
                 if is_thread_gone(exc):
                     await self._give_up_on_thread(thread_id, exc)
                     return
+                if is_no_access(exc):
+                    failures += 1
+                    await self._wait_for_access(row, exc, self._backoff.delay(failures))
+                    continue
                 if is_transient(exc):
                     failures += 1
                     await self._wait_to_retry(row, exc, self._backoff.delay(failures))
@@ -222,6 +247,9 @@ class Outbox:
                 continue
             failures = 0
             self._store.outbox.mark_sent(row.id, DiscordMessageID(message.id))
+            if thread_id in self._denied:
+                self._denied.discard(thread_id)
+                log.info("outbox: kimaki may post in thread %s again", thread_id)
 
     async def _send(self, row: OutboxRow) -> discord.Message:
         # A partial messageable needs no cache: the thread may not be loaded (or even
@@ -248,6 +276,18 @@ class Outbox:
 
     async def _wait_to_retry(self, row: OutboxRow, exc: BaseException, delay: float) -> None:
         log.warning("outbox: sending %s failed (%s); retrying in %.1fs", row.key, exc, delay)
+        self._store.outbox.note_error(row.id, describe(exc))
+        await asyncio.sleep(delay)
+
+    async def _wait_for_access(self, row: OutboxRow, exc: BaseException, delay: float) -> None:
+        """No access to the thread now: keep its rows, say so once, try again later."""
+        if row.thread_id not in self._denied:
+            self._denied.add(row.thread_id)
+            log.warning(
+                "outbox: no access to thread %s (%s); its messages wait until access returns",
+                row.thread_id,
+                exc,
+            )
         self._store.outbox.note_error(row.id, describe(exc))
         await asyncio.sleep(delay)
 

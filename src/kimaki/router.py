@@ -131,7 +131,10 @@ class EventRouter:
         connected_at = now_ms()
         directories = {p.directory.as_posix() for p in self.bridges.ctx.store.projects.all()}
         for directory in sorted(directories):
-            await self._catch_up_directory(directory, connected_at)
+            try:
+                await self._catch_up_directory(directory, connected_at)
+            except Exception:
+                log.exception("catch-up of %s failed; other directories go on", directory)
 
     async def _catch_up_directory(self, directory: str, connected_at: int) -> None:
         opencode = self.bridges.ctx.opencode
@@ -155,8 +158,10 @@ class EventRouter:
                 )
             )
         for outcome in await asyncio.gather(*work, return_exceptions=True):
-            if isinstance(outcome, Exception):
+            if isinstance(outcome, OpenCodeError):
                 log.warning("catch-up of a thread in %s failed: %s", directory, outcome)
+            elif isinstance(outcome, Exception):
+                log.error("catch-up of a thread in %s failed", directory, exc_info=outcome)
 
 
 def _ends_a_turn(event: Event) -> bool:

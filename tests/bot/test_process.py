@@ -205,11 +205,11 @@ async def test_kill_9_mid_reply_then_restart_posts_every_part_exactly_once(
 ) -> None:
     """Parts queued in the outbox when kimaki dies are posted once each, in order, next start.
 
-    kimaki's death takes its OpenCode server with it (PDEATHSIG), which would abort the
-    turn, so the turn must be complete in OpenCode before the kill: the twin refuses the
-    thread's posts (503) from the moment the first parts are posted, so the rest wait in
-    the outbox. The next start must send exactly those, and its catch-up must not plan
-    the already-posted parts again.
+    The turn completes in OpenCode before the kill: the twin refuses the thread's posts
+    (503) from the moment the first parts are posted, so the rest wait in the outbox.
+    The OpenCode server outlives the kill (its keeper holds it) and the next start
+    re-attaches to it; it must send exactly the queued rows, and its catch-up must not
+    plan the already-posted parts again.
     """
     assert twin.seed is not None
     data = tmp_path / "data"
@@ -249,7 +249,8 @@ async def test_kill_9_mid_reply_then_restart_posts_every_part_exactly_once(
 
         async with kimaki(env, data) as second:
             await second.wait_for_line(READY, timeout=TIMEOUT)
-            assert not alive(orphan), "the next start stops the orphaned OpenCode server"
+            assert second.server_pid() == orphan, "the next start re-attaches to the server"
+            assert any("re-attached to the OpenCode server" in line for line in second.lines)
             await eventually(_posted(twin, thread, markers), timeout=TIMEOUT, what="all parts")
             assert await second.stop() == 0, second.output
         assert_nothing_left(second)

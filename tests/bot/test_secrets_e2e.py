@@ -48,6 +48,10 @@ def assert_private(data: Path, *expected: str) -> None:
     assert loose == {}, loose
 
 
+def proc_environ(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/environ").read_bytes()
+
+
 def server_password(pid: int) -> str:
     environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     entry = next(e for e in environ if e.startswith(b"OPENCODE_SERVER_PASSWORD="))
@@ -101,10 +105,16 @@ async def test_the_agent_the_logs_and_the_files_keep_kimakis_secrets(
             "opencode-config.json",
             ".opencode-config.default",
             "opencode-server.json",
+            "opencode-attach.lock",
             "started",
         )
         pid = run.server_pid()
         password = server_password(pid)
+        # The keeper holding the server (it outlives kimaki) has the agent's environment too.
+        keeper = json.loads((data / "opencode-server.json").read_text())["keeper"]
+        keeper_env = proc_environ(keeper)
+        assert token.encode() not in keeper_env and b"\0KIMAKI_" not in b"\0" + keeper_env
+        assert password.encode() not in keeper_env
         base_url = re.search(r"ready at (http://\S+)", run.output)
         assert base_url is not None, run.output
         output = await bash_output(data, thread.id, project, base_url.group(1), password)

@@ -217,24 +217,41 @@ async def test_a_deleted_thread_fails_its_rows_and_tells_the_caller(
         await outbox.stop()
 
 
-async def test_losing_access_fails_the_thread_with_403(
-    twin: Twin, store: Store, twin_client: discord.Client, make_thread: MakeThread
+async def test_losing_access_keeps_the_rows_and_sends_them_once_access_returns(
+    twin: Twin,
+    store: Store,
+    twin_client: discord.Client,
+    make_thread: MakeThread,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """403 is "no access now", not "gone": the thread is kept and its messages wait."""
     assert twin.seed is not None
     thread, thread_id = make_thread("forbidden")
-    enqueue(store, thread_id, "no access")
-    # The twin keeps permissions guild-level, so a 403 on this thread is injected.
-    twin.add_http_fault("POST", f"/channels/{thread.id}/messages", 403)
+    enqueue(store, thread_id, "waits 1", "waits 2")
+    twin.revoke_access(twin.seed.channel)  # the channel and its threads answer 403
     reported: list[int] = []
-    outbox = Outbox(store, twin_client, on_thread_gone=lambda _, exc: reported.append(exc.status))
+    outbox = Outbox(
+        store,
+        twin_client,
+        on_thread_gone=lambda _, exc: reported.append(exc.status),
+        backoff=Backoff(initial=0.05, maximum=0.2),
+    )
     await outbox.start()
     try:
+
+        async def refused_a_few_times() -> bool:
+            return len(posts_to(twin, thread)) >= 3
+
+        await eventually(refused_a_few_times, timeout=10, what="retries while denied")
+        assert [r.state for r in store.outbox.in_thread(thread_id)] == [OutboxState.PENDING] * 2
+        twin.restore_access(twin.seed.channel)
         await outbox.flush(thread_id, timeout=10)
     finally:
         await outbox.stop()
-    assert reported == [403]
-    assert twin.messages(thread) == []
-    assert store.outbox.in_thread(thread_id)[0].state is OutboxState.FAILED
+    assert reported == []
+    assert [m.content for m in twin.messages(thread)] == ["waits 1", "waits 2"]
+    denied = [r for r in caplog.records if "no access to thread" in r.getMessage()]
+    assert len(denied) == 1, "said once, however many retries"
 
 
 async def test_a_refused_message_fails_alone_and_the_next_is_sent(

@@ -4,7 +4,9 @@ The process's stdout and stderr are merged and read continuously by a background
 so kimaki never blocks on a full pipe and a test can wait for a log line (from any
 point, or only for lines after a mark) instead of sleeping. Cleanup kills a kimaki the
 test left running and reaps the OpenCode server it recorded, so a failing test does
-not leak processes into the next one.
+not leak processes into the next one. A kimaki the test killed with -9 leaves its
+server running on purpose (the next start in the same data dir re-attaches): that one
+is reaped when the test ends (`reap_survivors`, called by the root conftest).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import contextlib
 import json
 import signal
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,14 @@ from kimaki.opencode.server import StopPolicy, reap_orphan
 from tests.support.world import World, opencode_binary
 
 KIMAKI = str(Path(sys.executable).parent / "kimaki")
+REAP_POLICY = StopPolicy(first_wait=2, second_wait=1)
+_survivors: list[Path] = []
+
+
+def reap_survivors() -> None:
+    """Stop the OpenCode servers that kill -9'd kimakis of this test left running."""
+    while _survivors:
+        reap_orphan(_survivors.pop() / "opencode-server.json", REAP_POLICY)
 
 
 def kimaki_env(
@@ -56,6 +66,7 @@ class KimakiProcess:
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _eof: bool = False
     _reader: asyncio.Task[None] | None = None
+    killed: bool = False
 
     @property
     def output(self) -> str:
@@ -106,6 +117,8 @@ class KimakiProcess:
         return await self.wait_exit(timeout)
 
     async def kill9(self) -> None:
+        """kill -9: the OpenCode server runs on (reaped when the test ends)."""
+        self.killed = True
         self.proc.kill()
         await self.wait_exit()
 
@@ -120,11 +133,12 @@ class KimakiProcess:
 
 @asynccontextmanager
 async def kimaki(
-    env: Mapping[str, str], data_dir: Path, *args: str
+    env: Mapping[str, str], data_dir: Path, *args: str, program: Sequence[str] = (KIMAKI,)
 ) -> AsyncIterator[KimakiProcess]:
-    """`kimaki --data-dir DATA_DIR ARGS…` with no terminal (stdin is /dev/null)."""
+    """`kimaki --data-dir DATA_DIR ARGS…` with no terminal (stdin is /dev/null);
+    `program` runs it another way (a benchmark's probe)."""
     proc = await asyncio.create_subprocess_exec(
-        KIMAKI,
+        *program,
         "--data-dir",
         str(data_dir),
         *args,
@@ -144,8 +158,10 @@ async def kimaki(
         if run._reader is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(run._reader, 10)
-        policy = StopPolicy(first_wait=2, second_wait=1)
-        await asyncio.to_thread(reap_orphan, data_dir / "opencode-server.json", policy)
+        if run.killed:
+            _survivors.append(data_dir)
+        else:
+            await asyncio.to_thread(reap_orphan, data_dir / "opencode-server.json", REAP_POLICY)
 
 
 async def project_add(env: Mapping[str, str], data_dir: Path, project: Path) -> int:

@@ -4,8 +4,10 @@ import asyncio
 
 import aiohttp
 import discord
+import pytest
 
 from discord_twin import Twin
+from discord_twin.errors import TwinError
 from discord_twin.pytest_plugin import client_kwargs, start_client, stop_client
 
 
@@ -57,6 +59,20 @@ async def test_content_over_2000_is_rejected_like_discord(
         raise AssertionError("2001 characters were accepted")
     ok = await channel.send("x" * 2000)
     assert len(ok.content) == 2000
+
+
+def test_nitro_users_may_post_4000_characters_and_others_2000(twin: Twin) -> None:
+    assert twin.seed is not None
+    plain, nitro = twin.create_user("plain"), twin.create_user("nitro")
+    nitro.premium = True
+    for user in (plain, nitro):
+        twin.add_member(twin.seed.guild, user)
+    channel = twin.seed.channel
+    for user, limit in ((plain, 2000), (nitro, 4000)):
+        assert len(twin.user(user).send(channel, "x" * limit).content) == limit
+        with pytest.raises(TwinError) as refused:
+            twin.user(user).send(channel, "x" * (limit + 1))
+        assert f"{limit} or fewer" in str(refused.value.errors)
 
 
 async def test_enforce_nonce_returns_the_first_message(

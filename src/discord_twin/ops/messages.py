@@ -31,6 +31,7 @@ from .channels import ChannelOps
 MESSAGE_FLAGS_ALLOWED = (1 << 2) | (1 << 6) | (1 << 12) | (1 << 15)  # suppress embeds/notifs, v2
 NONCE_WINDOW_S = 300.0
 MAX_CONTENT = 2000
+MAX_PREMIUM_CONTENT = 4000
 MAX_EMBEDS = 10
 MAX_EMBED_CHARS = 6000
 MAX_REACTIONS = 20
@@ -67,7 +68,9 @@ class MessageOps(ChannelOps):
         embeds = list(embeds or [])
         components = list(components or [])
         files = list(files or [])
-        self._validate_message(content, embeds, nonce)
+        author = self.store.users.get(author_id)
+        limit = MAX_PREMIUM_CONTENT if author is not None and author.premium else MAX_CONTENT
+        self._validate_message(content, embeds, nonce, limit=limit)
         if not (content or embeds or components or files or allow_empty):
             raise TwinError(400, E.EMPTY_MESSAGE, "Cannot send an empty message")
         if channel.type == GUILD_CATEGORY:
@@ -131,10 +134,12 @@ class MessageOps(ChannelOps):
         self.events.append("message_create", message, MessageWrite.of("create", message))
         return message, True
 
-    def _validate_message(self, content: str, embeds: list[dict[str, Any]], nonce: Any) -> None:
-        if len(content) > MAX_CONTENT:
+    def _validate_message(
+        self, content: str, embeds: list[dict[str, Any]], nonce: Any, *, limit: int = MAX_CONTENT
+    ) -> None:
+        if len(content) > limit:
             raise invalid_form(
-                "content", "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_CONTENT} or fewer in length."
+                "content", "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length."
             )
         if len(embeds) > MAX_EMBEDS:
             raise invalid_form(

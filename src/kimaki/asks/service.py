@@ -13,6 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from kimaki.asks.board import Controls, PermissionButtons, PromptBoard, QuestionMenus
+from kimaki.asks.delivery import DECIDED, deliver_recorded, permission_reply
+from kimaki.asks.lookup import thread_for
+from kimaki.asks.reposts import Reposts
 from kimaki.asks.texts import (
     answered_note,
     decision_note,
@@ -23,7 +26,7 @@ from kimaki.asks.texts import (
     timeout_message,
     with_note,
 )
-from kimaki.bridges import Bridges
+from kimaki.bridges import Bridges, lock_is_free
 from kimaki.opencode.errors import NotFound, OpenCodeError
 from kimaki.opencode.models import (
     Event,
@@ -36,7 +39,8 @@ from kimaki.opencode.models import (
     QuestionRequest,
     SessionID,
 )
-from kimaki.store import PromptKind, PromptRecord, PromptState, ThreadID, ThreadRecord
+from kimaki.store import PromptKind, PromptRecord, PromptState, ThreadID
+from kimaki.util import background_task
 from kimaki.util.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -44,7 +48,6 @@ log = logging.getLogger(__name__)
 UNBOUND_RETRY = 2.0
 UNBOUND_PATIENCE = 180.0
 REPLIED_EVENTS = ("permission.replied", "question.replied", "question.rejected")
-PARENT_DEPTH = 5
 
 Choose = Callable[[Question], list[str]]
 """Given the question (as OpenCode has it now), the labels a person chose."""
@@ -73,6 +76,9 @@ class Asks:
         self._unbound: dict[str, float] = {}  # request id -> first seen (monotonic)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._retry: asyncio.Task[None] | None = None
+        self._reposts = Reposts(self.ctx.store, self.ask)
+        self._delivering: set[str] = set()
+        """Requests whose answer is being sent to OpenCode now (not to be sent twice)."""
 
     # --- lifecycle
 
@@ -82,6 +88,7 @@ class Asks:
     async def stop(self) -> None:
         for inbox in list(self._inboxes.values()):
             await inbox.close()
+        await self._reposts.stop()
         tasks = [*self._timers.values(), *self._tasks]
         if self._retry is not None:
             tasks.append(self._retry)
@@ -91,9 +98,27 @@ class Asks:
         self._timers.clear()
 
     def _spawn(self, work: Any) -> None:
-        task = asyncio.create_task(work)
+        task = background_task.start(work, name="asks")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def prune_locks(self, _idle_after: float) -> int:
+        """Forget per-thread and per-question locks nobody holds (retention); how many."""
+        free = [t for t, lock in self._thread_locks.items() if lock_is_free(lock)]
+        for thread_id in free:
+            del self._thread_locks[thread_id]
+        done = [
+            q
+            for q, lock in self._question_locks.items()
+            if lock_is_free(lock) and not self._is_pending(q)
+        ]
+        for request_id in done:
+            del self._question_locks[request_id]
+        return len(free) + len(done)
+
+    def _is_pending(self, request_id: str) -> bool:
+        record = self.ctx.store.prompts.get(request_id)
+        return record is not None and record.state is PromptState.PENDING
 
     # --- from OpenCode
 
@@ -148,14 +173,19 @@ class Asks:
             requests: list[PermissionRequest | QuestionRequest] = [*permissions, *questions]
             for request in requests:
                 listed.add(request.id)
-                await self.ask(request)
+                record = self.ctx.store.prompts.get(request.id)
+                if record is not None and record.state in DECIDED:
+                    # Decided here, but OpenCode still waits: a crash came in between.
+                    await self._deliver_recorded(record)
+                else:
+                    await self.ask(request)
         for record in self.ctx.store.prompts.pending():
             if record.directory.as_posix() in looked and record.request_id not in listed:
                 await self._answered_elsewhere(record.request_id)
 
     async def ask(self, request: PermissionRequest | QuestionRequest) -> None:
         """Post `request` in its session's thread, once (or re-bind the prompt posted before)."""
-        thread = await self._thread_for(request.session_id)
+        thread = await thread_for(self.ctx.store, self.ctx.opencode, request.session_id)
         if thread is None:
             self._wait_for_thread(request.id)
             return
@@ -186,32 +216,22 @@ class Asks:
             if record.is_leader and record.message_id is None:
                 message_id = await self.board.post(record, controls)
                 if message_id is None:
-                    return
-                self.ctx.store.prompts.set_message(record.request_id, message_id)
+                    self._reposts.schedule(request)  # the time limit runs all the same
+                else:
+                    self.ctx.store.prompts.set_message(record.request_id, message_id)
         self._waiting(thread.thread_id, True)
         if record.kind is PromptKind.PERMISSION and record.is_leader:
             self._schedule_timeout(record)
 
-    async def _thread_for(self, session_id: SessionID) -> ThreadRecord | None:
-        """The thread of the session, or of its nearest ancestor (a subagent asks too)."""
-        current: SessionID | None = session_id
-        for _ in range(PARENT_DEPTH):
-            if current is None:
-                return None
-            record = self.ctx.store.threads.by_session(current)
-            if record is not None:
-                return None if record.deleted else record
-            current = await self._parent_of(current)
-        return None
-
-    async def _parent_of(self, session_id: SessionID) -> SessionID | None:
-        for project in self.ctx.store.projects.all():
-            try:
-                session = await self.ctx.opencode.session(session_id, project.directory.as_posix())
-            except OpenCodeError:
-                continue
-            return session.parent_id
-        return None
+    async def _deliver_recorded(self, record: PromptRecord) -> None:
+        """Tell OpenCode an answer kimaki recorded but never delivered (it crashed)."""
+        if record.request_id in self._delivering:
+            return
+        self._delivering.add(record.request_id)
+        try:
+            await deliver_recorded(self.ctx.opencode, record, self.timeout_minutes)
+        finally:
+            self._delivering.discard(record.request_id)
 
     def _wait_for_thread(self, request_id: str) -> None:
         """An ask in a session with no thread yet (sync is about to make it): look again."""
@@ -267,15 +287,18 @@ class Asks:
         Returns None when it was answered, else what went wrong, for the person.
         """
         group = [r.request_id for r in self.ctx.store.prompts.followers(record.leader)]
-        moved = self.ctx.store.prompts.decide(group, PromptState.ANSWERED, reply, who)
+        moved = self.ctx.store.prompts.decide(
+            group, PromptState.ANSWERED, reply, who, feedback=feedback
+        )
         if not moved:
             return "this was already answered."
         failed, gone = [], []
         for request_id in moved:
+            self._delivering.add(request_id)
             try:
                 await self.ctx.opencode.reply_permission(
                     PermissionID(request_id),
-                    "once" if reply == "once" else "always" if reply == "always" else "reject",
+                    permission_reply(reply),
                     message=feedback,
                     directory=record.directory.as_posix(),
                 )
@@ -284,6 +307,8 @@ class Asks:
             except OpenCodeError as exc:
                 log.warning("could not answer permission %s: %s", request_id, exc)
                 failed.append(request_id)
+            finally:
+                self._delivering.discard(request_id)
         if failed:
             self.ctx.store.prompts.reopen(failed)
             return "OpenCode could not be reached; try again in a moment."
@@ -345,6 +370,7 @@ class Asks:
             [record.request_id], PromptState.ANSWERED, "answered", who
         ):
             return "this was already answered."
+        self._delivering.add(record.request_id)
         try:
             await self.ctx.opencode.reply_question(
                 QuestionID(record.request_id), final, directory=record.directory.as_posix()
@@ -357,6 +383,8 @@ class Asks:
             log.warning("could not answer question %s: %s", record.request_id, exc)
             self.ctx.store.prompts.reopen([record.request_id])
             return "OpenCode could not be reached; try again in a moment."
+        finally:
+            self._delivering.discard(record.request_id)
         self._question_locks.pop(record.request_id, None)
         content = with_note(question_text(request.questions, answers), answered_note(who))
         await self.board.edit(record, content, None)
@@ -391,7 +419,7 @@ class Asks:
         if self.timeout_minutes <= 0 or record.request_id in self._timers:
             return
         deadline = record.created_at / 1000 + self.timeout_minutes * 60
-        task = asyncio.create_task(
+        task = background_task.start(
             self._expire_at(record.request_id, deadline), name=f"ask-timeout-{record.request_id}"
         )
         self._timers[record.request_id] = task
@@ -412,6 +440,7 @@ class Asks:
         if leader is None:
             return
         for request_id in moved:
+            self._delivering.add(request_id)
             try:
                 await self.ctx.opencode.reply_permission(
                     PermissionID(request_id),
@@ -422,7 +451,10 @@ class Asks:
             except NotFound:
                 pass
             except OpenCodeError as exc:
+                # Recorded as expired: the next read of pending asks delivers it.
                 log.warning("could not deny expired permission %s: %s", request_id, exc)
+            finally:
+                self._delivering.discard(request_id)
         note = expired_note(self.timeout_minutes)
         await self.board.edit(leader, with_note(leader.content, note), None)
         self._settled(leader.thread_id, continues=False)

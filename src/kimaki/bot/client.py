@@ -26,6 +26,7 @@ from kimaki.bot.commands import KimakiTree
 from kimaki.bot.commands.base import AnyCommand
 from kimaki.bot.commands.queue import SendNowButton
 from kimaki.bot.gate import Gate, GatedState
+from kimaki.bot.marks import ChannelMarks
 from kimaki.bot.prompts_ui import PromptActions, register_prompt_items
 from kimaki.bot.trust import Trust
 from kimaki.config import Config
@@ -53,6 +54,10 @@ class Routes:
     """Start the background work (from `setup_hook`, once logged in)."""
     prompt_actions: Callable[[], PromptActions]
     """What prompt buttons, menus and forms do (clicks work across restarts)."""
+    gateway_ready: Callable[[], Awaitable[None]] | None = None
+    """A new gateway session began (READY, not a resume): messages may have been missed."""
+    retry_missed: Callable[[], None] | None = None
+    """A message failed (the store locked, a bug): read missed messages again soon."""
     guild_commands: Callable[[discord.Guild], Sequence[AnyCommand]] = lambda guild: ()
     """The commands a served guild gets beside kimaki's own (made from OpenCode's lists,
     already within Discord's 100 per guild); the same objects while nothing changed."""
@@ -101,6 +106,7 @@ class KimakiBot(discord.Client):
         self.routes = routes
         self.tree = KimakiTree(self)
         self.connected = asyncio.Event()
+        self.marks = ChannelMarks(store)
         self.turns: Turns | None = None
         """The prompt path, for /queue's Send now buttons (set when kimaki is wired)."""
         register_prompt_items(self)
@@ -134,6 +140,8 @@ class KimakiBot(discord.Client):
         if self._watching_trust is None:
             self._watching_trust = background_task.start(self._watch_trust(), name="trust")
         self.connected.set()
+        if self.routes.gateway_ready is not None:
+            await self.routes.gateway_ready()
 
     async def close(self) -> None:
         if self._watching_trust is not None:
@@ -153,21 +161,45 @@ class KimakiBot(discord.Client):
             if self.routes.send_message is not None and send_embed(message) is not None:
                 await self.routes.send_message(message)
             return
-        if message.author.bot or message.guild is None:
+        if message.guild is None:
+            return
+        handler = self._handler_for(message.channel)
+        if handler is None:
+            return
+        # Taken once, whether live or by the catch-up of missed messages; the channel's
+        # mark moves past it once it (and every earlier message) is done.
+        if not self.marks.claim(message.channel.id, message.id):
+            return
+        try:
+            await self._handle(message, handler)
+        except Exception:
+            # Not handled: the mark stays below it, and the next catch-up takes it.
+            self.marks.release(message.channel.id, message.id)
+            log.exception("message %s in %s failed; it is tried again", message.id, message.channel)
+            if self.routes.retry_missed is not None:
+                self.routes.retry_missed()
+        else:
+            self.marks.done(message.channel.id, message.id)
+
+    def _handler_for(self, channel: discord.abc.Messageable) -> MessageHandler | None:
+        """The route for a project channel or a bound, live thread; None elsewhere."""
+        if isinstance(channel, discord.Thread):
+            record = self.store.threads.get(ThreadID(channel.id))
+            if record is None or record.deleted:
+                return None
+            return self.routes.thread_message
+        if not isinstance(channel, discord.TextChannel):
+            return None
+        if self.store.projects.get(ChannelID(channel.id)) is None:
+            return None
+        return self.routes.project_message
+
+    async def _handle(self, message: discord.Message, handler: MessageHandler) -> None:
+        if message.author.bot:
             return
         decision = self.gate.decide(message.author, message.guild)
         if decision.quiet:
             return  # a server kimaki does not serve: not a word there
-        channel = message.channel
-        if isinstance(channel, discord.Thread):
-            record = self.store.threads.get(ThreadID(channel.id))
-            if record is None or record.deleted:
-                return
-            handler = self.routes.thread_message
-        else:
-            if self.store.projects.get(ChannelID(channel.id)) is None:
-                return
-            handler = self.routes.project_message
         if not decision:
             await self._refuse(message, decision.reason)
             return

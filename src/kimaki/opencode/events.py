@@ -21,6 +21,7 @@ from kimaki.opencode.errors import OpenCodeError, http_error
 from kimaki.opencode.models import Event, parse_event
 from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.sse import sse_data
+from kimaki.util import background_task
 from kimaki.util.backoff import Backoff
 
 log = logging.getLogger(__name__)
@@ -107,12 +108,12 @@ class EventStream:
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="opencode-events")
+            self._task = background_task.start(self._run(), name="opencode-events")
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
         self.connected.clear()
@@ -131,6 +132,10 @@ class EventStream:
                 reason = "stream ended"
             except (OpenCodeError, aiohttp.ClientError, TimeoutError, ValueError) as exc:
                 reason = str(exc) or type(exc).__name__
+            except Exception:
+                # A bug must not end the stream for good (nor surface only at stop).
+                log.exception("opencode event stream failed unexpectedly")
+                reason = "unexpected error"
             self.connected.clear()
             failures += 1
             delay = self._backoff.delay(failures)

@@ -1,25 +1,26 @@
-"""The one shared `opencode serve` process: spawn, health, restart, stop.
+"""The one shared `opencode serve` process: spawn, health, restart, stop, re-attach.
 
 Every project goes through this single server. It listens on loopback only and is
-protected by a password made fresh at each kimaki start, so other local users cannot
-drive agents through its port. It runs in its own process group so that stopping it
-also stops whatever it spawned, and its pid is recorded in the data dir so that a
-kimaki killed with -9 can reap the orphan at its next start.
+protected by a password, so other local users cannot drive agents through its port.
+It is not kimaki's child: a small keeper process (`keeper.py`) holds it, pumps its
+output into `logs/opencode-server.log` with every known secret hidden, and records it
+(pids, URL, password) in the private pid record `opencode-server.json`. So when kimaki
+dies in any way but a clean stop (kill -9, the OOM killer, a crash), the server and
+the turn it runs go on; the next start finds the record, checks the server's health
+and re-attaches to it, instead of starting another. An orphaned server stops by itself
+(`OrphanPolicy`). A clean stop (SIGTERM, Ctrl-C) stops it as before.
 
-Its environment is the agent's (`agent_env`: no kimaki secret), and everything it
-prints goes through a pump into `logs/opencode-server.log` with every known secret
-hidden, so neither the bot token nor the server password reaches that file.
+Its environment is the agent's (`agent_env`: no kimaki secret), and so is the keeper's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
+import fcntl
 import json
 import logging
 import os
-import re
 import secrets
 import signal
 import socket
@@ -27,21 +28,18 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 
 from kimaki.agent_env import agent_environment
 from kimaki.opencode.endpoint import Endpoint
-from kimaki.opencode.server_log import ServerLog
+from kimaki.opencode.keeper import KeeperSpec
+from kimaki.opencode.keeper_handle import KeeperExited, KeeperHandle, pid_alive
 from kimaki.util.backoff import Backoff
-from kimaki.util.private_files import private_dir, write_private
+from kimaki.util.private_files import private_dir
 from kimaki.util.redaction import SECRETS
 
 log = logging.getLogger(__name__)
-
-_LISTENING = re.compile(r"listening on (http://\S+)")
-_PR_SET_PDEATHSIG = 1
 
 
 class OpenCodeServerError(RuntimeError):
@@ -73,8 +71,27 @@ class StopPolicy:
     second_wait: float = 3.0
 
 
+@dataclass(frozen=True)
+class OrphanPolicy:
+    """How long a server nobody is attached to lives (see `keeper.py`).
+
+    It stops once no session is busy and `after` seconds have passed, or after
+    `limit` seconds whatever runs: no server is left running for ever.
+    """
+
+    after: float = 600.0
+    limit: float = 7200.0
+    poll: float = 1.0
+    busy_poll: float = 15.0
+
+
+ATTACH_WAIT = 10.0
+"""How long a start waits for the attach lock (another kimaki on this data dir holds it)."""
+ADOPT_HEALTH_TIMEOUT = 10.0
+
+
 class OpenCodeServer:
-    """Supervises one `opencode serve` child process."""
+    """Supervises one `opencode serve`, held by a keeper process (started or re-attached)."""
 
     def __init__(
         self,
@@ -84,29 +101,34 @@ class OpenCodeServer:
         extra_env: Mapping[str, str] | None = None,
         restart: RestartPolicy | None = None,
         stop: StopPolicy | None = None,
+        orphan: OrphanPolicy | None = None,
         start_timeout: float = 90.0,
         cwd: Path | None = None,
+        projects_db: Path | None = None,
     ) -> None:
         self.binary = binary
         self.data_dir = data_dir
         self.extra_env = dict(extra_env or {})
         self.restart_policy = restart or RestartPolicy()
         self.stop_policy = stop or StopPolicy()
+        self.orphan_policy = orphan or OrphanPolicy()
         self.start_timeout = start_timeout
         self.cwd = cwd or data_dir
+        self.projects_db = projects_db or data_dir / "kimaki.db"
         self.password = secrets.token_urlsafe(32)
         SECRETS.add_basic_auth("opencode", self.password)
         self.version: str | None = None
         self.restarts = 0
-        self._proc: asyncio.subprocess.Process | None = None
+        self.reattached = False
+        """Whether this start took over the server of an earlier run."""
+        self._keeper: KeeperHandle | None = None
         self._endpoint: Endpoint | None = None
         self._ready = asyncio.Event()
         self._failed: OpenCodeServerError | None = None
         self.gave_up = asyncio.Event()
         self._stopping = False
         self._supervisor: asyncio.Task[None] | None = None
-        self._pumps: list[asyncio.Task[None]] = []
-        self._log = ServerLog(self.log_path)
+        self._lock_fd: int | None = None
 
     # --- public surface
 
@@ -117,8 +139,11 @@ class OpenCodeServer:
 
     @property
     def pid(self) -> int | None:
-        proc = self._proc
-        return proc.pid if proc is not None and proc.returncode is None else None
+        """The `opencode serve` process, while it runs."""
+        keeper = self._keeper
+        if keeper is None or keeper.server_pid is None:
+            return None
+        return keeper.server_pid if _is_opencode_serve(keeper.server_pid) else None
 
     @property
     def log_path(self) -> Path:
@@ -135,12 +160,19 @@ class OpenCodeServer:
         env.setdefault("OPENCODE_DISABLE_AUTOUPDATE", "1")
         return env
 
+    @property
+    def attach_lock_path(self) -> Path:
+        return self.data_dir / "opencode-attach.lock"
+
     async def start(self) -> Endpoint:
-        """Start the server and its supervisor; return once it answers health checks."""
+        """Re-attach to the server of an earlier run, or start one; return once healthy."""
         private_dir(self.data_dir)
-        await asyncio.to_thread(reap_orphan, self.pid_path, self.stop_policy)
         self._stopping = False
-        endpoint = await self._spawn_until_ready()
+        await self._take_attach_lock()
+        endpoint = await self._adopt()
+        if endpoint is None:
+            await asyncio.to_thread(reap_orphan, self.pid_path, self.stop_policy)
+            endpoint = await self._spawn_until_ready()
         self._supervisor = asyncio.create_task(self._supervise(), name="opencode-supervisor")
         return endpoint
 
@@ -158,61 +190,138 @@ class OpenCodeServer:
         """Stop the server and everything in its process group; idempotent."""
         self._stopping = True
         self._ready.clear()
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
-            self._supervisor = None
+        await self._cancel_supervisor()
         await self._terminate()
-        self._log.close()
         with contextlib.suppress(FileNotFoundError):
             self.pid_path.unlink()
+        self._release_attach_lock()
+
+    async def detach(self) -> None:
+        """Leave the server running, as a kimaki that crashed would (tests and benches).
+
+        The keeper then counts as orphaned: a later `start` re-attaches, or the server
+        stops by itself (`OrphanPolicy`).
+        """
+        self._stopping = True
+        self._ready.clear()
+        await self._cancel_supervisor()
+        if self._keeper is not None:
+            self._keeper.forget()
+            self._keeper = None
+        self._release_attach_lock()
 
     def kill_now(self) -> None:
         """Last-resort synchronous kill, for interpreter exit paths that cannot await."""
-        proc = self._proc
-        if proc is not None and proc.returncode is None:
-            _signal_group(proc.pid, signal.SIGKILL)
+        keeper = self._keeper
+        if keeper is not None:
+            if keeper.server_pid is not None:
+                _signal_group(keeper.server_pid, signal.SIGKILL)
+            _signal_group(keeper.pid, signal.SIGKILL)
+
+    # --- attaching
+
+    async def _take_attach_lock(self) -> None:
+        """Hold `opencode-attach.lock` while this kimaki runs: the keeper's sign of life.
+
+        The kernel drops it with the process, however it ends. The keeper's probe holds
+        it for an instant, so a start retries for a while before it gives up.
+        """
+        if self._lock_fd is not None:
+            return
+        fd = os.open(self.attach_lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)
+        deadline = time.monotonic() + ATTACH_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise OpenCodeServerError(
+                        f"another kimaki is running with the data dir {self.data_dir}; "
+                        "stop it first"
+                    ) from None
+                await asyncio.sleep(0.05)
+                continue
+            self._lock_fd = fd
+            return
+
+    def _release_attach_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    async def _adopt(self) -> Endpoint | None:
+        """The server an earlier kimaki left running, if it is healthy; else None."""
+        record = read_record(self.pid_path)
+        if record is None or record.keeper is None or not record.url or not record.password:
+            return None
+        if not _is_keeper(record.keeper) or not _is_opencode_serve(record.pid):
+            return None
+        endpoint = Endpoint(record.url, record.password)
+        SECRETS.add_basic_auth("opencode", record.password)
+        try:
+            version = await asyncio.wait_for(
+                _wait_healthy(endpoint, lambda: _is_opencode_serve(record.pid)),
+                ADOPT_HEALTH_TIMEOUT,
+            )
+        except (TimeoutError, OpenCodeServerError):
+            log.warning(
+                "the OpenCode server of the earlier run (pid %s) does not answer; replacing it",
+                record.pid,
+            )
+            return None
+        self.password = record.password
+        self._keeper = KeeperHandle.adopted(record.keeper, record.pid)
+        self._endpoint = endpoint
+        self.version = version
+        self.reattached = True
+        self._ready.set()
+        log.info(
+            "re-attached to the OpenCode server of the earlier run (pid %s, %s)",
+            record.pid,
+            record.url,
+        )
+        return endpoint
 
     # --- spawning
 
     async def _spawn_until_ready(self) -> Endpoint:
         port = _free_port()
-        self._log.open()
         env = self.environment()
         env["OPENCODE_SERVER_PASSWORD"] = self.password  # after: its value is a secret
         args = [str(self.binary), "serve", "--hostname", "127.0.0.1", "--port", str(port)]
         args.append("--print-logs")
         if log.isEnabledFor(logging.DEBUG):  # `kimaki -v`: OpenCode's log in detail too
             args += ["--log-level", "DEBUG"]
-        self._log.write(f"--- kimaki: starting {' '.join(args)}\n")
-        self._proc = await asyncio.create_subprocess_exec(
-            *args,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+        orphan = self.orphan_policy
+        spec = KeeperSpec(
+            args=args,
             env=env,
-            cwd=self.cwd,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
+            cwd=str(self.cwd),
+            log_path=str(self.log_path),
+            record_path=str(self.pid_path),
+            attach_lock=str(self.attach_lock_path),
+            db_path=str(self.projects_db),
+            password=self.password,
+            binary=str(self.binary),
+            secrets=list(SECRETS.values),
+            stop_waits=(self.stop_policy.first_wait, self.stop_policy.second_wait),
+            orphan_after=orphan.after,
+            orphan_limit=orphan.limit,
+            poll=orphan.poll,
+            busy_poll=orphan.busy_poll,
         )
-        self._record_pid(self._proc.pid)
-        log.info("opencode server starting (pid %s, %s)", self._proc.pid, self.binary)
-        listening: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        assert self._proc.stdout is not None and self._proc.stderr is not None
-        self._pumps = [
-            asyncio.create_task(
-                self._log.pump(self._proc.stdout, _spot_listening(listening)),
-                name="opencode-stdout",
-            ),
-            asyncio.create_task(self._log.pump(self._proc.stderr), name="opencode-stderr"),
-        ]
+        private_dir(self.log_path.parent)
+        keeper = await KeeperHandle.spawn(spec, cwd=self.cwd)
+        self._keeper = keeper
         try:
             async with asyncio.timeout(self.start_timeout):
-                base_url = await self._wait_listening(self._proc, listening)
-                endpoint = Endpoint(base_url, self.password)
-                self.version = await _wait_healthy(endpoint, self._proc)
-        except (TimeoutError, OpenCodeServerError) as exc:
+                pid = await keeper.spawned()
+                log.info("opencode server starting (pid %s, %s)", pid, self.binary)
+                endpoint = Endpoint(await keeper.listening(), self.password)
+                self.version = await _wait_healthy(endpoint, keeper.running)
+        except (TimeoutError, OpenCodeServerError, KeeperExited) as exc:
             await self._terminate()
             reason = str(exc) or f"not ready within {self.start_timeout:g}s"
             raise OpenCodeServerError(
@@ -220,34 +329,22 @@ class OpenCodeServer:
             ) from None
         self._endpoint = endpoint
         self._ready.set()
-        log.info("opencode server %s ready at %s", self.version, base_url)
+        log.info("opencode server %s ready at %s", self.version, endpoint.base_url)
         return endpoint
-
-    async def _wait_listening(
-        self, proc: asyncio.subprocess.Process, listening: asyncio.Future[str]
-    ) -> str:
-        exited: asyncio.Future[Any] = asyncio.ensure_future(proc.wait())
-        waiting: set[asyncio.Future[Any]] = {listening, exited}
-        try:
-            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            exited.cancel()
-        if listening in done:
-            return listening.result()
-        raise OpenCodeServerError(f"process exited with code {proc.returncode}")
 
     # --- supervision
 
     async def _supervise(self) -> None:
         attempt = 0
         while not self._stopping:
-            proc = self._proc
-            assert proc is not None
+            keeper = self._keeper
+            assert keeper is not None
             started = time.monotonic()
-            code = await proc.wait()
+            code = await keeper.wait()
             if self._stopping:
                 return
             self._ready.clear()
+            keeper.kill_leftovers()
             if time.monotonic() - started >= self.restart_policy.stable_after:
                 attempt = 0
             attempt += 1
@@ -256,12 +353,12 @@ class OpenCodeServer:
                 return
             await self._restart(code, attempt)
 
-    async def _restart(self, code: int, attempt: int) -> None:
+    async def _restart(self, code: int | None, attempt: int) -> None:
         delay = self.restart_policy.delay(attempt)
         limit = self.restart_policy.max_restarts
         log.warning(
             "opencode server exited with code %s; restarting in %.1fs (attempt %d of %d)",
-            code,
+            "?" if code is None else code,
             delay,
             attempt,
             limit,
@@ -272,105 +369,128 @@ class OpenCodeServer:
             self.restarts += 1
         except OpenCodeServerError as exc:
             log.error("%s", exc)
-            # _spawn_until_ready left a dead process behind: the loop sees it exit at once.
+            # _spawn_until_ready left a dead keeper behind: the loop sees it exit at once.
 
-    def _give_up(self, code: int, restarts: int) -> None:
+    def _give_up(self, code: int | None, restarts: int) -> None:
         message = (
-            f"opencode server exited with code {code} after {restarts} restarts; giving up "
-            f"(log: {self.log_path})"
+            f"opencode server exited with code {'?' if code is None else code} after "
+            f"{restarts} restarts; giving up (log: {self.log_path})"
         )
         log.error("%s", message)
         self._failed = OpenCodeServerError(message)
         self.gave_up.set()
 
+    async def _cancel_supervisor(self) -> None:
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
+
     # --- stopping
 
     async def _terminate(self) -> None:
-        proc = self._proc
-        if proc is None:
+        keeper = self._keeper
+        if keeper is None:
             return
-        if proc.returncode is None:
-            policy = self.stop_policy
-            for sig, wait in (
-                (signal.SIGTERM, policy.first_wait),
-                (signal.SIGTERM, policy.second_wait),
-                (signal.SIGKILL, None),
-            ):
-                _signal_group(proc.pid, sig)
-                try:
-                    await asyncio.wait_for(proc.wait(), wait)
-                    break
-                except TimeoutError:
-                    continue
-        # The leader is gone; make sure nothing it spawned outlives it.
-        _signal_group(proc.pid, signal.SIGKILL)
-        for pump in self._pumps:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(pump, 2)
-        self._pumps = []
-        log.info("opencode server stopped (pid %s, code %s)", proc.pid, proc.returncode)
-
-    # --- files
-
-    def _record_pid(self, pid: int) -> None:
-        record = {"pid": pid, "binary": str(self.binary), "started": time.time()}
-        write_private(self.pid_path, json.dumps(record))
+        policy = self.stop_policy
+        code = await keeper.stop(policy.first_wait + policy.second_wait + 8.0)
+        log.info("opencode server stopped (pid %s, code %s)", keeper.server_pid, code)
 
 
 # --- helpers that need no server object
 
 
-def reap_orphan(pid_path: Path, policy: StopPolicy) -> bool:
-    """Stop an `opencode serve` left by a kimaki that was killed; True if one was found."""
+@dataclass(frozen=True)
+class ServerRecord:
+    """`opencode-server.json`, written by the keeper (private: it holds the password)."""
+
+    pid: int
+    keeper: int | None
+    url: str | None
+    password: str | None
+
+
+def read_record(pid_path: Path) -> ServerRecord | None:
     try:
-        record = json.loads(pid_path.read_text())
-        pid = int(record["pid"])
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        data = json.loads(pid_path.read_text())
+        keeper = data.get("keeper")
+        return ServerRecord(
+            pid=int(data["pid"]),
+            keeper=int(keeper) if keeper is not None else None,
+            url=data.get("url") or None,
+            password=data.get("password") or None,
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def reap_orphan(pid_path: Path, policy: StopPolicy) -> bool:
+    """Stop the server (and keeper) an earlier run left behind; True if one was found.
+
+    Used when a start cannot re-attach to it (it does not answer) and by tests cleaning up.
+    """
+    record = read_record(pid_path)
+    if record is None:
         return False
-    if not _is_opencode_serve(pid):
+    keeper = record.keeper if record.keeper is not None and _is_keeper(record.keeper) else None
+    pid = record.pid
+    if not _is_opencode_serve(pid) and keeper is None:
         pid_path.unlink(missing_ok=True)
         return False
     log.warning("stopping an orphaned opencode server from an earlier run (pid %s)", pid)
+    if keeper is not None:
+        # The keeper stops its server the way a clean stop does.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(keeper, signal.SIGTERM)
+        if not _wait_until(
+            lambda: not pid_alive(keeper), policy.first_wait + policy.second_wait + 6
+        ):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(keeper, signal.SIGKILL)
     for sig, wait in (
         (signal.SIGTERM, policy.first_wait),
         (signal.SIGTERM, policy.second_wait),
         (signal.SIGKILL, 5.0),
     ):
+        if not _is_opencode_serve(pid):
+            break
         _signal_group(pid, sig)
-        if _wait_gone(pid, wait):
+        if _wait_until(lambda: not _is_opencode_serve(pid), wait):
             break
     _signal_group(pid, signal.SIGKILL)
     pid_path.unlink(missing_ok=True)
     return True
 
 
-def _is_opencode_serve(pid: int) -> bool:
+def _cmdline(pid: int) -> list[bytes]:
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
-        return False
-    return b"serve" in cmdline and any(b"opencode" in part for part in cmdline)
+        return []
 
 
-def _wait_gone(pid: int, timeout: float) -> bool:
+def _is_opencode_serve(pid: int) -> bool:
+    cmdline = _cmdline(pid)
+    return b"serve" in cmdline and any(b"opencode" in part for part in cmdline) and pid_alive(pid)
+
+
+def _is_keeper(pid: int) -> bool:
+    return b"kimaki.opencode.keeper" in _cmdline(pid) and pid_alive(pid)
+
+
+def _wait_until(done: Callable[[], bool], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _is_opencode_serve(pid):
+        if done():
             return True
         time.sleep(0.05)
-    return not _is_opencode_serve(pid)
+    return done()
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM if kimaki dies without stopping us (Linux only)."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _free_port() -> int:
@@ -380,26 +500,13 @@ def _free_port() -> int:
         return port
 
 
-def _spot_listening(listening: asyncio.Future[str]) -> Callable[[bytes], None]:
-    """Resolve `listening` with the URL of the first "listening on" line."""
-
-    def on_line(line: bytes) -> None:
-        if listening.done():
-            return
-        match = _LISTENING.search(line.decode(errors="replace"))
-        if match:
-            listening.set_result(match.group(1).rstrip("/"))
-
-    return on_line
-
-
-async def _wait_healthy(endpoint: Endpoint, proc: asyncio.subprocess.Process) -> str:
+async def _wait_healthy(endpoint: Endpoint, alive: Callable[[], bool]) -> str:
     """Poll `/global/health` with a short timeout: a request made as the port opens can hang."""
     timeout = aiohttp.ClientTimeout(total=2)
     async with aiohttp.ClientSession(timeout=timeout, headers=endpoint.headers) as http:
         while True:
-            if proc.returncode is not None:
-                raise OpenCodeServerError(f"process exited with code {proc.returncode}")
+            if not alive():
+                raise OpenCodeServerError("the process exited")
             with contextlib.suppress(aiohttp.ClientError, TimeoutError, ValueError):
                 async with http.get(f"{endpoint.base_url}/global/health") as resp:
                     if resp.status == 200:

@@ -6,9 +6,11 @@ See `db.py` for why calls are synchronous and how transactions work.
 from __future__ import annotations
 
 from .bind_intents import BindIntent, BindIntentTable
+from .channel_marks import ChannelMarkTable
 from .channel_settings import ChannelSettingsTable
 from .db import DB_FILENAME, Conflict, Database, StoreError
 from .handled_parts import HandledPartsTable
+from .housekeeping import HousekeepingTable, JobState
 from .ids import (
     ChannelID,
     DiscordMessageID,
@@ -50,12 +52,15 @@ __all__ = [
     "BindIntent",
     "BindIntentTable",
     "ChannelID",
+    "ChannelMarkTable",
     "ChannelSettingsTable",
     "Conflict",
     "Database",
     "DiscordMessageID",
     "GuildID",
     "HandledPartsTable",
+    "HousekeepingTable",
+    "JobState",
     "MessageID",
     "Origin",
     "OutboxConflict",

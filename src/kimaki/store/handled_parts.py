@@ -49,3 +49,12 @@ class HandledPartsTable:
 
     def forget_session(self, session_id: SessionID) -> None:
         self.db.execute("DELETE FROM handled_parts WHERE session_id = ?", (session_id,))
+
+    def sessions_of_deleted_threads(self, limit: int) -> list[SessionID]:
+        """Sessions with rows whose thread was deleted: they are never mirrored again."""
+        rows = self.db.all(
+            "SELECT DISTINCT h.session_id FROM handled_parts h JOIN threads t"
+            " ON t.session_id = h.session_id WHERE t.deleted = 1 LIMIT ?",
+            (limit,),
+        )
+        return [SessionID(r["session_id"]) for r in rows]

@@ -236,4 +236,26 @@ _V7: Migration = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# Reliability (`channel_marks.py`, `housekeeping.py`): the newest Discord message kimaki
+# handled per channel (missed messages are read back from there after downtime); when
+# each retention job last ran; and a denial's reason, so an answer recorded before a
+# crash can still be delivered with its words.
+_V8: Migration = (
+    """
+    CREATE TABLE channel_marks (
+        channel_id      INTEGER PRIMARY KEY,
+        last_message_id INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE housekeeping (
+        job      TEXT    PRIMARY KEY,
+        last_run INTEGER NOT NULL,
+        position TEXT
+    )
+    """,
+    "ALTER TABLE prompts ADD COLUMN feedback TEXT",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)

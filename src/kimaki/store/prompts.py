@@ -61,6 +61,8 @@ class PromptRecord:
     decided_by: str | None
     decided_at: int | None
     created_at: int
+    feedback: str | None = None
+    """A denial's reason (the person's words for the agent)."""
 
     @property
     def is_leader(self) -> bool:
@@ -86,6 +88,7 @@ class PromptRecord:
             decided_by=row["decided_by"],
             decided_at=row["decided_at"],
             created_at=row["created_at"],
+            feedback=row["feedback"],
         )
 
 
@@ -181,6 +184,7 @@ class PromptTable:
         state: PromptState,
         decision: str,
         decided_by: str,
+        feedback: str | None = None,
     ) -> list[str]:
         """Move still-pending asks to `state`; returns the ids moved (a race loser gets [])."""
         moved = []
@@ -188,9 +192,9 @@ class PromptTable:
         with self.db.transaction():
             for request_id in request_ids:
                 cursor = self.db.execute(
-                    "UPDATE prompts SET state = ?, decision = ?, decided_by = ?, decided_at = ?"
-                    " WHERE request_id = ? AND state = 'pending'",
-                    (state.value, decision, decided_by, at, request_id),
+                    "UPDATE prompts SET state = ?, decision = ?, decided_by = ?, decided_at = ?,"
+                    " feedback = ? WHERE request_id = ? AND state = 'pending'",
+                    (state.value, decision, decided_by, at, feedback, request_id),
                 )
                 if cursor.rowcount:
                     moved.append(request_id)
@@ -202,6 +206,6 @@ class PromptTable:
             for request_id in request_ids:
                 self.db.execute(
                     "UPDATE prompts SET state = 'pending', decision = NULL, decided_by = NULL,"
-                    " decided_at = NULL WHERE request_id = ?",
+                    " decided_at = NULL, feedback = NULL WHERE request_id = ?",
                     (request_id,),
                 )

@@ -70,3 +70,14 @@ class SessionCursorTable:
 
     def forget(self, session_id: SessionID) -> None:
         self.db.execute("DELETE FROM session_cursors WHERE session_id = ?", (session_id,))
+
+    def prune_unbound(self, before_ms: int, limit: int) -> int:
+        """Delete up to `limit` cursors of sessions with no thread, last looked at before
+        `before_ms` (sync never looks at a session created that long before it started)."""
+        cursor = self.db.execute(
+            "DELETE FROM session_cursors WHERE session_id IN (SELECT c.session_id FROM"
+            " session_cursors c LEFT JOIN threads t ON t.session_id = c.session_id"
+            " WHERE t.session_id IS NULL AND c.last_checked < ? LIMIT ?)",
+            (before_ms, limit),
+        )
+        return cursor.rowcount

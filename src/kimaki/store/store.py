@@ -8,9 +8,11 @@ from pathlib import Path
 from kimaki.util.private_files import private_dir
 
 from .bind_intents import BindIntentTable
+from .channel_marks import ChannelMarkTable
 from .channel_settings import ChannelSettingsTable
 from .db import DB_FILENAME, DEFAULT_BUSY_TIMEOUT_MS, Database, StoreError
 from .handled_parts import HandledPartsTable
+from .housekeeping import HousekeepingTable
 from .ids import ChannelID, PartID, SessionID, ThreadID
 from .outbox import OutboxTable, Outgoing
 from .projects import ProjectTable
@@ -42,6 +44,8 @@ class Store:
         self.sends = SendTable(db)
         self.tasks = TaskTable(db)
         self.queued_prompts = QueuedPromptTable(db)
+        self.channel_marks = ChannelMarkTable(db)
+        self.housekeeping = HousekeepingTable(db)
 
     @classmethod
     def open(cls, data_dir: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Store:
@@ -117,3 +121,9 @@ class Store:
             )
             self.bind_intents.remove(session_id)
         return record
+
+    def forget_session(self, session_id: SessionID) -> None:
+        """Drop what mirroring remembers of a session that no longer exists (retention)."""
+        with self.db.transaction():
+            self.handled_parts.forget_session(session_id)
+            self.session_cursors.forget(session_id)

@@ -117,6 +117,15 @@ class ThreadTable:
         )
         return [ThreadRecord.from_row(r) for r in rows]
 
+    def live_after(self, thread_id: int, limit: int) -> list[ThreadRecord]:
+        """Up to `limit` live threads with an id above `thread_id`, in id order (a job
+        that looks at a few threads per run goes round them all)."""
+        rows = self.db.all(
+            "SELECT * FROM threads WHERE deleted = 0 AND thread_id > ? ORDER BY thread_id LIMIT ?",
+            (thread_id, limit),
+        )
+        return [ThreadRecord.from_row(r) for r in rows]
+
     def counts(self) -> dict[str, int]:
         """Bound threads by origin, and `deleted` for threads gone from Discord."""
         rows = self.db.all(

@@ -51,6 +51,7 @@ from kimaki.opencode.errors import NotFound, OpenCodeError
 from kimaki.opencode.models import Session
 from kimaki.store import Project, SessionID
 from kimaki.store.db import now_ms
+from kimaki.util import background_task
 
 from .changes import AllSessions, HighWater, Listing, choose
 from .session import Look, SessionSync, SyncSettings, needs_look
@@ -138,7 +139,7 @@ class SyncLoop:
     # --- lifecycle
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="sync")
+        self._task = background_task.start(self._run(), name="sync")
 
     async def stop(self) -> None:
         tasks = [t for t in (self._task, *self._inflight.values()) if t is not None]
@@ -399,6 +400,8 @@ class SyncLoop:
             log.warning("sync of %s timed out; other directories go on", project.directory)
         except OpenCodeError as exc:
             log.warning("sync of %s failed: %s", project.directory, exc)
+        except Exception:
+            log.exception("sync of %s failed; other directories go on", project.directory)
         finally:
             if project.directory in self._deferred:
                 self._deferred.discard(project.directory)
@@ -425,6 +428,11 @@ class SyncLoop:
                 why = None  # deleted meanwhile: nothing left to mirror
             except OpenCodeError as exc:
                 log.warning("sync of session %s failed: %s", session.id, exc)
+                why = "failed"
+            except Exception:
+                # A Discord error creating its thread, a malformed part: this session
+                # waits for the next tick, the others of the directory go on now.
+                log.exception("sync of session %s failed", session.id)
                 why = "failed"
             self._settle(session, why)
 

@@ -135,6 +135,8 @@ class SessionSync:
         result = await bridge.reconcile()
         checked = now_ms()
         busy = (result.turn_running or result.blocked) and self._still_running(session, checked)
+        if busy and result.newest is not None and result.newest == bridge.interrupted_turn:
+            busy = False  # declared interrupted (OpenCode died under it): no typing for it
         bridge.set_busy(busy)
         if busy:
             return "busy"

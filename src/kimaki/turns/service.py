@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kimaki.bridge import ThreadBridge
-from kimaki.bridges import Bridges
+from kimaki.bridges import Bridges, lock_is_free
 from kimaki.opencode.errors import NotFound, OpenCodeError, OpenCodeHTTPError
 from kimaki.origin import message_origins
 from kimaki.prompt_options import PromptOptions
@@ -112,6 +112,13 @@ class Turns:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    def prune_locks(self, _idle_after: float) -> int:
+        """Forget per-session locks nobody holds (retention's memory sweep); how many."""
+        free = [s for s, lock in self._locks.items() if lock_is_free(lock)]
+        for session_id in free:
+            del self._locks[session_id]
+        return len(free)
 
     def poke(self) -> None:
         """A turn may have ended: look at the waiting prompts now."""

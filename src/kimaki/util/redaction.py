@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 REDACTED = "[redacted]"
 # Shorter values would hide ordinary words; kimaki's secrets (a Discord bot token, the
@@ -26,6 +26,7 @@ class Secrets:
     def __init__(self, values: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self._values: tuple[str, ...] = ()
+        self._listeners: list[Callable[[str], None]] = []
         for value in values:
             self.add(value)
 
@@ -33,9 +34,24 @@ class Secrets:
         if len(value) < MIN_SECRET_LENGTH:
             return
         with self._lock:
-            if value not in self._values:
-                # Longest first, so a secret containing another is hidden whole.
-                self._values = tuple(sorted({*self._values, value}, key=len, reverse=True))
+            if value in self._values:
+                return
+            # Longest first, so a secret containing another is hidden whole.
+            self._values = tuple(sorted({*self._values, value}, key=len, reverse=True))
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(value)
+
+    def listen(self, listener: Callable[[str], None]) -> None:
+        """Tell `listener` each secret learned from now on (another process's sink: the
+        OpenCode keeper's log)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def unlisten(self, listener: Callable[[str], None]) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
 
     def add_basic_auth(self, user: str, password: str) -> None:
         """The password, and the `Authorization: Basic` form a request log would show."""
