@@ -9,37 +9,42 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import math
 import resource
 import statistics
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.naive_sync import NaiveSync
+from bench.measure import cpu_seconds, percentile, proc_status
+from bench.sync_idle import (
+    INTERVAL,
+    IdleCost,
+    ScaleResult,
+    empty_sessions_cost,
+    idle_cost,
+    opencode_baseline,
+    populate,
+)
 from discord_twin import Twin
 from discord_twin.discordpy import make_test_friendly
 from discord_twin.state import Channel
 from kimaki import config
 from kimaki.app import Kimaki
+from kimaki.discord_limits import MESSAGE_LIMIT
 from kimaki.opencode.models import SessionID, TextPart, ToolPart
 from kimaki.opencode.rest import OpenCodeClient
 from kimaki.opencode.server import OpenCodeServer, StopPolicy
 from kimaki.store import ChannelID, GuildID, Store
-from kimaki.sync import SyncLoop, SyncSettings
 from scripted_model import ScriptedModel, bash, text
 from tests.support.kimaki_process import kimaki as kimaki_process
 from tests.support.kimaki_process import kimaki_env
 from tests.support.network_guard import loopback_only
 from tests.support.processes import group_members
 from tests.support.world import World, opencode_binary, opencode_run
-
-INTERVAL = 5.0  # kimaki's default sync interval
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -48,120 +53,12 @@ class Plan:
 
     scales: tuple[int, ...] = (1, 10, 100)
     sessions: int = 50
-    kimaki_ticks: int = 5
-    naive_ticks: int = 3
     turns: int = 20
     steps: int = 100
     idle_window: float = 30.0
 
 
-QUICK = Plan(scales=(1, 10), kimaki_ticks=3, naive_ticks=2, turns=5, steps=30, idle_window=15.0)
-
-
-# --- measuring
-
-
-class RequestCounter:
-    """Counts a client's OpenCode REST requests by kind (wraps its `_request`, bench only)."""
-
-    def __init__(self, client: OpenCodeClient) -> None:
-        self.kinds: Counter[str] = Counter()
-        original = client._request
-
-        async def counted(method: str, path: str, **kwargs: Any) -> Any:
-            self.kinds[request_kind(method, path)] += 1
-            return await original(method, path, **kwargs)
-
-        client._request = counted  # type: ignore[method-assign]
-
-    @property
-    def total(self) -> int:
-        return sum(self.kinds.values())
-
-
-def request_kind(method: str, path: str) -> str:
-    if path == "/session" and method == "GET":
-        return "list"
-    if path == "/session/status":
-        return "status"
-    if path.endswith("/message") and method == "GET":
-        return "messages"
-    return f"{method} other"
-
-
-def cpu_seconds(pids: Sequence[int]) -> float:
-    """User + system CPU time of these processes (from /proc, so it works for any pid)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / CLOCK_TICKS
-
-
-def proc_status(pid: int, key: str) -> float:
-    """A /proc/PID/status size field (VmHWM, VmRSS) in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def percentile(samples: Sequence[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-@dataclass(frozen=True)
-class TickCost:
-    """Mean cost of one idle tick; per-minute figures assume ticks every `INTERVAL` seconds
-    (or back to back when a tick takes longer than that)."""
-
-    ticks: int
-    requests: float
-    kinds: dict[str, float]
-    bot_cpu_ms: float
-    opencode_cpu_ms: float
-    wall_ms: float
-
-    @property
-    def ticks_per_minute(self) -> float:
-        return 60.0 / max(INTERVAL, self.wall_ms / 1000)
-
-    def per_minute(self, cpu_ms: float) -> float:
-        return cpu_ms * self.ticks_per_minute / 1000
-
-
-async def measure_ticks(
-    tick: Callable[[], Awaitable[None]],
-    counter: RequestCounter,
-    opencode_pids: Callable[[], list[int]],
-    ticks: int,
-) -> TickCost:
-    """Run `ticks` ticks spaced like the real loop; CPU is counted inside ticks only."""
-    before = Counter(counter.kinds)
-    bot = server = wall = 0.0
-    for n in range(ticks):
-        pids = opencode_pids()
-        cpu0, oc0, wall0 = time.process_time(), cpu_seconds(pids), time.perf_counter()
-        await tick()
-        took = time.perf_counter() - wall0
-        bot += time.process_time() - cpu0
-        server += cpu_seconds(pids) - oc0
-        wall += took
-        if n < ticks - 1:
-            await asyncio.sleep(max(0.0, INTERVAL - took))
-    kinds = {k: (v - before[k]) / ticks for k, v in counter.kinds.items() if v - before[k]}
-    return TickCost(
-        ticks,
-        sum(kinds.values()),
-        kinds,
-        bot * 1000 / ticks,
-        server * 1000 / ticks,
-        wall * 1000 / ticks,
-    )
+QUICK = Plan(scales=(1, 10), turns=5, steps=30, idle_window=15.0)
 
 
 # --- the world
@@ -187,8 +84,11 @@ class Bench:
         assert self.twin.seed is not None
         return self.twin.create_channel(self.twin.seed.guild, project.name[:90])
 
-    async def start_kimaki(self, name: str, projects: Sequence[Path], **env: str) -> Kimaki:
-        """kimaki in this process against the twin and the shared server (as tests/bot do)."""
+    async def start_kimaki(
+        self, name: str, projects: Sequence[Path], *, watch: bool = True, **env: str
+    ) -> Kimaki:
+        """kimaki in this process against the twin and the shared server (as tests/bot do);
+        without `watch` it does not know the server's environment, so sync only polls."""
         assert self.twin.seed is not None
         settings = config.resolve(
             argparse.Namespace(),
@@ -204,6 +104,7 @@ class Bench:
             self.twin.seed.token,
             opencode=lambda: self.server.endpoint,
             opencode_version=self.server.version or "?",
+            opencode_env=self.server.environment() if watch else None,
             bot_options={"guild_ready_timeout": 0.05},
         )
         make_test_friendly(app.bot)
@@ -232,125 +133,6 @@ class Bench:
         ]
 
 
-# --- 1. idle cost at scale
-
-
-async def populate(
-    bench: Bench, directories: Sequence[Path], per_directory: int, *, prompt: bool = True
-) -> float:
-    """`per_directory` sessions in each directory, each with one finished turn.
-
-    The turn is a shell command (`POST /session/{id}/shell`: a user message and a
-    completed assistant message with a bash part), so no model runs and the sessions
-    look like finished terminal sessions. A prompt stored with `noReply` would not do:
-    sync treats an unanswered prompt as a running turn for 10 minutes.
-    Without `prompt` they stay empty, like a TUI opened and left without a word.
-    """
-    begin = time.perf_counter()
-    limit = asyncio.Semaphore(16)
-
-    async def one(directory: Path, n: int) -> None:
-        async with limit:
-            where = str(directory)
-            session = await bench.client.create_session(where, title=f"{directory.name} #{n}")
-            if not prompt:
-                return
-            body = {"agent": "build", "command": f"echo idle {n}"}
-            await bench.client._request(
-                "POST", f"/session/{session.id}/shell", directory=where, body=body
-            )
-
-    await asyncio.gather(*(one(d, n) for d in directories for n in range(per_directory)))
-    return time.perf_counter() - begin
-
-
-async def adopt_all(
-    bench: Bench,
-    app: Kimaki,
-    sync: SyncLoop,
-    counter: RequestCounter,
-    parents: set[int],
-    want: int,
-) -> float:
-    """Tick until every session has its Sync thread and its posts are sent."""
-    begin = time.perf_counter()
-    for _ in range(40):
-        await sync.tick()
-        await app.bridges.settle()
-        if len(bench.sync_threads(parents)) >= want:
-            break
-    await app.outbox.flush(timeout=600)
-    # A tick may return with scans still running (they carry on, and later ticks skip
-    # their directories): tick until one lists every directory and reads no messages.
-    for _ in range(120):
-        before = Counter(counter.kinds)
-        await sync.tick()
-        lists, reads = counter.kinds["list"] - before["list"], counter.kinds["messages"]
-        if lists == len(parents) and reads == before["messages"]:
-            return time.perf_counter() - begin
-        await asyncio.sleep(1)
-    raise RuntimeError("sync did not settle: idle ticks still read messages")
-
-
-@dataclass(frozen=True)
-class ScaleResult:
-    directories: int
-    sessions: int
-    adopt_seconds: float
-    kimaki: TickCost
-    naive: TickCost
-
-
-async def idle_cost(bench: Bench, plan: Plan, directories: Sequence[Path]) -> list[ScaleResult]:
-    app = await bench.start_kimaki("idle", [], KIMAKI_DISABLE_SYNC="1")
-    counter = RequestCounter(app.opencode)
-    sync = SyncLoop(app.bridges, SyncSettings(grace=86_400))
-    naive_client = OpenCodeClient(lambda: bench.server.endpoint)
-    naive_counter = RequestCounter(naive_client)
-    parents: set[int] = set()
-    results = []
-    for scale in plan.scales:
-        for project in directories[len(parents) : scale]:
-            parents.add(bench.register(app, project).id)
-        adopt = await adopt_all(bench, app, sync, counter, parents, scale * plan.sessions)
-        ours = await measure_ticks(sync.tick, counter, bench.opencode_pids, plan.kimaki_ticks)
-        naive = NaiveSync(naive_client, directories[:scale])
-        ticks = plan.naive_ticks if scale < 100 else 1  # a naive tick at 100 takes a minute
-        theirs = await measure_ticks(naive.tick, naive_counter, bench.opencode_pids, ticks)
-        results.append(ScaleResult(scale, scale * plan.sessions, adopt, ours, theirs))
-        print(
-            f"  {scale} directories: first sync {adopt:.0f} s; kimaki "
-            f"{ours.kinds} per tick, naive {theirs.kinds} per tick",
-            flush=True,
-        )
-    await naive_client.close()
-    await app.stop()
-    bench.apps.remove(app)
-    return results
-
-
-async def empty_sessions_cost(bench: Bench, plan: Plan) -> TickCost:
-    """What kimaki's idle tick costs over sessions that have no prompt (never mirrored)."""
-    project = bench.world.make_project("empty")
-    await populate(bench, [project], plan.sessions, prompt=False)
-    app = await bench.start_kimaki("empty", [project], KIMAKI_DISABLE_SYNC="1")
-    counter = RequestCounter(app.opencode)
-    sync = SyncLoop(app.bridges, SyncSettings(grace=86_400))
-    await sync.tick()
-    cost = await measure_ticks(sync.tick, counter, bench.opencode_pids, plan.kimaki_ticks)
-    await app.stop()
-    bench.apps.remove(app)
-    return cost
-
-
-async def opencode_baseline(bench: Bench, window: float) -> float:
-    """OpenCode's own CPU per minute with every instance loaded and no requests at all."""
-    pids = bench.opencode_pids()
-    before = cpu_seconds(pids)
-    await asyncio.sleep(window)
-    return (cpu_seconds(pids) - before) * 60 / window
-
-
 # --- 2. mirror latency
 
 
@@ -370,13 +152,19 @@ async def newest_session(client: OpenCodeClient, where: str) -> SessionID:
 
 
 async def mirror_latency(
-    bench: Bench, app: Kimaki, project: Path, channel: Channel, attached: bool, turns: int
+    bench: Bench,
+    app: Kimaki,
+    project: Path,
+    channel: Channel,
+    attached: bool,
+    turns: int,
+    mode: str,
 ) -> list[float]:
     """Turn after turn in one session; ms from a reply's `time.end` to its Discord message.
 
     The first turn (it creates the session and its thread) is a warm-up and not counted.
+    `mode` keeps each run's replies apart (a reply is found by its words).
     """
-    mode = "a" if attached else "s"
     endpoint = app.opencode.endpoint()
     session: SessionID | None = None
     samples = []
@@ -520,33 +308,32 @@ def print_report(
     plan: Plan,
     scales: list[ScaleResult],
     baseline: float,
-    empty: TickCost,
+    empty: IdleCost,
     latency: dict[str, list[float]],
     turns: list[LongTurn],
     process: ProcessFigures,
     bench_peak: float,
 ) -> None:
-    print("\n### Idle cost per tick (all sessions mirrored, nothing changing)\n")
+    print("\n### Idle cost (all sessions mirrored, nothing changing)\n")
     print(
-        "| directories × sessions | approach | OpenCode requests / tick | of which message reads "
-        "| bot CPU / idle min | OpenCode CPU / idle min | tick wall time |"
+        "| directories × sessions | approach | OpenCode requests / idle min | of which message "
+        "reads | requests / tick | bot CPU / idle min | OpenCode CPU / idle min | wall time of "
+        "a tick that asks |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for s in scales:
-        for name, cost in (("kimaki", s.kimaki), ("naive", s.naive)):
-            print(
-                f"| {s.directories} × {plan.sessions} | {name} | {cost.requests:.0f} "
-                f"| {cost.kinds.get('messages', 0):.0f} | {cost.per_minute(cost.bot_cpu_ms):.2f} s "
-                f"| {cost.per_minute(cost.opencode_cpu_ms):.2f} s | {cost.wall_ms:.0f} ms |"
-            )
-    print(
-        f"| 1 × {plan.sessions} empty (no prompt) | kimaki | {empty.requests:.0f} "
-        f"| {empty.kinds.get('messages', 0):.0f} | {empty.per_minute(empty.bot_cpu_ms):.2f} s "
-        f"| {empty.per_minute(empty.opencode_cpu_ms):.2f} s | {empty.wall_ms:.0f} ms |"
-    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    rows = [(f"{s.directories} × {plan.sessions}", c) for s in scales for c in s.costs]
+    rows.append((f"1 × {plan.sessions} empty (no prompt)", empty))
+    for label, cost in rows:
+        reads = cost.requests.get("messages", 0)
+        print(
+            f"| {label} | {cost.approach} | {cost.per_minute(cost.total):.0f} "
+            f"| {cost.per_minute(reads):.0f} | {cost.per_tick:.2f} "
+            f"| {cost.per_minute(cost.bot_cpu):.3f} s | {cost.per_minute(cost.opencode_cpu):.2f} s "
+            f"| {cost.wall_ms:.0f} ms |"
+        )
     print(
         f"\nOpenCode with all {max(plan.scales)} instances loaded and no requests: "
-        f"{baseline:.2f} s CPU per minute."
+        f"{baseline:.2f} s CPU per minute (included in the OpenCode column above)."
     )
     print("\nFirst sync of every session (kimaki, in-process, incremental per scale):")
     for s in scales:
@@ -562,11 +349,18 @@ def print_report(
         )
 
     print("\n### Discord messages for one long turn (default verbosity)\n")
-    print("| run as | parts (all) | text + tool parts | Discord messages | characters posted |")
-    print("| --- | --- | --- | --- | --- |")
+    print(
+        "| run as | parts (all) | text + tool parts | Discord messages | characters posted "
+        "| minimum (characters ÷ 2,000, up) | messages ÷ minimum |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for t in turns:
         how = "attached (`--attach`)" if t.attached else "separate process"
-        print(f"| {how} | {t.parts} | {t.content_parts} | {t.messages} | {t.characters} |")
+        least = max(1, math.ceil(t.characters / MESSAGE_LIMIT))
+        print(
+            f"| {how} | {t.parts} | {t.content_parts} | {t.messages} | {t.characters} "
+            f"| {least} | {t.messages / least:.1f}× |"
+        )
 
     print("\n### kimaki as a process\n")
     print(
@@ -637,13 +431,13 @@ async def run_phases(bench: Bench, plan: Plan) -> None:
     lat_channel = bench.register(app, lat_project)
     latency = {
         "attached (`opencode run --attach`)": await mirror_latency(
-            bench, app, lat_project, lat_channel, True, plan.turns
+            bench, app, lat_project, lat_channel, True, plan.turns, "a"
         ),
     }
     sep_project = bench.world.make_project("latency-separate")
     sep_channel = bench.register(app, sep_project)
-    latency["separate process (`opencode run`)"] = await mirror_latency(
-        bench, app, sep_project, sep_channel, False, plan.turns
+    latency["separate process (`opencode run`), store watch"] = await mirror_latency(
+        bench, app, sep_project, sep_channel, False, plan.turns, "w"
     )
     long_channel = bench.register(app, long_project)
     turns = [await long_turn(bench, app, long_project, long_channel, False, plan.steps)]
@@ -652,6 +446,14 @@ async def run_phases(bench: Bench, plan: Plan) -> None:
     turns.append(await long_turn(bench, app, att_project, att_channel, True, plan.steps))
     await app.stop()
     bench.apps.remove(app)
+    polling = await bench.start_kimaki("live-poll", [], watch=False, KIMAKI_SYNC_GRACE="86400")
+    poll_project = bench.world.make_project("latency-poll")
+    poll_channel = bench.register(polling, poll_project)
+    latency["separate process (`opencode run`), poll only"] = await mirror_latency(
+        bench, polling, poll_project, poll_channel, False, plan.turns, "p"
+    )
+    await polling.stop()
+    bench.apps.remove(polling)
 
     print(f"kimaki as a process … ({elapsed()})", flush=True)
     process = await kimaki_process_figures(bench, directories, plan.sessions, plan.idle_window)
@@ -663,7 +465,7 @@ async def run_phases(bench: Bench, plan: Plan) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--quick", action="store_true", help="1 and 10 directories, fewer turns (~3 min)"
+        "--quick", action="store_true", help="1 and 10 directories, fewer turns (~8 min)"
     )
     args = parser.parse_args()
     with loopback_only():

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -63,6 +63,7 @@ from kimaki.shell import ShellRunner
 from kimaki.status_publisher import StatusPublisher
 from kimaki.store import DiscordMessageID, Store, ThreadID
 from kimaki.sync import SyncLoop, SyncSettings
+from kimaki.sync.watch import StoreWatch
 from kimaki.tasks.clock import Clock
 from kimaki.turns import Turns, TurnSettings
 from kimaki.util import background_task
@@ -114,6 +115,7 @@ def wire(
     config: Config,
     opencode_endpoint: EndpointSource,
     bot_options: dict[str, Any],
+    opencode_env: Mapping[str, str] | None = None,
     clock: Clock | None = None,
 ) -> Parts:
     """Build every part in dependency order and connect them; nothing runs yet.
@@ -122,7 +124,8 @@ def wire(
     delivers flows the other way, to parts built after the client: its `Routes` are
     closures over the names assigned below, called only once the client has logged in,
     when every part exists. That is the one arrow that points back, and it is here.
-    Messages wait until the OpenCode-side parts run (`serving`).
+    Messages wait until the OpenCode-side parts run (`serving`). `opencode_env` is the
+    OpenCode server's environment: sync finds (and watches) OpenCode's store by it.
     """
     store = Store.open(config.data_dir)
     opencode = OpenCodeClient(opencode_endpoint)
@@ -188,7 +191,12 @@ def wire(
     sync = None
     if not config.disable_sync:
         settings = SyncSettings(interval=config.sync_interval, grace=config.sync_grace)
-        sync = SyncLoop(bridges, settings)
+        sync = SyncLoop(
+            bridges,
+            settings,
+            watch=StoreWatch(opencode_env),
+            events_up=events.connected.is_set,
+        )
     poke_sync = sync.poke if sync is not None else None
     asks = Asks(
         bridges,
@@ -271,15 +279,18 @@ class Kimaki:
         *,
         opencode: EndpointSource,
         opencode_version: str = "unknown",
+        opencode_env: Mapping[str, str] | None = None,
         bot_options: dict[str, Any] | None = None,
         clock: Clock | None = None,
     ) -> None:
+        """`opencode_env` is the OpenCode server's environment (`OpenCodeServer.environment`):
+        without it sync does not know where OpenCode's store is, and only polls."""
         self.config = config
         self.token = token
         self.opencode_version = opencode_version
         self.first_start = not (config.data_dir / "started").exists()
         self._endpoint = opencode
-        self.parts = wire(config, opencode, bot_options or {}, clock)
+        self.parts = wire(config, opencode, bot_options or {}, opencode_env, clock)
         self.store = self.parts.store
         self.opencode = self.parts.opencode
         self.events = self.parts.events
@@ -526,7 +537,9 @@ async def _serve(
     boot: asyncio.Future[Endpoint],
     stop: asyncio.Event,
 ) -> int:
-    kimaki = Kimaki(config, token, opencode=lambda: server.endpoint)
+    kimaki = Kimaki(
+        config, token, opencode=lambda: server.endpoint, opencode_env=server.environment()
+    )
 
     async def booted() -> None:
         await asyncio.shield(boot)

@@ -48,5 +48,7 @@ def setup_logging(log_dir: Path, *, debug: bool = False) -> None:
     file.setFormatter(logging.Formatter(_FORMAT))
     file.addFilter(RedactingFilter())
     root.addHandler(file)
-    # discord.py and aiohttp are chatty at INFO about things users do not need.
+    # discord.py and aiohttp are chatty at INFO about things users do not need; watchfiles
+    # logs every change of OpenCode's store it sees (sync's wake-up signal).
     logging.getLogger("discord").setLevel(logging.WARNING)
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)

@@ -184,3 +184,22 @@ def test_a_bind_intent_is_dropped_when_its_thread_is_recorded(store: Store, tmp_
     assert store.bind_intents.get(session) is not None
     store.projects.remove(ChannelID(20))
     assert store.bind_intents.all() == [], "a forgotten project takes its intents along"
+
+
+def test_threads_and_cursors_of_many_sessions_in_one_lookup(
+    store: Store, thread: ThreadRecord
+) -> None:
+    """Sync looks a tick's sessions up together; more keys than one batch still work."""
+    many = [SessionID(f"ses_{n:04d}") for n in range(1200)]
+    for n, session_id in enumerate(many[::100]):
+        store.session_cursors.save(SessionCursor(session_id, 1000 + n, "t", 5))
+    assert store.threads.by_sessions([*many, thread.session_id]) == {thread.session_id: thread}
+    assert store.threads.by_sessions([]) == {}
+    cursors = store.session_cursors.get_many(many)
+    assert sorted(cursors) == many[::100]
+    assert cursors[many[300]].last_updated == 1003
+    assert store.session_cursors.newest_updated() == 1011
+
+
+def test_no_cursor_means_no_newest_updated(store: Store) -> None:
+    assert store.session_cursors.newest_updated() is None

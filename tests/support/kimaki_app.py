@@ -87,6 +87,7 @@ async def start_kimaki(
             twin.seed.token,
             opencode=opencode or (lambda: opencode_server.endpoint),
             opencode_version=opencode_server.version or "?",
+            opencode_env=opencode_server.environment(),
             bot_options={"guild_ready_timeout": 0.05},
             clock=clock,
         )

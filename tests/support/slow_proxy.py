@@ -1,15 +1,17 @@
 """A loopback reverse proxy in front of the real OpenCode server that answers some calls late.
 
-For tests of Discord's 3-second interaction deadline: kimaki talks to OpenCode through
-the proxy, which waits `delay` seconds before forwarding a request whose method and
-path match, then passes everything through unchanged (the event stream included).
+For tests of Discord's 3-second interaction deadline and of a slow or older OpenCode:
+kimaki talks to OpenCode through the proxy, which waits `delay` seconds before
+forwarding a request whose method and path (and chosen query values) match, answers
+refused routes itself (404: a route this OpenCode lacks), and passes everything else
+through unchanged (the event stream included).
 """
 
 from __future__ import annotations
 
 import asyncio
 import fnmatch
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import aiohttp
 from aiohttp import web
@@ -22,16 +24,26 @@ HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
 class SlowProxy:
     def __init__(self, upstream: Callable[[], Endpoint | None]) -> None:
         self.upstream = upstream
-        self.delays: list[tuple[str, str, float]] = []
+        self.delays: list[tuple[str, str, float, Mapping[str, str]]] = []
         self.delayed: list[str] = []
         """`METHOD path` of every request that was held back."""
+        self.refusals: list[tuple[str, str, int]] = []
+        self.refused: list[str] = []
+        """`METHOD path` of every request answered by the proxy itself."""
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
         self._handlers: set[asyncio.Task[object]] = set()
         self.base_url = ""
 
-    def slow_down(self, method: str, path_glob: str, delay: float) -> None:
-        self.delays.append((method, path_glob, delay))
+    def slow_down(
+        self, method: str, path_glob: str, delay: float, query: Mapping[str, str] | None = None
+    ) -> None:
+        """Hold matching requests `delay` seconds (only those with these query values)."""
+        self.delays.append((method, path_glob, delay, query or {}))
+
+    def refuse(self, method: str, path_glob: str, status: int = 404) -> None:
+        """Answer matching requests with `status` (an OpenCode that lacks the route)."""
+        self.refusals.append((method, path_glob, status))
 
     def endpoint(self) -> Endpoint | None:
         real = self.upstream()
@@ -68,8 +80,17 @@ class SlowProxy:
             self._handlers.discard(handler)
 
     async def _relay(self, request: web.Request) -> web.StreamResponse:
-        for method, glob, delay in self.delays:
+        for method, glob, status in self.refusals:
             if request.method == method and fnmatch.fnmatch(request.path, glob):
+                self.refused.append(f"{request.method} {request.path}")
+                body = {"name": "NotFoundError", "data": {"message": "refused by the proxy"}}
+                return web.json_response(body, status=status)
+        for method, glob, delay, query in self.delays:
+            if (
+                request.method == method
+                and fnmatch.fnmatch(request.path, glob)
+                and all(request.query.get(k) == v for k, v in query.items())
+            ):
                 self.delayed.append(f"{request.method} {request.path}")
                 await asyncio.sleep(delay)  # the behaviour under test: a slow OpenCode
         real = self.upstream()

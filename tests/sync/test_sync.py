@@ -333,13 +333,15 @@ async def test_sync_carries_on_after_the_opencode_server_restarts(
 async def test_a_vanished_or_hung_directory_does_not_stop_the_others(
     start_kimaki: StartKimaki, scripted_model: ScriptedModel, world: World
 ) -> None:
+    """One listing names sessions of every directory; the work per directory is what can
+    hang (here: reading a session's messages), and it hangs alone."""
     import shutil
 
     healthy = await start_kimaki(**FAST)
     app = healthy.app
     assert app.sync is not None
-    # A timeout far beyond the test's: only not waiting on the hung scan lets it pass.
-    app.sync.settings = type(app.sync.settings)(interval=0.5, directory_timeout=3600)
+    # A timeout far beyond the test's: only not waiting on the hung work lets it pass.
+    app.sync.settings = dataclasses.replace(app.sync.settings, directory_timeout=3600)
     store = app.store
     gone = world.make_project("s11-gone")
     hung = world.make_project("s11-hung")
@@ -349,18 +351,35 @@ async def test_a_vanished_or_hung_directory_does_not_stop_the_others(
         store.projects.add(ChannelID(channel.id), guild.id, path)  # type: ignore[arg-type]
     shutil.rmtree(gone)
 
-    real_sessions = app.opencode.sessions
+    stuck = asyncio.Event()
+    real_all_messages, real_messages = app.opencode.all_messages, app.opencode.messages
 
-    async def sessions(directory: str, **kw: object):  # type: ignore[no-untyped-def]
+    async def hang_in(directory: str) -> None:
         if directory == str(hung):
-            await asyncio.Event().wait()  # this directory's OpenCode call never answers
-        return await real_sessions(directory, **kw)  # type: ignore[arg-type]
+            stuck.set()
+            await asyncio.Event().wait()  # this directory's OpenCode calls never answer
 
-    app.opencode.sessions = sessions  # type: ignore[method-assign]
+    async def all_messages(session_id, directory, **kw):  # type: ignore[no-untyped-def]
+        await hang_in(directory)
+        return await real_all_messages(session_id, directory, **kw)
+
+    async def messages(session_id, directory, **kw):  # type: ignore[no-untyped-def]
+        await hang_in(directory)
+        return await real_messages(session_id, directory, **kw)
+
+    app.opencode.all_messages = all_messages  # type: ignore[method-assign]
+    app.opencode.messages = messages  # type: ignore[method-assign]
+    stuck_session = await app.opencode.create_session(str(hung), title="Stuck")
+    await asyncio.wait_for(stuck.wait(), TIMEOUT)  # sync is stuck on the hung directory
     scripted_model.add_rule("s11-ok", [text("Still syncing.")], title="Healthy")
     assert (await opencode_run(world, healthy.project, ["s11-ok"])).returncode == 0
     thread = await sync_thread(healthy)
     await wait_text(healthy, thread, "Still syncing.")
+
+    async def only_the_hung_one_waits() -> bool:
+        return app.sync is not None and list(app.sync.pending) == [stuck_session.id]
+
+    await eventually(only_the_hung_one_waits, what="the hung directory's session to wait alone")
 
 
 async def test_a_follow_up_in_a_sync_thread_mid_answer_keeps_every_answer(

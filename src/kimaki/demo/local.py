@@ -105,6 +105,7 @@ class Demo:
             seed.token,
             opencode=lambda: server.endpoint,
             opencode_version=server.version or "?",
+            opencode_env=server.environment(),
         )
         self._stack.push_async_callback(self.kimaki.stop)
         try:

@@ -55,6 +55,12 @@ class OpenCodeClient(Transport):
     async def health(self) -> Health:
         return Health.from_json(await self._json("GET", "/global/health", timeout=5))
 
+    async def paths(self) -> dict[str, str]:
+        """The server's own directories: `home`, `state`, `config` (and the instance's
+        `worktree`, `directory`); its data directory is not among them."""
+        data = as_mapping(await self._json("GET", "/path", timeout=5))
+        return {k: v for k, v in data.items() if isinstance(v, str)}
+
     async def projects(self) -> list[Project]:
         return [Project.from_json(p) for p in as_list(await self._json("GET", "/project"))]
 
@@ -117,6 +123,7 @@ class OpenCodeClient(Transport):
         cursor: int | None = None,
         search: str | None = None,
         archived: bool = False,
+        timeout: float | None = None,
     ) -> SessionPage:
         """Sessions of every directory (`GET /experimental/session`), newest updated first.
 
@@ -130,7 +137,9 @@ class OpenCodeClient(Transport):
             search=search or None,
             archived=archived or None,
         )
-        data, headers = await self._request("GET", "/experimental/session", params=params)
+        data, headers = await self._request(
+            "GET", "/experimental/session", params=params, timeout=timeout
+        )
         sessions = tuple(Session.from_json(s) for s in as_list(data))
         cursor_text = headers.get("x-next-cursor")
         return SessionPage(sessions, int(cursor_text) if cursor_text else None)

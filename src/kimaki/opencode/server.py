@@ -153,6 +153,13 @@ class OpenCodeServer:
     def pid_path(self) -> Path:
         return self.data_dir / "opencode-server.json"
 
+    def environment(self) -> dict[str, str]:
+        """The server's environment, its password aside (sync finds OpenCode's store by it)."""
+        env = agent_environment({**os.environ, **self.extra_env})
+        env["PWD"] = str(self.cwd)  # OpenCode trusts $PWD over getcwd()
+        env.setdefault("OPENCODE_DISABLE_AUTOUPDATE", "1")
+        return env
+
     @property
     def attach_lock_path(self) -> Path:
         return self.data_dir / "opencode-attach.lock"
@@ -281,10 +288,8 @@ class OpenCodeServer:
 
     async def _spawn_until_ready(self) -> Endpoint:
         port = _free_port()
-        env = agent_environment({**os.environ, **self.extra_env})
+        env = self.environment()
         env["OPENCODE_SERVER_PASSWORD"] = self.password  # after: its value is a secret
-        env["PWD"] = str(self.cwd)  # OpenCode trusts $PWD over getcwd()
-        env.setdefault("OPENCODE_DISABLE_AUTOUPDATE", "1")
         args = [str(self.binary), "serve", "--hostname", "127.0.0.1", "--port", str(port)]
         args.append("--print-logs")
         if log.isEnabledFor(logging.DEBUG):  # `kimaki -v`: OpenCode's log in detail too

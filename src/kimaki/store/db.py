@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,8 @@ DB_FILENAME = "kimaki.db"
 DEFAULT_BUSY_TIMEOUT_MS = 5_000
 
 Params = Sequence[Any] | dict[str, Any]
+BATCH = 500
+"""Keys per `IN (…)` query: well under SQLite's limit on bound parameters."""
 
 
 class StoreError(RuntimeError):
@@ -45,6 +47,14 @@ class Conflict(StoreError):
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def in_batches(keys: Collection[Any]) -> Iterator[tuple[list[Any], str]]:
+    """`keys` in slices of `BATCH`, each with its `?, ?, …` placeholders for `IN (…)`."""
+    ordered = list(keys)
+    for start in range(0, len(ordered), BATCH):
+        batch = ordered[start : start + BATCH]
+        yield batch, ", ".join("?" * len(batch))
 
 
 class Database:

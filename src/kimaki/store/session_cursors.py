@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from .db import Database
+from .db import Database, in_batches
 from .ids import SessionID
 
 
@@ -42,6 +43,21 @@ class SessionCursorTable:
     def get(self, session_id: SessionID) -> SessionCursor | None:
         row = self.db.one("SELECT * FROM session_cursors WHERE session_id = ?", (session_id,))
         return SessionCursor.from_row(row) if row else None
+
+    def get_many(self, session_ids: Collection[SessionID]) -> dict[SessionID, SessionCursor]:
+        """The cursors of these sessions (absent ones left out), one query per batch."""
+        found: dict[SessionID, SessionCursor] = {}
+        for batch, marks in in_batches(session_ids):
+            sql = f"SELECT * FROM session_cursors WHERE session_id IN ({marks})"
+            for row in self.db.all(sql, batch):
+                cursor = SessionCursor.from_row(row)
+                found[cursor.session_id] = cursor
+        return found
+
+    def newest_updated(self) -> int | None:
+        """The newest `time.updated` sync has recorded for any session (None: none yet)."""
+        row = self.db.one("SELECT MAX(last_updated) AS newest FROM session_cursors")
+        return None if row is None or row["newest"] is None else int(row["newest"])
 
     def save(self, cursor: SessionCursor) -> None:
         self.db.execute(

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import enum
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from .db import Database, now_ms
+from .db import Database, in_batches, now_ms
 from .ids import ChannelID, SessionID, ThreadID
 
 
@@ -95,6 +96,16 @@ class ThreadTable:
     def by_session(self, session_id: SessionID) -> ThreadRecord | None:
         row = self.db.one("SELECT * FROM threads WHERE session_id = ?", (session_id,))
         return ThreadRecord.from_row(row) if row else None
+
+    def by_sessions(self, session_ids: Collection[SessionID]) -> dict[SessionID, ThreadRecord]:
+        """The threads of these sessions, in one query per batch (sync looks at many at once)."""
+        found: dict[SessionID, ThreadRecord] = {}
+        for batch, marks in in_batches(session_ids):
+            rows = self.db.all(f"SELECT * FROM threads WHERE session_id IN ({marks})", batch)
+            for row in rows:
+                record = ThreadRecord.from_row(row)
+                found[record.session_id] = record
+        return found
 
     def in_channel(
         self, channel_id: ChannelID, *, include_deleted: bool = False
