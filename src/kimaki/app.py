@@ -412,7 +412,13 @@ class Kimaki:
         self.turns.start()
         self.parts.serving.set()
         publisher = StatusPublisher(
-            self.config, self.bot, self.opencode, self._endpoint, self.sync, self._version
+            self.config,
+            self.bot,
+            self.opencode,
+            self._endpoint,
+            self.sync,
+            self._version,
+            stream_connected=self.events.connected.is_set,
         )
         self._publishing = background_task.start(publisher.run(), name="status")
 

@@ -4,6 +4,11 @@ Collects what only the process knows (served servers, sync's last tick and slowe
 directory, the OpenCode server's pid, port, version and health) and publishes it to
 `DATA_DIR/status.json` (`kimaki.runtime_status`). A failure to collect one part is
 logged and published as such; it never stops kimaki.
+
+Health costs OpenCode nothing while kimaki's event stream is connected: the stream's
+heartbeats already prove the server answers, so `/global/health` is asked only when the
+stream is down (or has not connected yet). An idle kimaki thus makes no OpenCode request
+for its status (issue 15: an idle minute costs zero requests besides sync's safety poll).
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ class StatusPublisher:
     endpoint: EndpointSource
     sync: SyncLoop | None
     opencode_version: Callable[[], str]
+    stream_connected: Callable[[], bool] = lambda: False
     every: float = PUBLISH_SECONDS
     started_ms: int = field(default_factory=now_ms)
 
@@ -102,20 +108,28 @@ class StatusPublisher:
     async def _opencode(self) -> dict[str, Any]:
         endpoint = current(self.endpoint)
         port = urlsplit(endpoint.base_url).port if endpoint is not None else None
-        healthy, version, error = False, self.opencode_version(), None
-        try:
-            health = await asyncio.wait_for(self.opencode.health(), HEALTH_TIMEOUT)
-            healthy, version = health.healthy, health.version
-        except (OpenCodeError, TimeoutError) as exc:
-            error = str(exc) or type(exc).__name__
+        version, error = self.opencode_version(), None
+        if self.stream_connected():
+            healthy, how = True, "event stream"
+        else:
+            healthy, version, error = await self._ask_health(version)
+            how = "health request"
         return {
             "pid": _recorded_pid(self.data_dir),
             "port": port,
             "version": version,
             "healthy": healthy,
             "error": error,
+            "checked_by": how,
             "checked_at": iso(now_ms()),
         }
+
+    async def _ask_health(self, version: str) -> tuple[bool, str, str | None]:
+        try:
+            health = await asyncio.wait_for(self.opencode.health(), HEALTH_TIMEOUT)
+        except (OpenCodeError, TimeoutError) as exc:
+            return False, version, str(exc) or type(exc).__name__
+        return health.healthy, health.version, None
 
 
 def _recorded_pid(data_dir: Path) -> int | None:

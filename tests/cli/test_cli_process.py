@@ -86,6 +86,7 @@ async def test_status_a_send_while_stopped_the_second_instance_and_send_wait(
         opencode = status["opencode"]
         assert isinstance(opencode, dict) and opencode["pid"] == run.server_pid()
         assert isinstance(opencode["port"], int) and opencode["version"]
+        assert opencode["checked_by"] == "event stream"  # no health request while idle
         assert status["sync"] == status["sync"] | {"enabled": True, "interval": 5.0}
         assert status["sync"]["slowest"]["directory"] == str(project)
         assert [g["why"] for g in status["guilds"]] == ["owner"]
