@@ -37,7 +37,8 @@ from kimaki.app import Kimaki
 from kimaki.discord_limits import MESSAGE_LIMIT
 from kimaki.opencode.models import SessionID, TextPart, ToolPart
 from kimaki.opencode.rest import OpenCodeClient
-from kimaki.opencode.server import OpenCodeServer, StopPolicy
+from kimaki.opencode.server import OpenCodeServer
+from kimaki.opencode.server_record import StopPolicy
 from kimaki.store import ChannelID, GuildID, Store
 from scripted_model import ScriptedModel, bash, text
 from tests.support.kimaki_process import kimaki as kimaki_process

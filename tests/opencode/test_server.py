@@ -19,13 +19,8 @@ from kimaki.opencode.events import EventStream, Resync
 from kimaki.opencode.models import SessionIdle
 from kimaki.opencode.prompt import TextInput
 from kimaki.opencode.rest import OpenCodeClient
-from kimaki.opencode.server import (
-    OpenCodeServer,
-    OpenCodeServerError,
-    RestartPolicy,
-    StopPolicy,
-    reap_orphan,
-)
+from kimaki.opencode.server import OpenCodeServer, OpenCodeServerError, RestartPolicy
+from kimaki.opencode.server_record import StopPolicy, reap_orphan
 from kimaki.util.backoff import Backoff
 from scripted_model import ScriptedModel
 from tests.conftest import start_server
