@@ -38,7 +38,7 @@ from kimaki.ids import Verbosity
 from kimaki.mirror import FOOTERS_FROM, Context, Plan, Unit, footer_key, plan
 from kimaki.model_limits import ModelLimits
 from kimaki.naming import is_placeholder_title, session_thread_name
-from kimaki.notices import retry_notice, session_error_notice
+from kimaki.notices import interrupted_notice, retry_notice, session_error_notice
 from kimaki.opencode.errors import NotFound, OpenCodeError
 from kimaki.opencode.models import (
     Event,
@@ -53,7 +53,6 @@ from kimaki.opencode.models import (
 )
 from kimaki.opencode.rest import OpenCodeClient
 from kimaki.outbox import Outbox
-from kimaki.render import render_notice
 from kimaki.store import (
     Origin,
     Outgoing,
@@ -61,18 +60,16 @@ from kimaki.store import (
     Store,
     ThreadID,
     ThreadRecord,
-    synthetic_key,
 )
 from kimaki.store.db import now_ms
 from kimaki.turn_figures import closes_turn
+from kimaki.typing_indicator import TypingIndicator
 from kimaki.unit_rows import file_row, pack_units
-from kimaki.util import background_task
 from kimaki.util.backoff import Backoff
 from kimaki.util.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
-TYPING_REFRESH = 7.0
 PAGE_SIZE = 50
 WAKE_RETRY = Backoff(initial=1.0, maximum=60.0, jitter=0.2)
 WAKE_ATTEMPTS = 12
@@ -121,9 +118,7 @@ class ThreadBridge:
         self._reconciling = asyncio.Lock()
         self._dirty = False
         self._worker: asyncio.Task[None] | None = None
-        self._typing: asyncio.Task[None] | None = None
-        self._idle = asyncio.Event()
-        self._waiting = False
+        self.typing = TypingIndicator(self._thread, f"typing-{record.thread_id}")
         self._rename_lock = asyncio.Lock()
         self.interrupted_turn: str | None = None
         """The newest message of a turn declared interrupted: not busy, whatever it looks."""
@@ -144,11 +139,11 @@ class ThreadBridge:
     def idle_for(self, seconds: float) -> bool:
         """Nothing queued or running, no prompt waiting, untouched for `seconds`: it can
         be dropped (the store holds everything a new one needs)."""
-        tasks_done = all(t is None or t.done() for t in (self._worker, self._typing))
         return (
             self._inbox.idle
-            and tasks_done
-            and not self._waiting
+            and (self._worker is None or self._worker.done())
+            and not self.typing.running
+            and not self.typing.waiting
             and not self._reconciling.locked()
             and time.monotonic() - self.last_active >= seconds
         )
@@ -334,40 +329,18 @@ class ThreadBridge:
             cursor = page.next_cursor
         return [m for chunk in reversed(pages) for m in chunk], complete
 
-    # --- typing
+    # --- typing (`kimaki.typing_indicator`)
 
     @property
     def waiting(self) -> bool:
         """Whether a prompt in this thread waits on a person."""
-        return self._waiting
+        return self.typing.waiting
 
     def set_waiting(self, waiting: bool) -> None:
-        """A prompt waits on a person (`kimaki.asks`): no typing until it is answered."""
-        self._waiting = waiting
-        if waiting:
-            self._idle.set()
+        self.typing.set_waiting(waiting)
 
     def set_busy(self, busy: bool) -> None:
-        if busy and self._waiting:
-            return  # the agent is not working, it is waiting on someone
-        if busy:
-            self._idle.clear()
-            if self._typing is None or self._typing.done():
-                self._typing = background_task.start(
-                    self._type_while_busy(), name=f"typing-{self.thread_id}"
-                )
-        else:
-            self._idle.set()
-
-    async def _type_while_busy(self) -> None:
-        while not self._idle.is_set():
-            thread = await self._thread()
-            if thread is None:
-                return
-            with contextlib.suppress(discord.HTTPException):
-                await thread.typing()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), TYPING_REFRESH)
+        self.typing.set_busy(busy)
 
     # --- title
 
@@ -441,7 +414,7 @@ class ThreadBridge:
             # Even with nothing saved of the turn yet (no parts at all), say it stopped.
             self.interrupted_turn = result.newest
             self.set_busy(False)
-            self._interrupted(result)
+            interrupted_notice(self.ctx.store, self.ctx.outbox, self.thread_id, result.newest)
             # Nothing more will come of this turn: sync need not look until the session moves.
             self.ctx.store.session_cursors.save(
                 SessionCursor(session.id, session.updated, session.title, now_ms())
@@ -451,28 +424,19 @@ class ThreadBridge:
                 SessionCursor(session.id, session.updated, session.title, now_ms())
             )
 
-    def _interrupted(self, result: Plan) -> None:
-        key = synthetic_key("interrupted", result.newest or "turn")
-        text = render_notice(
-            "OpenCode stopped in the middle of this turn (it was restarted); "
-            "send a message to continue"
-        )
-        if self.ctx.store.enqueue(self.thread_id, None, [Outgoing(key, text, notify=True)]):
-            self.ctx.outbox.kick(self.thread_id)
-
     # --- bookkeeping
 
     async def close(self) -> None:
         """Stop everything this bridge runs; work handed to `run` and not done is cancelled."""
-        self._idle.set()
+        await self.typing.close()
         for item in await self._inbox.close():
             if isinstance(item, _Job):
                 item.done.cancel()
-        for task in (self._worker, self._typing):
-            if task is not None and task is not asyncio.current_task():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        task = self._worker
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
 
 async def _run_job(job: _Job) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 from kimaki.opencode.models import Message, RunError, SessionID, SessionStatus
 from kimaki.outbox import Outbox
-from kimaki.render import render_retry, render_session_error
+from kimaki.render import render_notice, render_retry, render_session_error
 from kimaki.store import OutboxState, Outgoing, Store, ThreadID, synthetic_key
 from kimaki.store.db import now_ms
 
@@ -81,6 +81,19 @@ def session_error_notice(
         log.info("thread %s: OpenCode reported %s: %s", thread_id, error.name, error.message)
         outbox.kick(thread_id)
     return bool(added)
+
+
+def interrupted_notice(
+    store: Store, outbox: Outbox, thread_id: ThreadID, newest: str | None
+) -> None:
+    """The shared server died under a Discord-driven turn: said once per turn (keyed by
+    the turn's newest message), so the person knows to send again."""
+    key = synthetic_key("interrupted", newest or "turn")
+    text = render_notice(
+        "OpenCode stopped in the middle of this turn (it was restarted); send a message to continue"
+    )
+    if store.enqueue(thread_id, None, [Outgoing(key, text, notify=True)]):
+        outbox.kick(thread_id)
 
 
 def _unfinished_answer(message: Message) -> bool:

@@ -33,7 +33,7 @@ async def test_typing_while_busy_and_not_after(
     assert bridge is not None
 
     async def stopped() -> bool:
-        return bridge._typing is None or bridge._typing.done()
+        return not bridge.typing.running
 
     await eventually(stopped, what="typing to stop once the session is idle")
 
