@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,8 +124,8 @@ async def check(
         for index, message in enumerate(twin.messages(channel)):
             if message.author_id != bot_id:
                 continue
-            for found in PART_MARKER.finditer(message.content):
-                posted[found.group(0)].append((channel.id, index, found.start()))
+            for marker, place in marker_places(channel.id, index, message.content):
+                posted[marker].append(place)
             if "seen late" in message.content:
                 result.late_notes += 1
 
@@ -141,7 +141,7 @@ async def check(
                 origins[origin.message_id] += 1
         if record.deleted:
             continue
-        _check_parts(record, messages, posted, result)
+        check_parts(record, messages, posted, result)
 
     live = {t.id for t in threads if not _deleted(store, t.id)}
     for channel in [*projects, *[t for t in threads if t.id in live]]:
@@ -157,7 +157,13 @@ async def check(
     return result
 
 
-def _check_parts(
+def marker_places(channel_id: int, index: int, content: str) -> Iterator[tuple[str, Place]]:
+    """Each part marker in a message's content, with where it is."""
+    for found in PART_MARKER.finditer(content):
+        yield found.group(0), (channel_id, index, found.start())
+
+
+def check_parts(
     record: ThreadRecord,
     messages: list[OpenCodeMessage],
     posted: dict[str, list[Place]],
