@@ -37,7 +37,8 @@ from kimaki.app import Kimaki
 from kimaki.discord_limits import MESSAGE_LIMIT
 from kimaki.opencode.models import SessionID, TextPart, ToolPart
 from kimaki.opencode.rest import OpenCodeClient
-from kimaki.opencode.server import OpenCodeServer, StopPolicy
+from kimaki.opencode.server import OpenCodeServer
+from kimaki.opencode.server_record import StopPolicy
 from kimaki.store import ChannelID, GuildID, Store
 from scripted_model import ScriptedModel, bash, text
 from tests.support.kimaki_process import kimaki as kimaki_process
@@ -172,6 +173,7 @@ async def mirror_latency(
         token = f"lat{mode}{n:03d}z"
         reply = f"Reply {token} done."
         bench.model.add_rule(token, [text(reply)], title=f"Latency {mode}")
+        since = bench.twin.cursor()
         result = await opencode_run(
             bench.world,
             project,
@@ -183,12 +185,15 @@ async def mirror_latency(
         if result.returncode != 0:
             raise RuntimeError(f"opencode run failed: {result.stderr[-2000:]}")
         session = session or await newest_session(bench.client, str(project))
-        posted = await bench.twin.wait_for_message(
-            lambda m, reply=reply: reply in m.content, timeout=60
+        await bench.twin.wait_for_message(
+            lambda m, reply=reply: reply in m.content, timeout=60, since=since, edits=True
         )
+        # The reply may reach Discord in a new message or appended to the last one by an edit:
+        # the first write (post or edit) that holds it is when it arrived.
+        arrived = next(w for w in bench.twin.message_writes(since=since) if reply in w.content)
         ended = await part_end(bench.client, session, str(project), reply)
         if n:
-            samples.append(posted.created_at * 1000 - ended)
+            samples.append(arrived.at * 1000 - ended)
     return samples
 
 
@@ -223,7 +228,7 @@ async def long_turn(
     )
     if result.returncode != 0:
         raise RuntimeError(f"opencode run failed: {result.stderr[-2000:]}")
-    await bench.twin.wait_for_message(lambda m: last in m.content, timeout=120)
+    await bench.twin.wait_for_message(lambda m: last in m.content, timeout=120, edits=True)
     await app.outbox.flush(timeout=120)
     session = await newest_session(bench.client, str(project))
     messages = await bench.client.all_messages(session, str(project))

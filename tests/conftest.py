@@ -15,7 +15,8 @@ import pytest
 
 from kimaki.opencode.events import EventStream
 from kimaki.opencode.rest import OpenCodeClient
-from kimaki.opencode.server import OpenCodeServer, StopPolicy
+from kimaki.opencode.server import OpenCodeServer
+from kimaki.opencode.server_record import StopPolicy
 from scripted_model import ScriptedModel
 from tests.support.kimaki_app import start_kimaki
 from tests.support.kimaki_process import reap_survivors

@@ -215,7 +215,9 @@ def wire(
     def catalog_changed() -> None:
         background_task.start(bot.place_commands(), name="place-commands")
 
-    catalog = CommandCatalog(store, opencode, on_change=catalog_changed)
+    catalog = CommandCatalog(
+        store, opencode, connections=lambda: events.connects, on_change=catalog_changed
+    )
     made_from_opencode = GuildCommands(kit, catalog, lambda: builtin)
     return Parts(
         store,

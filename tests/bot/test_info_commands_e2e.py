@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from discord_twin.state import Channel
 from kimaki.opencode.models import FilePart, Message, SessionID
 from kimaki.opencode.prompt import TextInput
 from kimaki.prompt_options import Source
@@ -29,6 +30,14 @@ def with_command(name: str, template: str) -> Callable[[Path], None]:
         commit_all(project)
 
     return prepare
+
+
+def born_as(running: Running, thread: Channel) -> str:
+    """The name `thread` was created with: OpenCode titles a new session from its first
+    prompt a moment later, and kimaki then renames the thread, so its current name races."""
+    event = running.twin.events.find(("thread_create",), lambda t: t.id == thread.id)
+    assert event is not None, f"no thread_create for {thread.id}"
+    return str(event.data["name"])
 
 
 async def user_messages(running: Running, session_id: SessionID) -> list[Message]:
@@ -68,7 +77,7 @@ async def test_session_info_diff_and_opencode_commands(
     )
     thread = await twin.wait_for_thread(parent=channel, since=since, timeout=TIMEOUT)
     assert f"started a session in <#{thread.id}> (agent `plan`)" in started.content
-    assert thread.name == "cmdc-new look at the readme"
+    assert born_as(running, thread) == "cmdc-new look at the readme"
     await twin.wait_for_message(
         lambda m: "new session answer" in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
@@ -142,7 +151,10 @@ async def test_session_info_diff_and_opencode_commands(
     since = twin.cursor()
     from_channel = await slash(running, "greet-cmd", {"arguments": "Ann"}, channel=channel)
     cmd_thread = await twin.wait_for_thread(parent=channel, since=since, timeout=TIMEOUT)
-    assert cmd_thread.name == "/greet Ann" and f"<#{cmd_thread.id}>" in from_channel.content
+    assert (
+        born_as(running, cmd_thread) == "/greet Ann"
+        and f"<#{cmd_thread.id}>" in from_channel.content
+    )
     await twin.wait_for_message(
         lambda m: "greeted" in m.content, channel=cmd_thread, timeout=TIMEOUT, edits=True
     )

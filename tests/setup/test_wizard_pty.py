@@ -24,7 +24,7 @@ from discord_twin import Twin
 from kimaki.bot.invite import invite_url
 from kimaki.bot.token import stored_token
 from kimaki.opencode.rest import OpenCodeClient
-from kimaki.opencode.server import StopPolicy, reap_orphan
+from kimaki.opencode.server_record import StopPolicy, reap_orphan
 from kimaki.projects import channel_name
 from kimaki.store import GuildID, Store, TrustSource
 from tests.support.kimaki_process import KIMAKI, kimaki, kimaki_env

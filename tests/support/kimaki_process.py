@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from discord_twin import Twin
-from kimaki.opencode.server import StopPolicy, reap_orphan
+from kimaki.opencode.server_record import StopPolicy, reap_orphan
 from tests.support.world import World, opencode_binary
 
 KIMAKI = str(Path(sys.executable).parent / "kimaki")

@@ -3,7 +3,8 @@
 For tests of Discord's 3-second interaction deadline and of a slow or older OpenCode:
 kimaki talks to OpenCode through the proxy, which waits `delay` seconds before
 forwarding a request whose method and path (and chosen query values) match, answers
-refused routes itself (404: a route this OpenCode lacks), and passes everything else
+refused routes itself (404: a route this OpenCode lacks), drops the connection of cut
+routes unanswered (before or after passing the request on), and passes everything else
 through unchanged (the event stream included).
 """
 
@@ -30,6 +31,11 @@ class SlowProxy:
         self.refusals: list[tuple[str, str, int]] = []
         self.refused: list[str] = []
         """`METHOD path` of every request answered by the proxy itself."""
+        self.cuts: list[tuple[str, str, bool]] = []
+        self.cut_off: list[str] = []
+        """`METHOD path` of every request whose connection the proxy dropped."""
+        self._drop = asyncio.Event()
+        self._passing: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
         self._handlers: set[asyncio.Task[object]] = set()
@@ -44,6 +50,16 @@ class SlowProxy:
     def refuse(self, method: str, path_glob: str, status: int = 404) -> None:
         """Answer matching requests with `status` (an OpenCode that lacks the route)."""
         self.refusals.append((method, path_glob, status))
+
+    def cut(self, method: str, path_glob: str, *, pass_on: bool) -> None:
+        """Drop matching requests' connections without an answer: at once, unseen by
+        OpenCode (`pass_on=False`), or after passing them on, when `drop()` is called
+        (OpenCode acts on the request; its answer is lost)."""
+        self.cuts.append((method, path_glob, pass_on))
+
+    def drop(self) -> None:
+        """Cut the connections of the passed-on requests `cut` holds."""
+        self._drop.set()
 
     def endpoint(self) -> Endpoint | None:
         real = self.upstream()
@@ -63,7 +79,10 @@ class SlowProxy:
         )
 
     async def stop(self) -> None:
-        for handler in list(self._handlers):  # open event streams would hold cleanup for 60 s
+        for handler in [
+            *self._handlers,
+            *self._passing,
+        ]:  # open event streams would hold cleanup for 60 s
             handler.cancel()
         if self._http is not None:
             await self._http.close()
@@ -80,6 +99,9 @@ class SlowProxy:
             self._handlers.discard(handler)
 
     async def _relay(self, request: web.Request) -> web.StreamResponse:
+        for method, glob, pass_on in self.cuts:
+            if request.method == method and fnmatch.fnmatch(request.path, glob):
+                return await self._cut(request, pass_on)
         for method, glob, status in self.refusals:
             if request.method == method and fnmatch.fnmatch(request.path, glob):
                 self.refused.append(f"{request.method} {request.path}")
@@ -111,3 +133,23 @@ class SlowProxy:
                 await response.write(chunk)
             await response.write_eof()
             return response
+
+    async def _cut(self, request: web.Request, pass_on: bool) -> web.StreamResponse:
+        if pass_on:
+            passing = asyncio.create_task(self._pass_on(request, await request.read()))
+            self._passing.add(passing)
+            passing.add_done_callback(self._passing.discard)
+            await self._drop.wait()
+        self.cut_off.append(f"{request.method} {request.path}")
+        assert request.transport is not None
+        request.transport.close()
+        return web.Response()  # never written: the connection is gone
+
+    async def _pass_on(self, request: web.Request, body: bytes) -> None:
+        """Send `request` to OpenCode and throw its answer away."""
+        real = self.upstream()
+        assert real is not None and self._http is not None
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
+        url = real.base_url + request.path_qs
+        async with self._http.request(request.method, url, headers=headers, data=body) as answer:
+            await answer.read()

@@ -437,7 +437,11 @@ async def test_a_thread_create_cut_off_by_the_directory_timeout_is_adopted_not_r
         await wait_text(running, thread, "Cut off, then adopted.")
     finally:
         hold.release()
-    assert record_of(running, thread).thread_id == thread.id
+    record = record_of(running, thread)
+    assert record.thread_id == thread.id
+    # The turn's footer is appended to its last message by an edit, after the answer shows.
+    await wait_footers(running, thread, 1)
+    await running.app.bridges.settle()
+    await running.app.outbox.flush(record.thread_id)
     assert [t.id for t in running.twin.threads(running.channel)] == [thread.id]
-    lines = [line for m in bot_lines(running, thread) for line in m.split("\n")]
-    assert lines == ["» **user:** s-cut go", "⬥ Cut off, then adopted."]
+    assert lines_of(running, thread) == ["» **user:** s-cut go", "⬥ Cut off, then adopted.", FOOTER]

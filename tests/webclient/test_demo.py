@@ -19,7 +19,7 @@ import aiohttp
 from playwright.async_api import Page, ViewportSize, expect
 
 from kimaki.demo.models import NO_MODEL
-from kimaki.opencode.server import StopPolicy, reap_orphan
+from kimaki.opencode.server_record import StopPolicy, reap_orphan
 from scripted_model import ScriptedModel, read, text, write
 from tests.bot.test_asks_e2e import ask_for_env_reads
 from tests.support.kimaki_process import KIMAKI

@@ -106,7 +106,7 @@ class ChannelOps(OpsBase):
         )
         payload = {**channel_payload(thread), "newly_created": True}
         self.hub.dispatch("THREAD_CREATE", payload, guild_id=parent.guild_id, intent=GUILDS)
-        self.events.append("thread_create", thread)
+        self.events.append("thread_create", thread, data=payload)  # the name it was born with
         if from_message is not None:
             from_message.thread_id = thread.id
             self._message_updated(from_message, edit=False)

@@ -1,10 +1,14 @@
-"""OpenCode's primary agents and commands per project directory, read once a minute.
+"""OpenCode's primary agents and commands per project directory, read when they can change.
 
 Slash commands are made from them per server (`kimaki.bot.commands.dynamic`), and a
-server's commands are registered again only when what they are made of changes; since
-this list changes only when it is read, that is at most once per `interval`. A
-directory OpenCode cannot read keeps what was read last (or nothing) until the next
-read.
+server's commands are registered again only when what they are made of changes. OpenCode
+reads a directory's config (agents, commands, skills) when it first serves that directory
+and keeps it, so the lists change when the set of projects changes or the OpenCode server
+restarts (a new event-stream connection), not while kimaki idles. The catalog therefore
+reads at start, when the projects change (checked in the store every `check_every`, no
+request), after the event stream reconnects, and otherwise once per `safety_every`: an idle
+kimaki asks OpenCode for them twice per directory per half hour, not every minute. A
+directory OpenCode cannot read keeps what was read last (or nothing) until the next read.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from kimaki.util import background_task
 
 log = logging.getLogger(__name__)
 
-INTERVAL = 60.0
+CHECK_EVERY = 60.0
+SAFETY_EVERY = 1800.0
 
 
 @dataclass(frozen=True)
@@ -50,16 +55,22 @@ class CommandCatalog:
         store: Store,
         opencode: OpenCodeClient,
         *,
-        interval: float = INTERVAL,
+        connections: Callable[[], int] = lambda: 0,
+        check_every: float = CHECK_EVERY,
+        safety_every: float = SAFETY_EVERY,
         on_change: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.opencode = opencode
-        self.interval = interval
+        self.connections = connections
+        """How many times the event stream has connected: a new connection may be a new server."""
+        self.check_every = check_every
+        self.safety_every = safety_every
         self.on_change = on_change
         self._by_directory: dict[str, DirectoryCatalog] = {}
         self._task: asyncio.Task[None] | None = None
         self.reads = 0
+        self.checks = 0
 
     def of(self, directory: str) -> DirectoryCatalog:
         return self._by_directory.get(directory, EMPTY)
@@ -75,16 +86,27 @@ class CommandCatalog:
             self._task = None
 
     async def _run(self) -> None:
+        read: tuple[tuple[str, ...], int] | None = None
+        last = 0.0
         while True:
-            try:
-                await self.refresh()
-            except Exception:
-                log.exception("could not read OpenCode's agents and commands")
-            await asyncio.sleep(self.interval)
+            # The first connection is the server the catalog started with, not a new one.
+            seen = (self._directories(), max(self.connections(), 1))
+            now = asyncio.get_running_loop().time()
+            if seen != read or now - last >= self.safety_every:
+                try:
+                    await self.refresh()
+                    read, last = seen, now
+                except Exception:
+                    log.exception("could not read OpenCode's agents and commands")
+            self.checks += 1
+            await asyncio.sleep(self.check_every)
+
+    def _directories(self) -> tuple[str, ...]:
+        return tuple(sorted({str(p.directory) for p in self.store.projects.all()}))
 
     async def refresh(self) -> bool:
         """Read every project directory's agents and commands; whether anything changed."""
-        directories = sorted({str(p.directory) for p in self.store.projects.all()})
+        directories = self._directories()
         fresh: dict[str, DirectoryCatalog] = {}
         for directory in directories:
             fresh[directory] = await self._read(directory)

@@ -14,6 +14,11 @@ class OpenCodeUnavailable(OpenCodeError):
     """The server could not be reached in time (down, restarting, or hung)."""
 
 
+class OpenCodeStopped(OpenCodeUnavailable):
+    """kimaki closed its client (it is stopping): a call in flight was cut by kimaki itself,
+    so OpenCode may well carry on with it."""
+
+
 class OpenCodeHTTPError(OpenCodeError):
     """The server answered with an error status."""
 

@@ -34,7 +34,15 @@ import aiohttp
 from kimaki.agent_env import agent_environment
 from kimaki.opencode.endpoint import Endpoint
 from kimaki.opencode.keeper import KeeperSpec
-from kimaki.opencode.keeper_handle import KeeperExited, KeeperHandle, pid_alive
+from kimaki.opencode.keeper_handle import KeeperExited, KeeperHandle
+from kimaki.opencode.server_record import (
+    StopPolicy,
+    is_keeper,
+    is_opencode_serve,
+    read_record,
+    reap_orphan,
+    signal_group,
+)
 from kimaki.util.backoff import Backoff
 from kimaki.util.private_files import private_dir
 from kimaki.util.redaction import SECRETS
@@ -61,14 +69,6 @@ class RestartPolicy:
 
     def delay(self, attempt: int) -> float:
         return Backoff(initial=self.first_delay, maximum=self.max_delay).delay(attempt)
-
-
-@dataclass(frozen=True)
-class StopPolicy:
-    """TERM, wait, TERM again (a server busy fetching a plugin may ignore the first), KILL."""
-
-    first_wait: float = 3.0
-    second_wait: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ class OpenCodeServer:
         keeper = self._keeper
         if keeper is None or keeper.server_pid is None:
             return None
-        return keeper.server_pid if _is_opencode_serve(keeper.server_pid) else None
+        return keeper.server_pid if is_opencode_serve(keeper.server_pid) else None
 
     @property
     def log_path(self) -> Path:
@@ -215,8 +215,8 @@ class OpenCodeServer:
         keeper = self._keeper
         if keeper is not None:
             if keeper.server_pid is not None:
-                _signal_group(keeper.server_pid, signal.SIGKILL)
-            _signal_group(keeper.pid, signal.SIGKILL)
+                signal_group(keeper.server_pid, signal.SIGKILL)
+            signal_group(keeper.pid, signal.SIGKILL)
 
     # --- attaching
 
@@ -256,13 +256,13 @@ class OpenCodeServer:
         record = read_record(self.pid_path)
         if record is None or record.keeper is None or not record.url or not record.password:
             return None
-        if not _is_keeper(record.keeper) or not _is_opencode_serve(record.pid):
+        if not is_keeper(record.keeper) or not is_opencode_serve(record.pid):
             return None
         endpoint = Endpoint(record.url, record.password)
         SECRETS.add_basic_auth("opencode", record.password)
         try:
             version = await asyncio.wait_for(
-                _wait_healthy(endpoint, lambda: _is_opencode_serve(record.pid)),
+                _wait_healthy(endpoint, lambda: is_opencode_serve(record.pid)),
                 ADOPT_HEALTH_TIMEOUT,
             )
         except (TimeoutError, OpenCodeServerError):
@@ -396,101 +396,6 @@ class OpenCodeServer:
         policy = self.stop_policy
         code = await keeper.stop(policy.first_wait + policy.second_wait + 8.0)
         log.info("opencode server stopped (pid %s, code %s)", keeper.server_pid, code)
-
-
-# --- helpers that need no server object
-
-
-@dataclass(frozen=True)
-class ServerRecord:
-    """`opencode-server.json`, written by the keeper (private: it holds the password)."""
-
-    pid: int
-    keeper: int | None
-    url: str | None
-    password: str | None
-
-
-def read_record(pid_path: Path) -> ServerRecord | None:
-    try:
-        data = json.loads(pid_path.read_text())
-        keeper = data.get("keeper")
-        return ServerRecord(
-            pid=int(data["pid"]),
-            keeper=int(keeper) if keeper is not None else None,
-            url=data.get("url") or None,
-            password=data.get("password") or None,
-        )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-
-
-def reap_orphan(pid_path: Path, policy: StopPolicy) -> bool:
-    """Stop the server (and keeper) an earlier run left behind; True if one was found.
-
-    Used when a start cannot re-attach to it (it does not answer) and by tests cleaning up.
-    """
-    record = read_record(pid_path)
-    if record is None:
-        return False
-    keeper = record.keeper if record.keeper is not None and _is_keeper(record.keeper) else None
-    pid = record.pid
-    if not _is_opencode_serve(pid) and keeper is None:
-        pid_path.unlink(missing_ok=True)
-        return False
-    log.warning("stopping an orphaned opencode server from an earlier run (pid %s)", pid)
-    if keeper is not None:
-        # The keeper stops its server the way a clean stop does.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(keeper, signal.SIGTERM)
-        if not _wait_until(
-            lambda: not pid_alive(keeper), policy.first_wait + policy.second_wait + 6
-        ):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(keeper, signal.SIGKILL)
-    for sig, wait in (
-        (signal.SIGTERM, policy.first_wait),
-        (signal.SIGTERM, policy.second_wait),
-        (signal.SIGKILL, 5.0),
-    ):
-        if not _is_opencode_serve(pid):
-            break
-        _signal_group(pid, sig)
-        if _wait_until(lambda: not _is_opencode_serve(pid), wait):
-            break
-    _signal_group(pid, signal.SIGKILL)
-    pid_path.unlink(missing_ok=True)
-    return True
-
-
-def _cmdline(pid: int) -> list[bytes]:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return []
-
-
-def _is_opencode_serve(pid: int) -> bool:
-    cmdline = _cmdline(pid)
-    return b"serve" in cmdline and any(b"opencode" in part for part in cmdline) and pid_alive(pid)
-
-
-def _is_keeper(pid: int) -> bool:
-    return b"kimaki.opencode.keeper" in _cmdline(pid) and pid_alive(pid)
-
-
-def _wait_until(done: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if done():
-            return True
-        time.sleep(0.05)
-    return done()
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
 
 
 def _free_port() -> int:

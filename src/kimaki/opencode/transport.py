@@ -15,7 +15,12 @@ from typing import Any
 import aiohttp
 
 from kimaki.opencode.endpoint import Endpoint, EndpointSource, current
-from kimaki.opencode.errors import OpenCodeError, OpenCodeUnavailable, http_error
+from kimaki.opencode.errors import (
+    OpenCodeError,
+    OpenCodeStopped,
+    OpenCodeUnavailable,
+    http_error,
+)
 
 KEEPALIVE_SECONDS = 4.0
 
@@ -34,8 +39,16 @@ class Transport:
         self._timeout = timeout
         self._connect_timeout = connect_timeout
         self._http: aiohttp.ClientSession | None = None
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     async def close(self) -> None:
+        """For good: later calls fail with `OpenCodeStopped` instead of opening a new
+        session nobody would close, and calls in flight are cut (OpenCode goes on)."""
+        self._closed = True
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -47,6 +60,8 @@ class Transport:
         return endpoint
 
     def http(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise OpenCodeStopped("kimaki's OpenCode client is closed (kimaki is stopping)")
         if self._http is None or self._http.closed:
             # OpenCode (Bun) drops idle keep-alive connections after ~10 s; a request sent
             # on one it just dropped fails with "Server disconnected". Closing ours first
@@ -108,11 +123,12 @@ class Transport:
                     if resp.status >= 400:
                         raise http_error(resp.status, data, text)
                     return data, resp.headers
-            except aiohttp.ServerDisconnectedError as exc:
-                if attempt < attempts:
-                    continue
-                raise OpenCodeUnavailable(f"{method} {path}: {exc}") from exc
             except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+                if self._closed:  # our own close cut it
+                    raise OpenCodeStopped(f"{method} {path}: cut, kimaki is stopping") from exc
+                dropped = isinstance(exc, aiohttp.ServerDisconnectedError)
+                if dropped and attempt < attempts:
+                    continue
                 what = type(exc).__name__ if isinstance(exc, TimeoutError) else str(exc)
                 raise OpenCodeUnavailable(f"{method} {path}: {what or 'timed out'}") from exc
         raise AssertionError("unreachable")
