@@ -5,9 +5,11 @@ transcript, kimaki's store for which thread belongs to which session):
 
 1. **Each part OpenCode finished appears exactly once, in the right thread, in order.**
    Scripted turns put a marker (`fx-…`) into every text part and every shell command,
-   so a finished part is recognised in Discord by its marker: exactly one bot message
-   in the whole guild carries it, that message is in the session's thread, and the
-   markers' first messages follow the parts' order. A part that will never finish (its
+   so a finished part is recognised in Discord by its marker: it occurs exactly once in
+   the bot's messages of the whole guild (read as they are after every edit: kimaki
+   appends parts to its last message by editing it, so a part is an occurrence, not a
+   message), in the session's thread, and the occurrences follow the parts' order
+   (message by message, then place in the message). A part that will never finish (its
    turn was interrupted) is not expected.
 2. **Each allowed Discord message got exactly one turn.** Every message a person wrote
    with a prompt marker (`fxq-…`) in a project channel or a live thread is found as the
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +36,8 @@ from kimaki.store import Store, ThreadRecord
 
 PART_MARKER = re.compile(r"\bfx-[a-z0-9]+(?:-[a-z0-9]+)*\b")
 PROMPT_MARKER = re.compile(r"\bfxq-[a-z0-9]+(?:-[a-z0-9]+)*\b")
+Place = tuple[int, int, int]
+"""Where a marker occurs: channel id, message index in the channel, offset in the content."""
 
 
 @dataclass
@@ -112,14 +116,16 @@ async def check(
     result = OracleResult()
     projects = list(channels)
     threads = [t for p in projects for t in twin.threads(p)]
-    # Where each marker was posted: (channel id, message index) per bot message.
-    posted: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    # Where each marker is, as the messages read after every edit: (channel id, message
+    # index, offset in it) per occurrence. Parts share a message (appended by edits), so a
+    # part is an occurrence, not a message: one appended twice is there twice.
+    posted: dict[str, list[Place]] = defaultdict(list)
     for channel in [*projects, *threads]:
         for index, message in enumerate(twin.messages(channel)):
             if message.author_id != bot_id:
                 continue
-            for marker in set(PART_MARKER.findall(message.content)):
-                posted[marker].append((channel.id, index))
+            for marker, place in marker_places(channel.id, index, message.content):
+                posted[marker].append(place)
             if "seen late" in message.content:
                 result.late_notes += 1
 
@@ -135,7 +141,7 @@ async def check(
                 origins[origin.message_id] += 1
         if record.deleted:
             continue
-        _check_parts(record, messages, posted, result)
+        check_parts(record, messages, posted, result)
 
     live = {t.id for t in threads if not _deleted(store, t.id)}
     for channel in [*projects, *[t for t in threads if t.id in live]]:
@@ -151,13 +157,19 @@ async def check(
     return result
 
 
-def _check_parts(
+def marker_places(channel_id: int, index: int, content: str) -> Iterator[tuple[str, Place]]:
+    """Each part marker in a message's content, with where it is."""
+    for found in PART_MARKER.finditer(content):
+        yield found.group(0), (channel_id, index, found.start())
+
+
+def check_parts(
     record: ThreadRecord,
     messages: list[OpenCodeMessage],
-    posted: dict[str, list[tuple[int, int]]],
+    posted: dict[str, list[Place]],
     result: OracleResult,
 ) -> None:
-    last = -1
+    last = (-1, -1)
     for message in messages:
         for marker in part_markers(message):
             result.parts_checked += 1
@@ -167,13 +179,14 @@ def _check_parts(
                 continue
             if len(where) > 1:
                 result.duplicated.append(marker)
-            channel_id, index = where[0]
+            channel_id, index, offset = where[0]
             if channel_id != record.thread_id:
                 result.misplaced.append(marker)
                 continue
-            if index < last:
+            here = (index, offset)
+            if here < last:
                 result.out_of_order.append(marker)
-            last = max(last, index)
+            last = max(last, here)
 
 
 def _bound_records(store: Store, thread_ids: set[int]) -> list[ThreadRecord]:

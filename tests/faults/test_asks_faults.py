@@ -61,7 +61,9 @@ async def test_a_prompt_discord_refuses_is_posted_again_and_still_runs_out_of_ti
             f"fxq-{key}-{name}:",
             [
                 text(f"fx-{key}-a looking.") + bash(f"echo fx-{key}-b"),
-                text(f"fx-{key}-c reading.", gate=gate) + tool_call("read", filePath=str(secret)),
+                # Nothing to mirror before the prompt: the prompt is the first write Discord
+                # refuses (a refused part ahead of it would hold it back, `post_ordered`).
+                tool_call("read", filePath=str(secret)).held(gate),
                 text(f"fx-{key}-d moved on."),
             ],
         )
@@ -69,7 +71,7 @@ async def test_a_prompt_discord_refuses_is_posted_again_and_still_runs_out_of_ti
         # Refused while it is asked, allowed again soon: posted again, and answerable.
         thread, _ = await running.open_thread(f"fxq-late-{name}: read it")
         await running.twin.wait_for_message(
-            lambda m: "fx-late-b" in m.content, channel=thread, timeout=TIMEOUT
+            lambda m: "fx-late-b" in m.content, channel=thread, timeout=TIMEOUT, edits=True
         )
         twin.revoke_access(running.channel)
         gates["late"].set()
@@ -85,7 +87,7 @@ async def test_a_prompt_discord_refuses_is_posted_again_and_still_runs_out_of_ti
         # Refused for longer than the time limit: denied on time all the same.
         other, _ = await running.open_thread(f"fxq-expire-{name}: read it")
         await running.twin.wait_for_message(
-            lambda m: "fx-expire-b" in m.content, channel=other, timeout=TIMEOUT
+            lambda m: "fx-expire-b" in m.content, channel=other, timeout=TIMEOUT, edits=True
         )
         twin.revoke_access(running.channel)
         gates["expire"].set()
@@ -101,7 +103,7 @@ async def test_a_prompt_discord_refuses_is_posted_again_and_still_runs_out_of_ti
             gate.set()
     for where, marker in ((thread, "fx-late-d"), (other, "fx-expire-d")):
         await twin.wait_for_message(
-            lambda m, k=marker: k in m.content, channel=where, timeout=TIMEOUT
+            lambda m, k=marker: k in m.content, channel=where, timeout=TIMEOUT, edits=True
         )
 
 
@@ -147,5 +149,5 @@ async def test_a_recorded_answer_reaches_opencode_and_two_answers_at_once_both_c
     tool = await eventually(lambda: question_tool(running, asked), what="the answers")
     assert "Blue" in (tool.state.output or "") and "Small" in (tool.state.output or "")
     await running.twin.wait_for_message(
-        lambda m: "fx-two-a" in m.content, channel=asked, timeout=TIMEOUT
+        lambda m: "fx-two-a" in m.content, channel=asked, timeout=TIMEOUT, edits=True
     )

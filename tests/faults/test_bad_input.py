@@ -29,7 +29,7 @@ CODE_LINES = 3000
 
 async def posted(running: Running, thread: Channel, marker: str) -> None:
     await running.twin.wait_for_message(
-        lambda m: marker in m.content, channel=thread, timeout=TIMEOUT
+        lambda m: marker in m.content, channel=thread, timeout=TIMEOUT, edits=True
     )
 
 
