@@ -132,15 +132,15 @@ async def test_typing_stops_the_moment_a_turn_is_declared_interrupted(
         assert bridge is not None
 
         async def typing() -> bool:
-            return bridge._typing is not None and not bridge._typing.done()
+            return bridge.typing.running
 
         await eventually(typing, timeout=TIMEOUT, what="typing while the turn runs")
         # What a reconnect after an OpenCode restart sees: the turn unfinished, not busy.
         session = await running.app.opencode.session(record.session_id, str(record.directory))
         await bridge.catch_up(session, busy=False, connected_at=now_ms() + 60_000)
         assert bridge.interrupted_turn is not None
-        assert bridge._typing is not None
-        await asyncio.wait_for(asyncio.shield(bridge._typing), 5.0)  # ends now, not in 7 s
+        assert bridge.typing.task is not None
+        await asyncio.wait_for(asyncio.shield(bridge.typing.task), 5.0)  # ends now, not in 7 s
         await running.twin.wait_for_message(
             lambda m: "stopped in the middle" in m.content, channel=thread, timeout=TIMEOUT
         )
