@@ -164,7 +164,11 @@ def plan(
     last_step = max((i for i, m in enumerate(messages) if m.info.role == "assistant"), default=-1)
     for index, message in enumerate(messages):
         if message.info.role == "user":
-            _plan_user(message, handled, result, echo=echo_prompts)
+            if index < len(messages) - 1:
+                _plan_user(message, handled, result, echo=echo_prompts)
+            # The newest message, a prompt, is left for later: OpenCode writes its parts one
+            # by one (kimaki's tag last), so a read between two writes would echo a Discord
+            # prompt as a terminal's. It is planned once its turn's answer follows it.
             continue
         if message.info.role != "assistant":
             continue

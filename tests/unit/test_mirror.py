@@ -170,9 +170,22 @@ def test_an_ended_message_with_unfinished_parts_blocks_nothing() -> None:
         done=False,
         error={"name": "MessageAbortedError", "data": {}},
     )
-    result = plan([user("u1", "q"), aborted, user("u2", "next")], set(), DEFAULT)
+    answer = assistant("a2", said("t2", "Next answer."))
+    result = plan([user("u1", "q"), aborted, user("u2", "next"), answer], set(), DEFAULT)
     assert not result.blocked and "t1" in result.skipped
     assert "» **user:** next" in [u.text for u in result.units]
+
+
+def test_the_newest_prompt_waits_for_its_answer_so_a_half_written_one_is_not_echoed() -> None:
+    # OpenCode writes a prompt's parts one by one, kimaki's tag last: read in between,
+    # a Discord prompt looks like a terminal's. Nothing of it is planned while it is newest.
+    half = user("u1", "look at this")
+    early = plan([half], set(), DEFAULT)
+    assert early.units == [] and early.skipped == []
+    whole = user("u1", "look at this", tagged=True)
+    later = plan([whole, assistant("a1", said("t1", "Seen."))], set(), DEFAULT)
+    assert not any("look at this" in u.text for u in later.units)
+    assert later.units[0].text == "⬥ Seen." and "u1-p0" in later.skipped
 
 
 def test_synthetic_and_empty_text_renders_nothing() -> None:
