@@ -38,6 +38,7 @@ from kimaki.bot.commands.kit import (
     need_session,
     new_thread,
     prompt_in,
+    session_command,
 )
 from kimaki.bridge import ThreadBridge
 from kimaki.discord_limits import CHOICES_LIMIT, NAME_LIMIT
@@ -184,14 +185,12 @@ async def file_choices(
 
 @group.command
 def fork_command(kit: Kit) -> AnyCommand:
-    @app_commands.command(name="fork", description="Continue this session in a new thread")
-    async def fork(interaction: discord.Interaction) -> None:
-        record = await need_session(kit, interaction, "fork")
-        if record is None:
-            return
-        await answer_later(interaction, fork_menu(kit, record))
-
-    return fork
+    return session_command(
+        kit,
+        "fork",
+        "Continue this session in a new thread",
+        fork_menu,
+    )
 
 
 async def fork_menu(kit: Kit, record: ThreadRecord) -> Answer:

@@ -13,11 +13,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-import discord
-from discord import app_commands
-
-from kimaki.bot.commands.base import AnyCommand, CommandGroup, answer_later
-from kimaki.bot.commands.kit import Kit, need_session
+from kimaki.bot.commands.base import AnyCommand, CommandGroup
+from kimaki.bot.commands.kit import Kit, session_command
 from kimaki.opencode.errors import SessionBusy
 from kimaki.opencode.models import FileDiff, Message, MessageID, Session
 from kimaki.store import ThreadRecord
@@ -33,40 +30,35 @@ group: CommandGroup[Kit] = CommandGroup()
 
 @group.command
 def undo_command(kit: Kit) -> AnyCommand:
-    @app_commands.command(
-        name="undo", description="Undo the last message of this session, file changes included"
+    return session_command(
+        kit,
+        "undo",
+        "Undo the last message of this session, file changes included",
+        undo_last,
+        ephemeral=False,
     )
-    async def undo(interaction: discord.Interaction) -> None:
-        record = await need_session(kit, interaction, "undo")
-        if record is None:
-            return
-        await answer_later(interaction, undo_last(kit, record), ephemeral=False)
-
-    return undo
 
 
 @group.command
 def redo_command(kit: Kit) -> AnyCommand:
-    @app_commands.command(name="redo", description="Bring back what /undo undid")
-    async def redo(interaction: discord.Interaction) -> None:
-        record = await need_session(kit, interaction, "redo")
-        if record is None:
-            return
-        await answer_later(interaction, redo_next(kit, record), ephemeral=False)
-
-    return redo
+    return session_command(
+        kit,
+        "redo",
+        "Bring back what /undo undid",
+        redo_next,
+        ephemeral=False,
+    )
 
 
 @group.command
 def compact_command(kit: Kit) -> AnyCommand:
-    @app_commands.command(name="compact", description="Summarize this session to free context")
-    async def compact(interaction: discord.Interaction) -> None:
-        record = await need_session(kit, interaction, "compact")
-        if record is None:
-            return
-        await answer_later(interaction, compact_session(kit, record), ephemeral=False)
-
-    return compact
+    return session_command(
+        kit,
+        "compact",
+        "Summarize this session to free context",
+        compact_session,
+        ephemeral=False,
+    )
 
 
 def _user_messages(messages: Sequence[Message], before: MessageID | None) -> list[Message]:

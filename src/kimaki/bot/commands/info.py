@@ -21,7 +21,7 @@ from kimaki.bot.commands.base import (
     thread_of,
     view_of,
 )
-from kimaki.bot.commands.kit import Kit, channel_of, need_project, need_session
+from kimaki.bot.commands.kit import Kit, channel_of, need_project, session_command
 from kimaki.bot.commands.session import SessionDeps, resume_session
 from kimaki.discord_limits import CHOICES_LIMIT, MESSAGE_LIMIT, NAME_LIMIT
 from kimaki.opencode.errors import OpenCodeHTTPError
@@ -41,14 +41,13 @@ group: CommandGroup[Kit] = CommandGroup()
 
 @group.command
 def share_command(kit: Kit) -> AnyCommand:
-    @app_commands.command(name="share", description="Post a link that shares this session")
-    async def share(interaction: discord.Interaction) -> None:
-        record = await need_session(kit, interaction, "share")
-        if record is None:
-            return
-        await answer_later(interaction, share_session(kit, record), ephemeral=False)
-
-    return share
+    return session_command(
+        kit,
+        "share",
+        "Post a link that shares this session",
+        share_session,
+        ephemeral=False,
+    )
 
 
 async def share_session(kit: Kit, record: ThreadRecord) -> str:
@@ -71,16 +70,12 @@ async def share_session(kit: Kit, record: ThreadRecord) -> str:
 
 @group.command
 def context_usage_command(kit: Kit) -> AnyCommand:
-    @app_commands.command(
-        name="context-usage", description="Tokens in context, share of the window, cost so far"
+    return session_command(
+        kit,
+        "context-usage",
+        "Tokens in context, share of the window, cost so far",
+        usage,
     )
-    async def context_usage(interaction: discord.Interaction) -> None:
-        record = await need_session(kit, interaction, "context-usage")
-        if record is None:
-            return
-        await answer_later(interaction, usage(kit, record))
-
-    return context_usage
 
 
 async def usage(kit: Kit, record: ThreadRecord) -> str:

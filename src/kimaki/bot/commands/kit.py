@@ -8,12 +8,20 @@ agent choices from `kimaki.prompt_options`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import discord
+from discord import app_commands
 
-from kimaki.bot.commands.base import project_of, reply, thread_of
+from kimaki.bot.commands.base import (
+    Answer,
+    AnyCommand,
+    answer_later,
+    project_of,
+    reply,
+    thread_of,
+)
 from kimaki.bridge import ThreadBridge
 from kimaki.bridges import Bridges
 from kimaki.config import Config
@@ -75,6 +83,25 @@ async def need_session(
         text = f"/{command} works in a session thread of a project channel"
     await reply(interaction, text)
     return None
+
+
+SessionAction = Callable[["Kit", ThreadRecord], Awaitable[str | Answer]]
+
+
+def session_command(
+    kit: Kit, name: str, description: str, action: SessionAction, *, ephemeral: bool = True
+) -> AnyCommand:
+    """A command without options that acts on the session of the thread it runs in: it
+    says where it works anywhere else, and acknowledges before `action` runs."""
+
+    @app_commands.command(name=name, description=description)
+    async def command(interaction: discord.Interaction) -> None:
+        record = await need_session(kit, interaction, name)
+        if record is None:
+            return
+        await answer_later(interaction, action(kit, record), ephemeral=ephemeral)
+
+    return command
 
 
 async def need_project_channel(
